@@ -1,0 +1,65 @@
+"""The application factory: configuration, extensions, blueprints and CLI groups; nothing else."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, redirect, request, session, url_for
+from flask_login import current_user
+
+from core import config as config_module
+from core import http
+from core.extensions import babel, csrf, db, login_manager, migrate
+
+
+def select_locale() -> str:
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_mapping(config_module.from_environment())
+    if config:
+        app.config.update(config)
+    logging.basicConfig(level=logging.INFO)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(config_module.ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "staff.login"
+    login_manager.login_message = None
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: app.config["TIMEZONE"])
+
+    # models are imported so that Alembic and db.create_all() see every table
+    from core import audit  # noqa: F401
+    from clients import models as _clients_models  # noqa: F401
+    from staff import models as _staff_models  # noqa: F401
+
+    from clients.api import bp as clients_api
+    from clients.views import bp as clients_bp
+    from core.views import bp as core_bp
+    from staff.views import bp as staff_bp
+
+    for blueprint in (core_bp, staff_bp, clients_bp, clients_api):
+        app.register_blueprint(blueprint)
+    http.init_app(app)
+
+    from clients.cli import clients_cli, tiers_cli
+    from clients.demo import demo_cli
+    from staff.cli import users_cli
+
+    for group in (users_cli, clients_cli, tiers_cli, demo_cli):
+        app.cli.add_command(group)
+
+    from core.templating import init_app as init_templating
+
+    init_templating(app)
+    return app

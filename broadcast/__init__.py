@@ -1,0 +1,1 @@
+"""Broadcasts: drafts, compliance checks, audiences, approval, scheduling, dispatch (issue 3)."""

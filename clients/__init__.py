@@ -1,0 +1,1 @@
+"""The client book: clients, monthly figures, imports and quarterly tier reviews."""

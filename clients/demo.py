@@ -1,0 +1,161 @@
+"""`flask demo seed`: a realistic book for a first look: branches, staff of every role, ~2,000 clients,
+twelve months of figures, a published tier review and a draft of the next quarter."""
+from __future__ import annotations
+
+import os
+import random
+from datetime import date, timedelta
+from decimal import Decimal
+
+import click
+import sqlalchemy as sa
+from flask.cli import AppGroup
+
+from clients import reviews
+from clients.imports import _chunks
+from clients.models import Client, MonthlyFigure
+from clients.tiers import Quarter
+from core.extensions import db
+from core.timeutil import utcnow
+from staff import service as staff_service
+from staff.models import Staff
+
+demo_cli = AppGroup("demo", help="Demo data for a first look.")
+
+BRANCHES = ("上海浦东营业部", "北京朝阳营业部", "深圳福田营业部", "杭州西湖营业部")
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉兰萍鹏辉建国建华志强海燕文博宇浩子涵欣怡梓轩一诺思远晨曦雨桐俊杰嘉怡天佑"
+PREFIXES = ("138", "139", "137", "136", "135", "150", "151", "152", "158", "159", "186", "187", "188", "130",
+            "131", "132", "155", "156", "133", "153", "180", "181", "189", "177", "199")
+
+# (weight, monthly average equity range, monthly commission range, active) per kind of client
+PROFILES = (
+    (1, (9e6, 3e7), (2e4, 1.5e5), True),      # diamond-sized
+    (2, (4.5e6, 9e6), (1e4, 6e4), True),       # platinum-sized
+    (7, (9e5, 4.5e6), (3e3, 1.2e4), True),     # gold-sized
+    (10, (4.5e5, 9e5), (5e2, 5e3), True),      # quality-sized
+    (45, (2e3, 4.5e5), (0, 2e3), True),        # effective
+    (15, (0, 800), (0, 0), False),             # dormant
+    (20, (0, 1000), (0, 50), False),           # small, recently opened
+)
+
+DEMO_ACCOUNTS = (
+    ("admin@demo.local", "管理员 Admin", ["admin"], None, None),
+    ("chief@demo.local", "陈首席 Chief Analyst", ["chief_analyst"], None, None),
+    ("research1@demo.local", "林研究 Researcher", ["researcher"], None, None),
+    ("research2@demo.local", "吴研究 Researcher", ["researcher"], None, None),
+    ("compliance@demo.local", "郑合规 Approver", ["approver"], None, None),
+)
+
+
+def _name(rng: random.Random) -> str:
+    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2))))
+
+
+def _months(last: str, count: int) -> list[str]:
+    year, month = map(int, last.split("-"))
+    out = []
+    for _ in range(count):
+        out.append(f"{year:04d}-{month:02d}")
+        month -= 1
+        if month == 0:
+            year, month = year - 1, 12
+    return out[::-1]
+
+
+def last_closed_quarter(today: date) -> Quarter:
+    number = (today.month - 1) // 3
+    return Quarter(today.year - 1, 4) if number == 0 else Quarter(today.year, number)
+
+
+def seed(session, clients: int = 2000, password: str = "demo-pass-2026", today: date | None = None,
+         rng: random.Random | None = None) -> dict:
+    """Fill an empty database; returns what was made. Refuses a database that already holds clients."""
+    rng = rng or random.Random(20261125)
+    today = today or utcnow().date()
+    if session.scalar(sa.select(sa.func.count()).select_from(Client)):
+        raise click.ClickException("the database already holds clients; demo data goes only into an empty one")
+    accounts = list(DEMO_ACCOUNTS)
+    for b, branch in enumerate(BRANCHES, start=1):
+        for n in (1, 2):
+            accounts.append((f"staff{b}{n}@demo.local", f"{_name(rng)} ({branch[:2]})", ["business_staff"],
+                             branch, f"S{b}{n:02d}"))
+    staff_ids: dict[str, list[int]] = {b: [] for b in BRANCHES}
+    for email, name, roles, branch, code in accounts:
+        if staff_service.find_by_email(session, email):
+            continue
+        s = staff_service.create_staff(session, email=email, name=name, password=password, roles=roles,
+                                       branch=branch, staff_code=code,
+                                       phone="+86138" + f"{rng.randrange(10**8):08d}")
+        if branch:
+            staff_ids[branch].append(s.id)
+
+    quarter = last_closed_quarter(today)
+    months = _months(quarter.months[-1], 12)
+    weights = [p[0] for p in PROFILES]
+    client_rows, profiles, figure_rows, used_mobiles = [], [], [], set()
+    for i in range(clients):
+        branch = BRANCHES[i % len(BRANCHES)]
+        profile = rng.choices(PROFILES, weights)[0]
+        profiles.append(profile)
+        weight, _, _, active = profile
+        mobile = None
+        if rng.random() > 0.01:
+            while mobile is None or mobile in used_mobiles:
+                mobile = "+86" + rng.choice(PREFIXES) + f"{rng.randrange(10**8):08d}"
+            used_mobiles.add(mobile)
+        opened = today - timedelta(days=rng.randrange(400, 4000) if not active or rng.random() < .8
+                                   else rng.randrange(30, 360))
+        if active:
+            last_trade = today - timedelta(days=rng.randrange(0, 200))
+        else:
+            last_trade = None if rng.random() < .3 else today - timedelta(days=rng.randrange(400, 1500))
+        if weight == 20:  # the small ones: mostly opened recently, so they are not dormant
+            opened = today - timedelta(days=rng.randrange(30, 300))
+        opted_out = rng.random() < .02
+        client_rows.append({
+            "account_no": f"8{(i * 7919) % 10**7:07d}{i % 10}", "name": _name(rng), "mobile": mobile,
+            "branch": branch, "owner_id": rng.choice(staff_ids[branch]) if rng.random() > .05 else None,
+            "opened_on": opened, "last_trade_on": last_trade,
+            "last_position_on": last_trade - timedelta(days=rng.randrange(0, 10)) if last_trade else None,
+            "opted_out": opted_out, "opted_out_at": utcnow() if opted_out else None,
+            "opt_out_source": "sms 退订" if opted_out else None, "created_at": utcnow(), "updated_at": utcnow(),
+        })
+    for chunk in _chunks(client_rows):
+        session.execute(sa.insert(Client), chunk)
+    ids = dict(session.execute(sa.select(Client.account_no, Client.id)).all())
+    for row, profile in zip(client_rows, profiles):
+        _, (e_lo, e_hi), (c_lo, c_hi), _ = profile
+        base = rng.uniform(e_lo, e_hi)
+        for m in months:
+            eq = Decimal(str(round(max(0.0, base * rng.uniform(.85, 1.15)), 2)))
+            figure_rows.append({"client_id": ids[row["account_no"]], "month": m, "avg_equity": eq,
+                                "commission": Decimal(str(round(rng.uniform(c_lo, c_hi), 2))),
+                                "month_end_equity": Decimal(str(round(float(eq) * rng.uniform(.9, 1.1), 2)))})
+    for chunk in _chunks(figure_rows):
+        session.execute(sa.insert(MonthlyFigure), chunk)
+    session.flush()
+
+    previous = Quarter(quarter.year, quarter.number - 1) if quarter.number > 1 else Quarter(quarter.year - 1, 4)
+    published = reviews.create_review(session, str(previous))
+    reviews.publish_review(session, published.id)
+    draft = reviews.create_review(session, str(quarter))
+    return {"accounts": accounts, "clients": len(client_rows), "figures": len(figure_rows),
+            "published": published, "draft": draft, "password": password}
+
+
+@demo_cli.command("seed")
+@click.option("--clients", default=2000, show_default=True)
+def seed_command(clients):
+    """Fill an EMPTY database with demo data and print the accounts to sign in with."""
+    password = os.environ.get("DEMO_PASSWORD", "demo-pass-2026")
+    if db.session.scalar(sa.select(sa.func.count()).select_from(Staff)):
+        click.echo("The database already has staff accounts; demo data was not added.")
+        return
+    made = seed(db.session, clients=clients, password=password)
+    db.session.commit()
+    click.echo(f"Demo book: {made['clients']} clients, {made['figures']} monthly figures, "
+               f"review {made['published'].quarter} published, {made['draft'].quarter} as a draft.")
+    click.echo(f"Sign in with any of these (password: {password}):")
+    for email, name, roles, branch, code in made["accounts"]:
+        click.echo(f"  {email:28} {'+'.join(roles):16} {branch or ''} {code or ''}")

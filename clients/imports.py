@@ -1,0 +1,199 @@
+"""Imports of the settlement system's exports: an upsert by account number (and month).
+
+Each function reads the whole file first, so a file that cannot be read writes nothing; then it adds the
+good rows and an ImportRun holding the counts and every rejected row, in the caller's transaction.
+Running the same file twice changes nothing the second time.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+import sqlalchemy as sa
+
+from clients import parsing
+from clients.models import Client, ImportKind, ImportRun, MonthlyFigure
+from clients.parsing import N_, FieldError
+from core import audit
+from core.timeutil import utcnow
+from staff.models import Staff
+
+CHUNK = 2000  # bound on IN (...) lists, below SQLite's and PostgreSQL's parameter limits
+
+CLIENT_FIELDS = ("name", "mobile", "branch", "owner_id", "opened_on", "last_trade_on", "last_position_on")
+MONTHLY_FIELDS = ("avg_equity", "commission", "month_end_equity")
+
+
+def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _reject(rejected: list[dict[str, Any]], line: int, account: object, problem: parsing.ImportProblem) -> None:
+    rejected.append({"line": line, "account_no": parsing.text(account) or None, "reason": str(problem),
+                     "msg": problem.template, "args": problem.args_})
+
+
+def _run(session, kind: ImportKind, filename: str, actor, created: int, updated: int, unchanged: int,
+         rejected: list[dict[str, Any]]) -> ImportRun:
+    run = ImportRun(kind=kind, filename=filename[:255], staff_id=getattr(actor, "id", None), created=created,
+                    updated=updated, unchanged=unchanged, rejected=rejected)
+    session.add(run)
+    session.flush()
+    audit.record(session, f"import.{kind.value}", actor=actor, actor_label=None if actor else "cli",
+                 obj_type="import", obj_id=run.id,
+                 detail={"file": filename[:255], "created": created, "updated": updated,
+                         "unchanged": unchanged, "rejected": len(rejected)})
+    return run
+
+
+def _parse_rows(data: bytes, filename: str, columns, parse_row: Callable[[dict], dict], key: Callable[[dict], Any],
+                rejected: list[dict[str, Any]]) -> tuple[dict[Any, dict], dict[Any, int]]:
+    """Good rows by key, and each key's line; bad and duplicate rows go to `rejected`.
+
+    FileError propagates untouched, before anything is written.
+    """
+    good: dict[Any, dict] = {}
+    first_line: dict[Any, int] = {}
+    for line, raw in parsing.read_table(data, filename, columns):
+        try:
+            row = parse_row(raw)
+        except FieldError as problem:
+            _reject(rejected, line, raw.get("account_no"), problem)
+            continue
+        k = key(row)
+        if k in first_line:
+            _reject(rejected, line, raw.get("account_no"),
+                    FieldError(N_("duplicate of line %(line)s in the same file"), line=first_line[k]))
+            # the earlier row is ambiguous too: the file does not say which one is right
+            if k in good:
+                earlier = good.pop(k)
+                _reject(rejected, first_line[k], earlier["account_no"],
+                        FieldError(N_("the same account appears again later in the file")))
+            continue
+        first_line[k] = line
+        good[k] = row
+    rejected.sort(key=lambda r: r["line"])
+    return good, first_line
+
+
+def import_clients(session, data: bytes, filename: str, actor: Staff | None = None) -> ImportRun:
+    """Upsert clients from a client export. Columns missing from the file are left as stored."""
+    staff_by_code = dict(session.execute(sa.select(Staff.staff_code, Staff.id).where(Staff.staff_code.is_not(None))).all())
+    present: set[str] = set()
+
+    def parse_row(raw: dict) -> dict:
+        present.update(raw.keys())
+        row: dict[str, Any] = {
+            "account_no": parsing.account_no(raw.get("account_no")),
+            "name": parsing.name(raw.get("name")),
+        }
+        if "mobile" in raw:
+            row["mobile"] = parsing.mobile(raw["mobile"])
+        if "branch" in raw:
+            row["branch"] = parsing.text(raw["branch"])[:100] or None
+        if "staff_code" in raw:
+            code = parsing.text(raw["staff_code"])
+            if code and code not in staff_by_code:
+                raise FieldError(N_("unknown staff code %(value)s"), value=code)
+            row["owner_id"] = staff_by_code.get(code) if code else None
+        for field, label in (("opened_on", "opened_on"), ("last_trade_on", "last_trade_on"),
+                             ("last_position_on", "last_position_on")):
+            if field in raw:
+                row[field] = parsing.day(raw[field], label)
+        return row
+
+    rejected: list[dict[str, Any]] = []
+    good, _ = _parse_rows(data, filename, parsing.CLIENT_COLUMNS, parse_row, lambda r: r["account_no"], rejected)
+
+    fields = [f for f in CLIENT_FIELDS if f in good[next(iter(good))]] if good else []
+    existing: dict[str, dict] = {}
+    accounts = list(good)
+    for chunk in _chunks(accounts):
+        for row in session.execute(
+            sa.select(Client.id, Client.account_no, *[getattr(Client, f) for f in fields])
+            .where(Client.account_no.in_(chunk))
+        ).mappings():
+            existing[row["account_no"]] = dict(row)
+
+    now = utcnow()
+    inserts, updates, unchanged = [], [], 0
+    for account, row in good.items():
+        stored = existing.get(account)
+        if stored is None:
+            inserts.append({**row, "created_at": now, "updated_at": now, "opted_out": False})
+            continue
+        changed = {f: row[f] for f in fields if row[f] != stored[f]}
+        if changed:
+            updates.append({"id": stored["id"], **changed, "updated_at": now})
+        else:
+            unchanged += 1
+    for chunk in _chunks(inserts):
+        session.execute(sa.insert(Client), chunk)
+    for chunk in _chunks(updates):
+        session.execute(sa.update(Client), chunk)
+    return _run(session, ImportKind.clients, filename, actor, len(inserts), len(updates), unchanged, rejected)
+
+
+def import_monthly(session, data: bytes, filename: str, actor: Staff | None = None) -> ImportRun:
+    """Upsert monthly figures by (account, month). Every account must already be in the client book."""
+
+    def parse_row(raw: dict) -> dict:
+        return {
+            "account_no": parsing.account_no(raw.get("account_no")),
+            "month": parsing.month(raw.get("month")),
+            "avg_equity": parsing.amount(raw.get("avg_equity"), "avg_equity"),
+            "commission": parsing.amount(raw.get("commission"), "commission"),
+            "month_end_equity": parsing.amount(raw.get("month_end_equity"), "month_end_equity"),
+        }
+
+    rejected: list[dict[str, Any]] = []
+    good, lines = _parse_rows(data, filename, parsing.MONTHLY_COLUMNS, parse_row,
+                       lambda r: (r["account_no"], r["month"]), rejected)
+
+    client_ids: dict[str, int] = {}
+    for chunk in _chunks(sorted({a for a, _ in good})):
+        client_ids.update(session.execute(
+            sa.select(Client.account_no, Client.id).where(Client.account_no.in_(chunk))).all())
+
+    kept: dict[tuple[int, str], dict] = {}
+    unknown = False
+    for (account, month_), row in good.items():
+        client_id = client_ids.get(account)
+        if client_id is None:
+            unknown = True
+            _reject(rejected, lines[(account, month_)], account,
+                    FieldError(N_("account %(value)s is not in the client book"), value=account))
+            continue
+        kept[(client_id, month_)] = row
+    if unknown:
+        rejected.sort(key=lambda r: r["line"])
+
+    existing: dict[tuple[int, str], dict] = {}
+    ids = sorted({cid for cid, _ in kept})
+    months = sorted({m for _, m in kept})
+    for chunk in _chunks(ids):
+        for row in session.execute(
+            sa.select(MonthlyFigure.id, MonthlyFigure.client_id, MonthlyFigure.month,
+                      *[getattr(MonthlyFigure, f) for f in MONTHLY_FIELDS])
+            .where(MonthlyFigure.client_id.in_(chunk), MonthlyFigure.month.in_(months))
+        ).mappings():
+            existing[(row["client_id"], row["month"])] = dict(row)
+
+    inserts, updates, unchanged = [], [], 0
+    for (client_id, month_), row in kept.items():
+        values = {f: row[f] for f in MONTHLY_FIELDS}
+        stored = existing.get((client_id, month_))
+        if stored is None:
+            inserts.append({"client_id": client_id, "month": month_, **values})
+            continue
+        changed = {f: v for f, v in values.items() if v != stored[f]}
+        if changed:
+            updates.append({"id": stored["id"], **changed})
+        else:
+            unchanged += 1
+    for chunk in _chunks(inserts):
+        session.execute(sa.insert(MonthlyFigure), chunk)
+    for chunk in _chunks(updates):
+        session.execute(sa.update(MonthlyFigure), chunk)
+    return _run(session, ImportKind.monthly, filename, actor, len(inserts), len(updates), unchanged, rejected)
+

@@ -1,0 +1,112 @@
+"""Quarterly tier reviews: a draft computed for every client, then published (按季核定并公布)."""
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from clients.imports import _chunks
+from clients.models import Client, MonthlyFigure, ReviewState, TierAssignment, TierReview
+from clients.tiers import Quarter, TierInputs, change_kind, decide_tier
+from core import audit
+from core.timeutil import utcnow
+
+
+class ReviewError(ValueError):
+    """A review request that cannot be carried out; `status` is the HTTP status that fits."""
+
+    def __init__(self, message: str, status: int = 400, field: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.field = field
+
+
+def create_review(session, quarter_text: str, actor=None) -> TierReview:
+    """A draft review of `quarter_text` for every client in the book, with changes against the published tier."""
+    try:
+        quarter = Quarter.parse(quarter_text)
+    except ValueError as exc:
+        raise ReviewError(str(exc), field="quarter") from None
+    review = TierReview(quarter=str(quarter), state=ReviewState.draft, created_by_id=getattr(actor, "id", None),
+                        created_at=utcnow())
+    session.add(review)
+    session.flush()
+
+    equity: dict[int, list[Decimal]] = defaultdict(list)
+    commission: dict[int, list[Decimal]] = defaultdict(list)
+    for client_id, avg_equity, comm in session.execute(
+        sa.select(MonthlyFigure.client_id, MonthlyFigure.avg_equity, MonthlyFigure.commission)
+        .where(MonthlyFigure.month.in_(quarter.months))
+    ):
+        equity[client_id].append(avg_equity)
+        commission[client_id].append(comm)
+    year_end = dict(session.execute(
+        sa.select(MonthlyFigure.client_id, MonthlyFigure.month_end_equity)
+        .where(MonthlyFigure.month == quarter.last_december)
+    ).all())
+
+    rows = []
+    for c in session.execute(sa.select(Client.id, Client.tier, Client.opened_on, Client.last_trade_on,
+                                       Client.last_position_on)):
+        decision = decide_tier(TierInputs(
+            monthly_avg_equity=tuple(equity.get(c.id, ())),
+            monthly_commission=tuple(commission.get(c.id, ())),
+            last_year_end_equity=year_end.get(c.id),
+            opened_on=c.opened_on, last_trade_on=c.last_trade_on, last_position_on=c.last_position_on,
+        ), quarter.end)
+        rows.append({
+            "review_id": review.id, "client_id": c.id, "tier": decision.tier, "previous_tier": c.tier,
+            "change": change_kind(c.tier, decision.tier), "avg_equity": decision.avg_equity,
+            "avg_commission": decision.avg_commission, "year_end_equity": decision.year_end_equity,
+            "reason": decision.rule,
+        })
+    for chunk in _chunks(rows):
+        session.execute(sa.insert(TierAssignment), chunk)
+    audit.record(session, "tiers.review", actor=actor, actor_label=None if actor else "cli",
+                 obj_type="tier_review", obj_id=review.id, detail={"quarter": str(quarter), "clients": len(rows)})
+    return review
+
+
+def publish_review(session, review_id: int, actor=None) -> TierReview:
+    """Publish a draft: its tiers become the clients' current tiers. The review history is kept."""
+    review = session.get(TierReview, review_id)
+    if review is None:
+        raise ReviewError(f"no tier review {review_id}", status=404)
+    if review.state != ReviewState.draft:
+        raise ReviewError(f"review {review_id} is already published", status=409)
+    later = session.scalar(
+        sa.select(TierReview).where(TierReview.state == ReviewState.published,
+                                    sa.or_(TierReview.quarter > review.quarter,
+                                           TierReview.published_at > review.created_at))
+        .order_by(TierReview.published_at.desc()).limit(1))
+    if later is not None:
+        raise ReviewError(
+            f"review {later.id} ({later.quarter}) was published after this draft was made; "
+            "make a new review so that its changes are measured against the tiers now published", status=409)
+    review.state = ReviewState.published
+    review.published_at = utcnow()
+    review.published_by_id = getattr(actor, "id", None)
+    session.flush()
+    chosen = (sa.select(TierAssignment.tier)
+              .where(TierAssignment.review_id == review.id, TierAssignment.client_id == Client.id)
+              .scalar_subquery())
+    session.execute(
+        sa.update(Client)
+        .where(Client.id.in_(sa.select(TierAssignment.client_id).where(TierAssignment.review_id == review.id)))
+        .values(tier=chosen)
+        .execution_options(synchronize_session=False))
+    audit.record(session, "tiers.publish", actor=actor, actor_label=None if actor else "cli",
+                 obj_type="tier_review", obj_id=review.id, detail={"quarter": review.quarter})
+    return review
+
+
+def review_summary(session, review_id: int) -> dict[str, dict[str, int]]:
+    """Counts per new tier and per kind of change, for the review page and the CLI."""
+    by_tier = dict(session.execute(
+        sa.select(TierAssignment.tier, sa.func.count()).where(TierAssignment.review_id == review_id)
+        .group_by(TierAssignment.tier)).all())
+    by_change = dict(session.execute(
+        sa.select(TierAssignment.change, sa.func.count()).where(TierAssignment.review_id == review_id)
+        .group_by(TierAssignment.change)).all())
+    return {"tiers": {t.value: n for t, n in by_tier.items()}, "changes": by_change}

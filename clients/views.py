@@ -1,0 +1,155 @@
+"""Pages of the client book, imports and tier reviews. Thin: validate, call the service, flash, redirect."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import contains_eager
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from clients import imports, reviews, service
+from clients.forms import ConfirmForm, ImportForm, ReviewForm
+from clients.models import Client, ImportKind, ImportRun, ReviewState, TierAssignment, TierReview
+from clients.parsing import FileError
+from clients.tiers import Tier
+from core.extensions import db
+from core.roles import can, require
+from staff.models import Staff
+
+bp = Blueprint("clients", __name__)
+
+
+def _page_arg() -> int:
+    try:
+        return max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+@bp.get("/clients")
+@require("clients.view_all", "clients.view_own")
+def client_list():
+    f = service.ClientFilter(tier=request.args.get("tier") or None, branch=request.args.get("branch") or None,
+                             staff_code=request.args.get("staff_code") or None, q=request.args.get("q") or None)
+    if f.problems():
+        f = service.ClientFilter(branch=f.branch, staff_code=f.staff_code, q=f.q)
+        flash(_("Unknown tier; showing all tiers."), "error")
+    page = db.paginate(service.filtered_clients(current_user, f), page=_page_arg(),
+                       per_page=50, error_out=False, count=True)
+    sees_all = can(current_user, "clients.view_all")
+    staff = db.session.scalars(sa.select(Staff).where(Staff.staff_code.is_not(None)).order_by(Staff.staff_code)) \
+        if sees_all else []
+    return render_template("clients/list.html", page=page, f=f, tiers=list(Tier), sees_all=sees_all,
+                           branches=service.branches(db.session) if sees_all else [], staff=list(staff))
+
+
+@bp.get("/clients/<account_no>")
+@require("clients.view_all", "clients.view_own")
+def client_detail(account_no: str):
+    try:
+        client = service.client_for(db.session, current_user, account_no)
+    except service.Forbidden:
+        abort(403)
+    if client is None:
+        abort(404)
+    return render_template("clients/detail.html", client=client,
+                           figures=service.figures_of(db.session, client),
+                           history=service.tier_history(db.session, client))
+
+
+@bp.route("/imports", methods=["GET", "POST"])
+@require("clients.import")
+def import_page():
+    clients_form, monthly_form = ImportForm(prefix="clients"), ImportForm(prefix="monthly")
+    for form, kind, func in ((clients_form, "clients", imports.import_clients),
+                             (monthly_form, "monthly", imports.import_monthly)):
+        if request.method == "POST" and request.form.get("kind") == kind and form.validate_on_submit():
+            upload = form.file.data
+            try:
+                run = func(db.session, upload.read(), upload.filename or "upload", actor=current_user)
+            except FileError as exc:
+                db.session.rollback()
+                flash(_("The file cannot be read: %(reason)s", reason=_(exc.template, **exc.args_)), "error")
+                break
+            db.session.commit()
+            flash(_("Imported: %(created)s created, %(updated)s updated, %(unchanged)s unchanged, "
+                    "%(rejected)s rejected.", created=run.created, updated=run.updated,
+                    unchanged=run.unchanged, rejected=len(run.rejected)),
+                  "error" if run.rejected else "success")
+            return redirect(url_for("clients.import_result", run_id=run.id))
+    recent = db.session.scalars(sa.select(ImportRun).order_by(ImportRun.id.desc()).limit(20)).all()
+    return render_template("clients/import.html", clients_form=clients_form, monthly_form=monthly_form,
+                           recent=recent)
+
+
+@bp.get("/imports/<int:run_id>")
+@require("clients.import")
+def import_result(run_id: int):
+    run = db.get_or_404(ImportRun, run_id)
+    return render_template("clients/import_result.html", run=run, kinds=ImportKind)
+
+
+@bp.route("/tier-reviews", methods=["GET", "POST"])
+@require("tiers.view")
+def review_list():
+    form = ReviewForm()
+    if request.method == "POST":
+        if not can(current_user, "tiers.review"):
+            abort(403)
+        if form.validate_on_submit():
+            try:
+                review = reviews.create_review(db.session, form.quarter.data, actor=current_user)
+            except reviews.ReviewError as exc:
+                db.session.rollback()
+                flash(str(exc), "error")
+            else:
+                db.session.commit()
+                flash(_("Draft review of %(quarter)s made. Check the changes, then publish.",
+                        quarter=review.quarter), "success")
+                return redirect(url_for("clients.review_detail", review_id=review.id))
+    items = db.session.scalars(sa.select(TierReview).order_by(TierReview.id.desc())).all()
+    return render_template("clients/reviews.html", form=form, reviews=items,
+                           may_review=can(current_user, "tiers.review"))
+
+
+CHANGE_FILTERS = ("up", "down", "new", "same")
+
+
+@bp.get("/tier-reviews/<int:review_id>")
+@require("tiers.view")
+def review_detail(review_id: int):
+    review = db.get_or_404(TierReview, review_id)
+    change = request.args.get("change", "changed")
+    query = (sa.select(TierAssignment).join(Client, Client.id == TierAssignment.client_id)
+             .options(contains_eager(TierAssignment.client))
+             .where(TierAssignment.review_id == review.id))
+    if change in CHANGE_FILTERS:
+        query = query.where(TierAssignment.change == change)
+    else:
+        change = "changed"
+        query = query.where(TierAssignment.change != "same")
+    rows = db.paginate(query.order_by(Client.account_no), page=_page_arg(), per_page=100, error_out=False)
+    return render_template("clients/review.html", review=review, rows=rows, change=change,
+                           summary=reviews.review_summary(db.session, review.id), tiers=list(Tier),
+                           form=ConfirmForm(), may_publish=can(current_user, "tiers.publish")
+                           and review.state == ReviewState.draft)
+
+
+@bp.post("/tier-reviews/<int:review_id>/publish")
+@require("tiers.publish")
+def review_publish(review_id: int):
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        review = reviews.publish_review(db.session, review_id, actor=current_user)
+    except reviews.ReviewError as exc:
+        db.session.rollback()
+        if exc.status == 404:
+            abort(404)
+        flash(str(exc), "error")
+        return redirect(url_for("clients.review_detail", review_id=review_id))
+    db.session.commit()
+    flash(_("Review of %(quarter)s published: these are now the clients' tiers.", quarter=review.quarter),
+          "success")
+    return redirect(url_for("clients.review_detail", review_id=review.id))

@@ -1,0 +1,1 @@
+"""Shared foundations: extension singletons, configuration, roles, audit log, time helpers."""

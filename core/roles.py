@@ -1,0 +1,99 @@
+"""Roles, what each may do, and the decorators that enforce it on views and API endpoints.
+
+The table `PERMISSIONS` is the single statement of who may do what; views and tests both read it.
+"""
+from __future__ import annotations
+
+import enum
+from functools import wraps
+from typing import Callable, Iterable
+
+from flask import abort, g
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+
+class Role(str, enum.Enum):
+    chief_analyst = "chief_analyst"
+    researcher = "researcher"
+    business_staff = "business_staff"
+    approver = "approver"
+    admin = "admin"
+
+
+ROLE_LABELS = {
+    Role.chief_analyst: _l("Chief analyst"),
+    Role.researcher: _l("Researcher"),
+    Role.business_staff: _l("Business staff"),
+    Role.approver: _l("Approver (compliance)"),
+    Role.admin: _l("Administrator"),
+}
+
+# permission -> roles that hold it
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    # every client of the book
+    "clients.view_all": frozenset({Role.admin, Role.chief_analyst, Role.approver}),
+    # only the clients one owns (business staff)
+    "clients.view_own": frozenset({Role.business_staff}),
+    "clients.import": frozenset({Role.admin}),
+    "tiers.view": frozenset({Role.admin, Role.approver, Role.chief_analyst}),
+    "tiers.review": frozenset({Role.admin, Role.approver}),
+    "tiers.publish": frozenset({Role.admin, Role.approver}),
+    "audit.view": frozenset({Role.admin, Role.approver}),
+}
+
+
+def allowed(roles: Iterable[Role | str], permission: str) -> bool:
+    """True when any of `roles` holds `permission`. Unknown permissions are never allowed."""
+    holders = PERMISSIONS.get(permission, frozenset())
+    return any(Role(r) in holders for r in roles)
+
+
+def can(user, permission: str) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return allowed(user.role_set, permission)
+
+
+def can_view_clients(user) -> bool:
+    return can(user, "clients.view_all") or can(user, "clients.view_own")
+
+
+def require(*permissions: str) -> Callable:
+    """View decorator: sign-in required (Flask-Login redirects), then 403 unless any permission is held."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                from core.extensions import login_manager
+
+                return login_manager.unauthorized()
+            if not any(can(current_user, p) for p in permissions):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def api_require(*permissions: str) -> Callable:
+    """API decorator: a valid bearer token is required (401), then 403 unless any permission is held."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            from staff.tokens import user_from_request
+
+            user = user_from_request()
+            if user is None:
+                abort(401)
+            g.api_user = user
+            if not any(can(user, p) for p in permissions):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator

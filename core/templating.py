@@ -1,0 +1,74 @@
+"""Jinja filters and globals shared by every template."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from flask import current_app
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from core.roles import ROLE_LABELS, can, can_view_clients
+from core.timeutil import to_local
+
+TIER_LABELS = {
+    "diamond": _l("Diamond"),
+    "platinum": _l("Platinum"),
+    "gold": _l("Gold"),
+    "quality": _l("Quality"),
+    "effective": _l("Effective"),
+    "dormant": _l("Dormant"),
+    "ordinary": _l("Ordinary"),
+}
+
+RULE_LABELS = {
+    "diamond.equity": _l("average equity ≥ 10,000,000"),
+    "diamond.commission": _l("average commission ≥ 100,000"),
+    "platinum.equity": _l("average equity ≥ 5,000,000"),
+    "platinum.commission": _l("average commission ≥ 50,000"),
+    "gold.equity": _l("average equity ≥ 1,000,000"),
+    "gold.commission": _l("average commission ≥ 10,000"),
+    "quality.equity": _l("average equity ≥ 500,000"),
+    "effective.trade": _l("traded within the year"),
+    "effective.equity": _l("average equity > 1,000"),
+    "dormant": _l("opened over a year ago, no trade or position within the year, year-end equity ≤ 1,000"),
+    "ordinary": _l("no other rule matched"),
+}
+
+CHANGE_LABELS = {"up": _l("Upgrade"), "down": _l("Downgrade"), "new": _l("New"), "same": _l("Unchanged"),
+                 "changed": _l("All changes")}
+
+
+def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return ""
+    return to_local(value, current_app.config["TIMEZONE"]).strftime(fmt)
+
+
+def money(value: Decimal | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:,.2f}"
+
+
+def tier_label(value) -> str:
+    if value is None:
+        return str(_l("No tier yet"))
+    return str(TIER_LABELS.get(getattr(value, "value", value), value))
+
+
+def init_app(app) -> None:
+    app.jinja_env.filters.update(localtime=localtime, money=money, tier_label=tier_label)
+
+    @app.context_processor
+    def globals_():
+        return {
+            "can": lambda permission: can(current_user, permission),
+            "can_view_clients": lambda: can_view_clients(current_user),
+            "ROLE_LABELS": ROLE_LABELS,
+            "RULE_LABELS": RULE_LABELS,
+            "CHANGE_LABELS": CHANGE_LABELS,
+            "current_locale": str(get_locale() or "zh"),
+            "company_name": app.config["COMPANY_NAME"],
+        }

@@ -1,0 +1,1 @@
+"""Follow-ups: inbound intake, classification, routing, queues and replies (issue 4)."""

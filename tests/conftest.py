@@ -1,0 +1,162 @@
+"""Fixtures: one schema per test run, built by the migrations; every table emptied after each test.
+
+The database is SQLite (a file in a temporary folder) unless TEST_DATABASE_URL names another, such as
+postgresql+psycopg://postgres@127.0.0.1:5432/test; CI runs the suite once with each.
+"""
+from __future__ import annotations
+
+import os
+import re
+from datetime import date
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from app import create_app
+from core.config import normalise_db_url
+from core.extensions import db
+
+PASSWORD = "correct-horse-1"
+
+
+def _database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return normalise_db_url(url)
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def _app(tmp_path_factory):
+    url = _database_url(tmp_path_factory)
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret",
+                      "SERVER_NAME": None})
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+                conn.execute(sa.text("CREATE SCHEMA public"))
+        upgrade()
+    return app
+
+
+@pytest.fixture
+def app(_app):
+    with _app.app_context():
+        yield _app
+        db.session.remove()
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as conn:
+            if db.engine.dialect.name == "postgresql":
+                conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            else:
+                for name in tables:
+                    conn.execute(sa.text(f"DELETE FROM {name}"))
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+class Auth:
+    """Signs in through the real login form (CSRF included) and keeps the session's CSRF token."""
+
+    def __init__(self, client):
+        self.client = client
+        self.token: str | None = None
+
+    def login(self, email: str, password: str = PASSWORD):
+        page = self.client.get("/login")
+        token = csrf_from(page.get_data(as_text=True))
+        response = self.client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+        self.token = csrf_from(self.client.get("/login").get_data(as_text=True)) if response.status_code == 302 \
+            else token
+        return response
+
+    def post(self, url: str, data: dict | None = None, **kwargs):
+        return self.client.post(url, data={**(data or {}), "csrf_token": self.token}, **kwargs)
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+# ---- factories -------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def make_staff(app):
+    from staff.service import create_staff
+
+    counter = iter(range(1, 10_000))
+
+    def make(*roles: str, email: str | None = None, branch: str | None = None, staff_code: str | None = None,
+             name: str | None = None):
+        n = next(counter)
+        roles = roles or ("admin",)
+        if "business_staff" in roles:
+            branch = branch or "上海浦东营业部"
+            staff_code = staff_code or f"S{n:03d}"
+        staff = create_staff(db.session, email=email or f"user{n}@example.com", name=name or f"用户{n}",
+                             password=PASSWORD, roles=roles, branch=branch, staff_code=staff_code)
+        db.session.commit()
+        return staff
+
+    return make
+
+
+@pytest.fixture
+def make_client(app):
+    from clients.models import Client
+
+    counter = iter(range(1, 10_000))
+
+    def make(account_no: str | None = None, **fields):
+        n = next(counter)
+        values = {"account_no": account_no or f"9{n:07d}", "name": f"客户{n}",
+                  "mobile": f"+86138{n:08d}", "branch": "上海浦东营业部", "opened_on": date(2020, 1, 1)}
+        values.update(fields)
+        client = Client(**values)
+        db.session.add(client)
+        db.session.commit()
+        return client
+
+    return make
+
+
+@pytest.fixture
+def add_figures(app):
+    from clients.models import MonthlyFigure
+
+    def add(client, month: str, avg_equity="0", commission="0", month_end_equity="0"):
+        db.session.add(MonthlyFigure(client_id=client.id, month=month, avg_equity=Decimal(avg_equity),
+                                     commission=Decimal(commission), month_end_equity=Decimal(month_end_equity)))
+        db.session.commit()
+
+    return add
+
+
+@pytest.fixture
+def api_token(app):
+    from staff.tokens import issue_token
+
+    def make(staff) -> dict[str, str]:
+        token = issue_token(db.session, staff)
+        db.session.commit()
+        return {"Authorization": f"Bearer {token}"}
+
+    return make
