@@ -24,7 +24,7 @@ def _review_json(review: TierReview, session) -> dict:
     changes = session.execute(
         db.select(TierAssignment, Client.account_no).join(Client, Client.id == TierAssignment.client_id)
         .where(TierAssignment.review_id == review.id, TierAssignment.change != "same")
-        .order_by(Client.account_no)).tuples().all()
+        .order_by(Client.account_no)).all()
     return {
         "id": review.id, "quarter": review.quarter, "state": review.state.value,
         "created_at": review.created_at.isoformat(),

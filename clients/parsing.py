@@ -17,19 +17,10 @@ from typing import Iterator
 
 import phonenumbers
 
-
-def N_(message: str) -> str:
-    """Marks a message for translation; it is translated where it is shown, with its arguments."""
-    return message
+from core.errors import N_, Problem
 
 
-class ImportProblem(ValueError):
-    """A message template (English, %(name)s placeholders) and its arguments, translatable when shown."""
-
-    def __init__(self, template: str, **args: object):
-        self.template = template
-        self.args_ = {k: str(v) for k, v in args.items()}
-        super().__init__(template % self.args_ if self.args_ else template)
+ImportProblem = Problem
 
 
 class FileError(ImportProblem):

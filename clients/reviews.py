@@ -10,14 +10,15 @@ from clients.imports import _chunks
 from clients.models import Client, MonthlyFigure, ReviewState, TierAssignment, TierReview
 from clients.tiers import Quarter, TierInputs, change_kind, decide_tier
 from core import audit
+from core.errors import N_, Problem
 from core.timeutil import utcnow
 
 
-class ReviewError(ValueError):
+class ReviewError(Problem):
     """A review request that cannot be carried out; `status` is the HTTP status that fits."""
 
-    def __init__(self, message: str, status: int = 400, field: str | None = None):
-        super().__init__(message)
+    def __init__(self, template: str, status: int = 400, field: str | None = None, **args: object):
+        super().__init__(template, **args)
         self.status = status
         self.field = field
 
@@ -27,7 +28,8 @@ def create_review(session, quarter_text: str, actor=None) -> TierReview:
     try:
         quarter = Quarter.parse(quarter_text)
     except ValueError as exc:
-        raise ReviewError(str(exc), field="quarter") from None
+        raise ReviewError(N_("not a quarter: %(value)s; write it as 2026Q3"), field="quarter",
+                          value=quarter_text) from None
     review = TierReview(quarter=str(quarter), state=ReviewState.draft, created_by_id=getattr(actor, "id", None),
                         created_at=utcnow())
     session.add(review)
@@ -72,9 +74,9 @@ def publish_review(session, review_id: int, actor=None) -> TierReview:
     """Publish a draft: its tiers become the clients' current tiers. The review history is kept."""
     review = session.get(TierReview, review_id)
     if review is None:
-        raise ReviewError(f"no tier review {review_id}", status=404)
+        raise ReviewError(N_("no tier review %(id)s"), status=404, id=review_id)
     if review.state != ReviewState.draft:
-        raise ReviewError(f"review {review_id} is already published", status=409)
+        raise ReviewError(N_("review %(id)s is already published"), status=409, id=review_id)
     later = session.scalar(
         sa.select(TierReview).where(TierReview.state == ReviewState.published,
                                     sa.or_(TierReview.quarter > review.quarter,
@@ -82,8 +84,9 @@ def publish_review(session, review_id: int, actor=None) -> TierReview:
         .order_by(TierReview.published_at.desc()).limit(1))
     if later is not None:
         raise ReviewError(
-            f"review {later.id} ({later.quarter}) was published after this draft was made; "
-            "make a new review so that its changes are measured against the tiers now published", status=409)
+            N_("review %(id)s (%(quarter)s) was published after this draft was made; make a new review so that "
+               "its changes are measured against the tiers now published"), status=409, id=later.id,
+            quarter=later.quarter)
     review.state = ReviewState.published
     review.published_at = utcnow()
     review.published_by_id = getattr(actor, "id", None)

@@ -92,7 +92,7 @@ def tier_history(session, client: Client) -> list[tuple[TierReview, TierAssignme
         sa.select(TierReview, TierAssignment)
         .join(TierAssignment, TierAssignment.review_id == TierReview.id)
         .where(TierAssignment.client_id == client.id, TierReview.state == ReviewState.published)
-        .order_by(TierReview.published_at.desc())).tuples())
+        .order_by(TierReview.published_at.desc())).all())
 
 
 def branches(session) -> list[str]:

@@ -101,7 +101,7 @@ def review_list():
                 review = reviews.create_review(db.session, form.quarter.data, actor=current_user)
             except reviews.ReviewError as exc:
                 db.session.rollback()
-                flash(str(exc), "error")
+                flash(_(exc.template, **exc.args_), "error")
             else:
                 db.session.commit()
                 flash(_("Draft review of %(quarter)s made. Check the changes, then publish.",
@@ -147,7 +147,7 @@ def review_publish(review_id: int):
         db.session.rollback()
         if exc.status == 404:
             abort(404)
-        flash(str(exc), "error")
+        flash(_(exc.template, **exc.args_), "error")
         return redirect(url_for("clients.review_detail", review_id=review_id))
     db.session.commit()
     flash(_("Review of %(quarter)s published: these are now the clients' tiers.", quarter=review.quarter),

@@ -13,6 +13,10 @@ from core.roles import Role
 from core.timeutil import UTCDateTime, utcnow
 
 
+# werkzeug's default (scrypt). Tests lower it to keep hundreds of sign-ins fast; production never does.
+PASSWORD_HASH_METHOD = "scrypt"
+
+
 class Staff(UserMixin, db.Model):
     __tablename__ = "staff"
 
@@ -40,7 +44,7 @@ class Staff(UserMixin, db.Model):
         return role in self.role_set
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = generate_password_hash(password, method=PASSWORD_HASH_METHOD)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

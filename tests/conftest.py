@@ -30,6 +30,9 @@ def _database_url(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def _app(tmp_path_factory):
+    import staff.models
+
+    staff.models.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast in tests; the check is the same code
     url = _database_url(tmp_path_factory)
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret",
                       "SERVER_NAME": None})
@@ -39,7 +42,9 @@ def _app(tmp_path_factory):
                 conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
                 conn.execute(sa.text("CREATE SCHEMA public"))
         upgrade()
-    return app
+    yield app
+    with app.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture
@@ -83,7 +88,7 @@ class Auth:
         page = self.client.get("/login")
         token = csrf_from(page.get_data(as_text=True))
         response = self.client.post("/login", data={"email": email, "password": password, "csrf_token": token})
-        self.token = csrf_from(self.client.get("/login").get_data(as_text=True)) if response.status_code == 302 \
+        self.token = csrf_from(self.client.get("/").get_data(as_text=True)) if response.status_code == 302 \
             else token
         return response
 
