@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from clients import reviews
-from clients.imports import _chunks
+from clients.imports import chunks
 from clients.models import Client, MonthlyFigure
 from clients.tiers import Quarter
 from core.extensions import db
@@ -121,7 +121,7 @@ def seed(session, clients: int = 2000, password: str = "demo-pass-2026", today: 
             "opted_out": opted_out, "opted_out_at": utcnow() if opted_out else None,
             "opt_out_source": "sms 退订" if opted_out else None, "created_at": utcnow(), "updated_at": utcnow(),
         })
-    for chunk in _chunks(client_rows):
+    for chunk in chunks(client_rows):
         session.execute(sa.insert(Client), chunk)
     ids = dict(session.execute(sa.select(Client.account_no, Client.id)).all())
     for row, profile in zip(client_rows, profiles):
@@ -132,7 +132,7 @@ def seed(session, clients: int = 2000, password: str = "demo-pass-2026", today: 
             figure_rows.append({"client_id": ids[row["account_no"]], "month": m, "avg_equity": eq,
                                 "commission": Decimal(str(round(rng.uniform(c_lo, c_hi), 2))),
                                 "month_end_equity": Decimal(str(round(float(eq) * rng.uniform(.9, 1.1), 2)))})
-    for chunk in _chunks(figure_rows):
+    for chunk in chunks(figure_rows):
         session.execute(sa.insert(MonthlyFigure), chunk)
     session.flush()
 

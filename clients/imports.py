@@ -23,7 +23,7 @@ CLIENT_FIELDS = ("name", "mobile", "branch", "owner_id", "opened_on", "last_trad
 MONTHLY_FIELDS = ("avg_equity", "commission", "month_end_equity")
 
 
-def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
+def chunks(items: list, size: int = CHUNK) -> Iterable[list]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
@@ -44,6 +44,27 @@ def _run(session, kind: ImportKind, filename: str, actor, created: int, updated:
                  detail={"file": filename[:255], "created": created, "updated": updated,
                          "unchanged": unchanged, "rejected": len(rejected)})
     return run
+
+
+def _upsert(session, model, rows: dict[Any, dict], existing: dict[Any, dict], fields, new_row: Callable[[dict], dict],
+            stamp: dict | None = None) -> tuple[int, int, int]:
+    """Insert the rows not stored, update those whose `fields` differ, count the rest: (created, updated, unchanged)."""
+    inserts, updates, unchanged = [], [], 0
+    for key, row in rows.items():
+        stored = existing.get(key)
+        if stored is None:
+            inserts.append(new_row(row))
+            continue
+        changed = {f: row[f] for f in fields if row[f] != stored[f]}
+        if changed:
+            updates.append({"id": stored["id"], **changed, **(stamp or {})})
+        else:
+            unchanged += 1
+    for chunk in chunks(inserts):
+        session.execute(sa.insert(model), chunk)
+    for chunk in chunks(updates):
+        session.execute(sa.update(model), chunk)
+    return len(inserts), len(updates), unchanged
 
 
 def _parse_rows(data: bytes, filename: str, columns, parse_row: Callable[[dict], dict], key: Callable[[dict], Any],
@@ -108,7 +129,7 @@ def import_clients(session, data: bytes, filename: str, actor: Staff | None = No
     fields = [f for f in CLIENT_FIELDS if f in good[next(iter(good))]] if good else []
     existing: dict[str, dict] = {}
     accounts = list(good)
-    for chunk in _chunks(accounts):
+    for chunk in chunks(accounts):
         for row in session.execute(
             sa.select(Client.id, Client.account_no, *[getattr(Client, f) for f in fields])
             .where(Client.account_no.in_(chunk))
@@ -116,22 +137,11 @@ def import_clients(session, data: bytes, filename: str, actor: Staff | None = No
             existing[row["account_no"]] = dict(row)
 
     now = utcnow()
-    inserts, updates, unchanged = [], [], 0
-    for account, row in good.items():
-        stored = existing.get(account)
-        if stored is None:
-            inserts.append({**row, "created_at": now, "updated_at": now, "opted_out": False})
-            continue
-        changed = {f: row[f] for f in fields if row[f] != stored[f]}
-        if changed:
-            updates.append({"id": stored["id"], **changed, "updated_at": now})
-        else:
-            unchanged += 1
-    for chunk in _chunks(inserts):
-        session.execute(sa.insert(Client), chunk)
-    for chunk in _chunks(updates):
-        session.execute(sa.update(Client), chunk)
-    return _run(session, ImportKind.clients, filename, actor, len(inserts), len(updates), unchanged, rejected)
+    created, updated, unchanged = _upsert(
+        session, Client, good, existing, fields,
+        new_row=lambda row: {**row, "created_at": now, "updated_at": now, "opted_out": False},
+        stamp={"updated_at": now})
+    return _run(session, ImportKind.clients, filename, actor, created, updated, unchanged, rejected)
 
 
 def import_monthly(session, data: bytes, filename: str, actor: Staff | None = None) -> ImportRun:
@@ -151,7 +161,7 @@ def import_monthly(session, data: bytes, filename: str, actor: Staff | None = No
                        lambda r: (r["account_no"], r["month"]), rejected)
 
     client_ids: dict[str, int] = {}
-    for chunk in _chunks(sorted({a for a, _ in good})):
+    for chunk in chunks(sorted({a for a, _ in good})):
         client_ids.update(session.execute(
             sa.select(Client.account_no, Client.id).where(Client.account_no.in_(chunk))).all())
 
@@ -164,14 +174,14 @@ def import_monthly(session, data: bytes, filename: str, actor: Staff | None = No
             _reject(rejected, lines[(account, month_)], account,
                     FieldError(N_("account %(value)s is not in the client book"), value=account))
             continue
-        kept[(client_id, month_)] = row
+        kept[(client_id, month_)] = {**row, "client_id": client_id}
     if unknown:
         rejected.sort(key=lambda r: r["line"])
 
     existing: dict[tuple[int, str], dict] = {}
     ids = sorted({cid for cid, _ in kept})
     months = sorted({m for _, m in kept})
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         for row in session.execute(
             sa.select(MonthlyFigure.id, MonthlyFigure.client_id, MonthlyFigure.month,
                       *[getattr(MonthlyFigure, f) for f in MONTHLY_FIELDS])
@@ -179,21 +189,9 @@ def import_monthly(session, data: bytes, filename: str, actor: Staff | None = No
         ).mappings():
             existing[(row["client_id"], row["month"])] = dict(row)
 
-    inserts, updates, unchanged = [], [], 0
-    for (client_id, month_), row in kept.items():
-        values = {f: row[f] for f in MONTHLY_FIELDS}
-        stored = existing.get((client_id, month_))
-        if stored is None:
-            inserts.append({"client_id": client_id, "month": month_, **values})
-            continue
-        changed = {f: v for f, v in values.items() if v != stored[f]}
-        if changed:
-            updates.append({"id": stored["id"], **changed})
-        else:
-            unchanged += 1
-    for chunk in _chunks(inserts):
-        session.execute(sa.insert(MonthlyFigure), chunk)
-    for chunk in _chunks(updates):
-        session.execute(sa.update(MonthlyFigure), chunk)
-    return _run(session, ImportKind.monthly, filename, actor, len(inserts), len(updates), unchanged, rejected)
+    created, updated, unchanged = _upsert(
+        session, MonthlyFigure, kept, existing, MONTHLY_FIELDS,
+        new_row=lambda row: {"client_id": row["client_id"], "month": row["month"],
+                             **{f: row[f] for f in MONTHLY_FIELDS}})
+    return _run(session, ImportKind.monthly, filename, actor, created, updated, unchanged, rejected)
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from clients.imports import _chunks
+from clients.imports import chunks
 from clients.models import Client, MonthlyFigure, ReviewState, TierAssignment, TierReview
 from clients.tiers import Quarter, TierInputs, change_kind, decide_tier
 from core import audit
@@ -63,7 +63,7 @@ def create_review(session, quarter_text: str, actor=None) -> TierReview:
             "avg_commission": decision.avg_commission, "year_end_equity": decision.year_end_equity,
             "reason": decision.rule,
         })
-    for chunk in _chunks(rows):
+    for chunk in chunks(rows):
         session.execute(sa.insert(TierAssignment), chunk)
     audit.record(session, "tiers.review", actor=actor, actor_label=None if actor else "cli",
                  obj_type="tier_review", obj_id=review.id, detail={"quarter": str(quarter), "clients": len(rows)})

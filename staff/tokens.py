@@ -7,6 +7,7 @@ import secrets
 import sqlalchemy as sa
 from flask import request
 
+from core import audit
 from core.extensions import db
 from core.timeutil import utcnow
 from staff.models import ApiToken, Staff
@@ -21,8 +22,11 @@ def hash_token(token: str) -> str:
 def issue_token(session, staff: Staff) -> str:
     """Create a token for `staff` and return it in clear; only its hash is kept."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(staff_id=staff.id, token_hash=hash_token(token), prefix=token[:12]))
+    row = ApiToken(staff_id=staff.id, token_hash=hash_token(token), prefix=token[:12])
+    session.add(row)
     session.flush()
+    audit.record(session, "token.create", actor_label="cli", obj_type="staff", obj_id=staff.id,
+                 detail={"token_id": row.id, "prefix": row.prefix})
     return token
 
 
