@@ -61,7 +61,8 @@ def _upsert(session, model, rows: dict[Any, dict], existing: dict[Any, dict], fi
         else:
             unchanged += 1
     for chunk in chunks(inserts):
-        session.execute(sa.insert(model), chunk)
+        # render_nulls keeps rows with different empty cells in one executemany batch
+        session.execute(sa.insert(model).execution_options(render_nulls=True), chunk)
     for chunk in chunks(updates):
         session.execute(sa.update(model), chunk)
     return len(inserts), len(updates), unchanged

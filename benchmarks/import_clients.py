@@ -1,0 +1,257 @@
+"""Benchmark: importing a 100,000-row client export into SQLite (target: under 30 s per import).
+
+Each run builds a fresh SQLite database file in a temporary folder with the migrations, creates a few
+business staff whose codes the file uses, and times three imports of an in-memory CSV (UTF-8 with BOM,
+Chinese headers, as the settlement system exports it), each one `import_clients` plus the commit:
+
+1. first import into an empty client book (every row created);
+2. the same file again (every row unchanged);
+3. the file with 10% of its rows changed (those rows updated, the rest unchanged).
+
+Run it from the repository root:
+
+    .venv/bin/python benchmarks/import_clients.py [--rows 100000] [--runs 3]
+
+or call `run(rows, runs)`, as benchmarks/run_all.py does.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import gc
+import io
+import logging
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+NAME = "import_clients"
+TARGET_S = 30.0
+DEFAULT_ROWS = 100_000
+DEFAULT_RUNS = 3
+CHANGED_SHARE = 0.10
+SEED = 20260930
+
+HEADER = ["资金账号", "客户名称", "手机号码", "营业部", "客户经理编号", "开户日期", "最近交易日期", "最近持仓日期"]
+
+BRANCHES = ["上海浦东营业部", "上海徐汇营业部", "北京朝阳营业部", "深圳福田营业部", "杭州西湖营业部",
+            "广州天河营业部"]
+# (staff_code, name, branch): the business staff the file's 客户经理编号 column refers to
+STAFF = [(f"S{n:03d}", name, BRANCHES[n % len(BRANCHES)])
+         for n, name in enumerate(["王芳", "李强", "张敏", "刘洋", "陈静", "杨磊", "赵丽", "黄勇"], start=1)]
+STAFF_PASSWORD = "benchmark-password-1"
+
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬芳燕彩春菊兰凤洁梅琳素云莲真环雪荣爱妹霞香月莺媛艳瑞凡佳嘉琼勤珍贞莉桂娣叶璧璐娅琦晶妍茜秋珊莎锦黛青倩婷姣婉娴瑾颖露瑶怡婵雁蓓纨仪荷丹蓉眉君琴蕊薇菁梦岚苑婕馨瑗琰韵融园艺咏卿聪澜纯毓悦昭冰爽琬茗羽希宁欣飘育滢馥筠柔竹霭凝晓欢霄枫芸菲寒伊亚宜可姬舒影荔枝思丽"
+# mobile prefixes that libphonenumber accepts as Chinese mobile numbers (China Mobile, Unicom, Telecom)
+MOBILE_PREFIXES = ["138", "139", "137", "136", "135", "150", "151", "152", "158", "159", "182", "187", "188",
+                   "130", "131", "132", "155", "156", "185", "186", "133", "153", "180", "181", "189", "177"]
+SUFFIX_SPACE = 10 ** 8
+SUFFIX_STEP = 48_271  # coprime with 10**8, so row i -> suffix is one-to-one and looks random
+
+
+def _mobile(i: int, shift: int = 0) -> str:
+    """Row i's mobile number (shift > 0 gives a different, still unique, number for a 'changed' row)."""
+    prefix = MOBILE_PREFIXES[(i + shift) % len(MOBILE_PREFIXES)]
+    suffix = ((i + shift * 50_000_000) * SUFFIX_STEP + 12_345_678) % SUFFIX_SPACE
+    return f"{prefix}{suffix:08d}"
+
+
+def _fmt(day: date | None) -> str:
+    return day.isoformat() if day else ""
+
+
+def make_rows(rows: int, seed: int = SEED) -> list[list[str]]:
+    """`rows` realistic client rows (as text cells, in HEADER order), the same for the same seed."""
+    rng = random.Random(seed)
+    today = date(2026, 9, 30)
+    first_open = date(2008, 1, 1).toordinal()
+    out: list[list[str]] = []
+    for i in range(rows):
+        account = str(81_000_000 + i * 7 + rng.randrange(7))  # 8-digit settlement accounts, ascending
+        name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2))))
+        branch = rng.choice(BRANCHES)
+        code = rng.choice(STAFF)[0] if rng.random() < 0.85 else ""  # 15% not assigned to anyone
+        opened = date.fromordinal(rng.randrange(first_open, today.toordinal() - 30))
+        roll = rng.random()
+        if roll < 0.55:  # active: traded recently
+            last_trade = today - timedelta(days=rng.randrange(0, 60))
+        elif roll < 0.90:  # dormant
+            last_trade = date.fromordinal(rng.randrange(opened.toordinal(), today.toordinal()))
+        else:  # opened, never traded
+            last_trade = None
+        last_position = (last_trade - timedelta(days=rng.randrange(0, 5))
+                         if last_trade and rng.random() < 0.7 else None)
+        if last_position and last_position < opened:
+            last_position = opened
+        out.append([account, name, _mobile(i), branch, code, _fmt(opened), _fmt(last_trade), _fmt(last_position)])
+    return out
+
+
+def change_rows(rows: list[list[str]], share: float = CHANGED_SHARE, seed: int = SEED) -> tuple[list[list[str]], int]:
+    """A copy with `share` of the rows changed as a day's export changes them; and how many changed."""
+    rng = random.Random(seed + 1)
+    changed = [list(r) for r in rows]
+    picked = rng.sample(range(len(rows)), int(len(rows) * share))
+    new_day = date(2026, 10, 9)
+    for n, i in enumerate(picked):
+        row = changed[i]
+        kind = n % 10
+        if kind < 7:  # traded again (the usual daily change)
+            row[6] = _fmt(new_day)
+            row[7] = _fmt(new_day)
+        elif kind == 7:  # new mobile number
+            row[2] = _mobile(i, shift=1)
+        elif kind == 8:  # handed to another account manager
+            others = [code for code, _, _ in STAFF if code != row[4]]
+            row[4] = rng.choice(others)
+        else:  # moved branch
+            row[3] = next(b for b in BRANCHES[::-1] if b != row[3])
+    return changed, len(picked)
+
+
+def to_csv(rows: list[list[str]]) -> bytes:
+    """A CSV as the settlement system / Chinese Excel writes it: UTF-8 with BOM, CRLF line ends."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(HEADER)
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def _make_app(folder: str):
+    os.environ.setdefault("SECRET_KEY", "bench")
+    from app import create_app
+
+    return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(folder) / 'bench.db'}",
+                       "SECRET_KEY": "bench", "TESTING": True, "SERVER_NAME": None})
+
+
+def _timed_import(data: bytes, filename: str) -> tuple[float, object]:
+    from clients.imports import import_clients
+    from core.extensions import db
+
+    gc.collect()
+    start = time.perf_counter()
+    result = import_clients(db.session, data, filename)
+    db.session.commit()
+    elapsed = time.perf_counter() - start
+    counts = (result.created, result.updated, result.unchanged, len(result.rejected))
+    db.session.remove()
+    return elapsed, counts
+
+
+def one_run(first: bytes, changed: bytes, rows: int, n_changed: int) -> dict[str, float]:
+    """Times the three imports on a fresh database; checks every import's counts."""
+    from flask_migrate import upgrade
+
+    from core.extensions import db
+    from staff.service import create_staff
+
+    with tempfile.TemporaryDirectory(prefix="bench-import-") as folder:
+        app = _make_app(folder)
+        with app.app_context():
+            logging.disable(logging.INFO)  # Alembic's "Running upgrade ..." lines
+            try:
+                upgrade()
+            finally:
+                logging.disable(logging.NOTSET)
+            for code, name, branch in STAFF:
+                create_staff(db.session, email=f"{code.lower()}@bench.example.com", name=name,
+                             password=STAFF_PASSWORD, roles=["business_staff"], branch=branch, staff_code=code)
+            db.session.commit()
+            db.session.remove()
+
+            times = {}
+            expected = {
+                "first": (rows, 0, 0, 0),
+                "again": (0, 0, rows, 0),
+                "changed": (0, n_changed, rows - n_changed, 0),
+            }
+            for phase, data in (("first", first), ("again", first), ("changed", changed)):
+                elapsed, counts = _timed_import(data, f"clients-{phase}.csv")
+                if counts != expected[phase]:
+                    raise AssertionError(f"{phase} import: created/updated/unchanged/rejected = {counts}, "
+                                         f"expected {expected[phase]}")
+                times[phase] = elapsed
+            db.engine.dispose()
+    return times
+
+
+PHASES = {
+    "first": "first import, all created",
+    "again": "same file again, all unchanged",
+    "changed": "10% of rows changed",
+}
+
+
+def measure(rows: int = DEFAULT_ROWS, runs: int = DEFAULT_RUNS, progress=None) -> dict[str, list[float]]:
+    """Seconds per phase, one figure per run."""
+    base = make_rows(rows)
+    changed_rows, n_changed = change_rows(base)
+    first, changed = to_csv(base), to_csv(changed_rows)
+    del base, changed_rows
+    results: dict[str, list[float]] = {phase: [] for phase in PHASES}
+    for n in range(runs):
+        times = one_run(first, changed, rows, n_changed)
+        for phase, seconds in times.items():
+            results[phase].append(seconds)
+        if progress:
+            progress(n + 1, runs, times)
+    return results
+
+
+def _label(phase: str, rows: int) -> str:
+    return f"{NAME}: {rows:,} rows, {PHASES[phase]}"
+
+
+def _summarise(results: dict[str, list[float]], rows: int) -> list[dict]:
+    out = []
+    for phase, times in results.items():
+        median = statistics.median(times)
+        out.append({"benchmark": _label(phase, rows), "median_s": median, "min_s": min(times),
+                    "target_s": TARGET_S, "ok": median < TARGET_S})
+    return out
+
+
+def run(rows: int = DEFAULT_ROWS, runs: int = DEFAULT_RUNS) -> list[dict]:
+    """One row per phase: {"benchmark", "median_s", "min_s", "target_s", "ok"} (ok: median under target)."""
+    return _summarise(measure(rows, runs), rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=DEFAULT_ROWS, help="rows in the file (default %(default)s)")
+    parser.add_argument("--runs", type=int, default=DEFAULT_RUNS,
+                        help="fresh-database runs; the median and min are reported (default %(default)s)")
+    args = parser.parse_args(argv)
+    if args.rows < 10 or args.runs < 1:
+        parser.error("--rows must be at least 10 and --runs at least 1")
+
+    def progress(n, total, times):
+        print(f"run {n}/{total}: " + ", ".join(f"{p} {s:.2f} s" for p, s in times.items()), flush=True)
+
+    print(f"{NAME}: {args.rows:,} rows, {args.runs} run(s), SQLite, target {TARGET_S:.0f} s per import "
+          f"({os.cpu_count()} CPUs, Python {sys.version.split()[0]})", flush=True)
+    results = measure(args.rows, args.runs, progress)
+    summary = _summarise(results, args.rows)
+    print()
+    print(f"{'phase':<34} {'median s':>9} {'min s':>8} {'rows/s':>9} {'median/30s':>10}  result")
+    for phase, row in zip(results, summary):
+        print(f"{PHASES[phase]:<34} {row['median_s']:>9.2f} {row['min_s']:>8.2f} "
+              f"{args.rows / row['median_s']:>9,.0f} {row['median_s'] / TARGET_S:>10.2f}  "
+              f"{'PASS' if row['ok'] else 'FAIL'}")
+    return 0 if all(row["ok"] for row in summary) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
