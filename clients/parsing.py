@@ -114,8 +114,8 @@ def _xlsx_rows(data: bytes) -> Iterator[list[object]]:
         raise FileError(N_("the workbook expands to more than 200 MB; refused"))
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a broken workbook
-        raise FileError(N_("the workbook cannot be opened (%(error)s)"), error=exc.__class__.__name__) from None
+    except Exception:  # openpyxl raises many kinds for a broken workbook
+        raise FileError(N_("the workbook cannot be opened; save it again from Excel as .xlsx")) from None
     try:
         sheet = workbook.worksheets[0]
         for row in sheet.iter_rows(values_only=True):
@@ -170,7 +170,8 @@ def account_no(value: object) -> str:
     if not result:
         raise FieldError(N_("account number is empty"))
     if len(result) > 32 or not re.fullmatch(r"[0-9A-Za-z\-]+", result):
-        raise FieldError(N_("account number %(value)s is not a settlement account number"), value=result)
+        raise FieldError(N_("account number %(value)s may hold only letters, digits and hyphens (at most 32)"),
+                         value=result)
     return result
 
 

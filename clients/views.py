@@ -14,6 +14,7 @@ from clients.parsing import FileError
 from clients.tiers import Tier
 from core.extensions import db
 from core.roles import can, require
+from core.templating import problem_text
 from staff.models import Staff
 
 bp = Blueprint("clients", __name__)
@@ -69,7 +70,7 @@ def import_page():
                 run = func(db.session, upload.read(), upload.filename or "upload", actor=current_user)
             except FileError as exc:
                 db.session.rollback()
-                flash(_("The file cannot be read: %(reason)s", reason=_(exc.template, **exc.args_)), "error")
+                flash(_("The file cannot be read: %(reason)s", reason=problem_text(exc.template, exc.args_)), "error")
                 break
             db.session.commit()
             flash(_("Imported: %(created)s created, %(updated)s updated, %(unchanged)s unchanged, "
@@ -101,7 +102,7 @@ def review_list():
                 review = reviews.create_review(db.session, form.quarter.data, actor=current_user)
             except reviews.ReviewError as exc:
                 db.session.rollback()
-                flash(_(exc.template, **exc.args_), "error")
+                flash(problem_text(exc.template, exc.args_), "error")
             else:
                 db.session.commit()
                 flash(_("Draft review of %(quarter)s made. Check the changes, then publish.",
@@ -147,7 +148,7 @@ def review_publish(review_id: int):
         db.session.rollback()
         if exc.status == 404:
             abort(404)
-        flash(_(exc.template, **exc.args_), "error")
+        flash(problem_text(exc.template, exc.args_), "error")
         return redirect(url_for("clients.review_detail", review_id=review_id))
     db.session.commit()
     flash(_("Review of %(quarter)s published: these are now the clients' tiers.", quarter=review.quarter),

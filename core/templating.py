@@ -5,7 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from flask import current_app
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -36,6 +36,16 @@ RULE_LABELS = {
     "ordinary": _l("no other rule matched"),
 }
 
+# import columns named in row errors, shown under the labels the pages use
+FIELD_LABELS = {
+    "opened_on": _l("Account opened"),
+    "last_trade_on": _l("Last trade"),
+    "last_position_on": _l("Last position"),
+    "avg_equity": _l("Average equity"),
+    "commission": _l("Commission"),
+    "month_end_equity": _l("Month-end equity"),
+}
+
 CHANGE_LABELS = {"up": _l("Upgrade"), "down": _l("Downgrade"), "new": _l("New"), "same": _l("Unchanged"),
                  "changed": _l("All changes")}
 
@@ -58,12 +68,21 @@ def tier_label(value) -> str:
     return str(TIER_LABELS.get(getattr(value, "value", value), value))
 
 
+def problem_text(template: str, args: dict[str, str] | None) -> str:
+    """A stored core.errors.Problem (template and arguments) in the reader's language."""
+    args = dict(args or {})
+    if "field" in args:
+        args["field"] = str(FIELD_LABELS.get(args["field"], args["field"]))
+    return gettext(template, **args)
+
+
 def init_app(app) -> None:
     app.jinja_env.filters.update(localtime=localtime, money=money, tier_label=tier_label)
 
     @app.context_processor
     def globals_():
         return {
+            "problem_text": problem_text,
             "can": lambda permission: can(current_user, permission),
             "can_view_clients": lambda: can_view_clients(current_user),
             "ROLE_LABELS": ROLE_LABELS,

@@ -41,7 +41,7 @@ def login():
                 session["lang"] = staff.locale
             return redirect(_safe_next(request.args.get("next")))
         flash(_("Wrong email or password."), "error")
-    return render_template("staff/login.html", form=form), 200 if request.method == "GET" else 200
+    return render_template("staff/login.html", form=form)
 
 
 @bp.post("/logout")

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from app import create_app
@@ -61,8 +62,17 @@ def app(_app):
                     conn.execute(sa.text(f"DELETE FROM {name}"))
 
 
+class _ContextPerRequest(FlaskClient):
+    """Each request gets its own app context, as in a server, so `g` (the language, the user) is not shared."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = _ContextPerRequest
     return app.test_client()
 
 
