@@ -5,7 +5,7 @@ translated. To fix it, from the repository root:
 
     pybabel extract -F babel.cfg -k _l -k N_ --no-location --sort-output -o translations/messages.pot \
         --ignore-dirs=".venv tests benchmarks migrations" .
-    pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
+    pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
     # translate the new entries in translations/zh/LC_MESSAGES/messages.po (leave the English msgstr empty)
     pybabel compile -d translations
 """
@@ -30,7 +30,7 @@ FIX = (
     "Update and translate the catalogue, from the repository root:\n"
     "  pybabel extract -F babel.cfg -k _l -k N_ --no-location --sort-output -o translations/messages.pot "
     '--ignore-dirs=".venv tests benchmarks migrations" .\n'
-    "  pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching\n"
+    "  pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete\n"
     "  (translate the new entries in translations/zh/LC_MESSAGES/messages.po)\n"
     "  pybabel compile -d translations"
 )
