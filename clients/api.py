@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from clients import imports, reviews, service
 from clients.models import Client, TierAssignment, TierReview
 from clients.parsing import FileError
+from core.timeutil import local_today
 from core.extensions import csrf, db
 from core.http import api_error
 from core.roles import api_require
@@ -20,19 +21,27 @@ def _import_json(run) -> dict:
                          for r in run.rejected]}
 
 
-def _review_json(review: TierReview, session) -> dict:
-    changes = session.execute(
-        db.select(TierAssignment, Client.account_no).join(Client, Client.id == TierAssignment.client_id)
-        .where(TierAssignment.review_id == review.id, TierAssignment.change != "same")
-        .order_by(Client.account_no)).all()
+CHANGES_PER_PAGE = 500
+
+
+def _review_json(review: TierReview, session, page: int = 1) -> dict:
+    """A review with its summary and one page of its changes (a first review of a large book changes every
+    client); `changes_page`/`changes_pages` tell how to fetch the rest with ?page=."""
+    query = (db.select(TierAssignment, Client.account_no).join(Client, Client.id == TierAssignment.client_id)
+             .where(TierAssignment.review_id == review.id, TierAssignment.change != "same"))
+    total = session.scalar(db.select(db.func.count()).select_from(query.subquery()))
+    changes = session.execute(query.order_by(Client.account_no).limit(CHANGES_PER_PAGE)
+                              .offset((page - 1) * CHANGES_PER_PAGE)).all()
     return {
         "id": review.id, "quarter": review.quarter, "state": review.state.value,
         "created_at": review.created_at.isoformat(),
         "published_at": review.published_at.isoformat() if review.published_at else None,
         "summary": reviews.review_summary(session, review.id),
+        "changes_total": total, "changes_page": page, "changes_pages": max(1, -(-total // CHANGES_PER_PAGE)),
         "changes": [{"account_no": account_no, "from": a.previous_tier.value if a.previous_tier else None,
                      "to": a.tier.value, "change": a.change, "rule": a.reason,
-                     "avg_equity": str(a.avg_equity), "avg_commission": str(a.avg_commission)} for a, account_no in changes],
+                     "avg_equity": str(a.avg_equity), "avg_commission": str(a.avg_commission)}
+                    for a, account_no in changes],
     }
 
 
@@ -50,7 +59,12 @@ def list_clients():
                              staff_code=request.args.get("staff_code") or None, q=request.args.get("q") or None)
     for field, problem in f.problems().items():
         return api_error(problem, 400, field)
-    result = db.paginate(service.filtered_clients(g.api_user, f), page=page, per_page=per_page, error_out=False)
+    try:
+        query = service.filtered_clients(g.api_user, f)
+    except service.Forbidden:
+        return api_error("you see only your own clients; this filter asks for someone else's", 403,
+                         "staff_code" if f.staff_code else "branch")
+    result = db.paginate(query, page=page, per_page=per_page, error_out=False)
     return jsonify({"items": [service.client_json(c) for c in result.items], "total": result.total,
                     "page": page, "pages": result.pages})
 
@@ -64,6 +78,27 @@ def get_client(account_no: str):
         return api_error("this client belongs to another staff member", 403)
     if client is None:
         return api_error(f"no client with account number {account_no}", 404)
+    return jsonify(service.client_json(client))
+
+
+@bp.post("/clients/<account_no>/consent")
+@api_require("clients.consent")
+def set_consent(account_no: str):
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("opted_out"), bool):
+        return api_error('send {"opted_out": true or false, "how": "by phone"}', 400, "opted_out")
+    try:
+        client = service.client_for(db.session, g.api_user, account_no)
+    except service.Forbidden:
+        return api_error("this client belongs to another staff member", 403)
+    if client is None:
+        return api_error(f"no client with account number {account_no}", 404)
+    try:
+        service.record_consent(db.session, client, body["opted_out"], str(body.get("how") or ""), actor=g.api_user)
+    except service.ConsentError as exc:
+        db.session.rollback()
+        return api_error(str(exc), 400, "how")
+    db.session.commit()
     return jsonify(service.client_json(client))
 
 
@@ -113,7 +148,8 @@ def create_review():
     if not isinstance(body, dict) or not isinstance(body.get("quarter"), str):
         return api_error('send {"quarter": "2026Q3"}', 400, "quarter")
     try:
-        review = reviews.create_review(db.session, body["quarter"], actor=g.api_user)
+        review = reviews.create_review(db.session, body["quarter"], actor=g.api_user,
+                                        today=local_today(current_app.config["TIMEZONE"]))
     except reviews.ReviewError as exc:
         db.session.rollback()
         return api_error(str(exc), exc.status, exc.field)
@@ -127,7 +163,11 @@ def get_review(review_id: int):
     review = db.session.get(TierReview, review_id)
     if review is None:
         return api_error(f"no tier review {review_id}", 404)
-    return jsonify(_review_json(review, db.session))
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        return api_error("page must be a whole number", 400, "page")
+    return jsonify(_review_json(review, db.session, page))
 
 
 @bp.post("/tier-reviews/<int:review_id>/publish")

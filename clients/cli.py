@@ -4,10 +4,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from clients import imports, reviews
 from clients.parsing import FileError
+from core.timeutil import local_today
 from core.extensions import db
 
 clients_cli = AppGroup("clients", help="The client book: imports from the settlement system.")
@@ -59,7 +61,7 @@ def import_monthly(path):
 def review(quarter):
     """Make a draft review of QUARTER for every client."""
     try:
-        result = reviews.create_review(db.session, quarter)
+        result = reviews.create_review(db.session, quarter, today=local_today(current_app.config["TIMEZONE"]))
     except reviews.ReviewError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from None

@@ -137,9 +137,9 @@ def seed(session, clients: int = 2000, password: str = "demo-pass-2026", today: 
     session.flush()
 
     previous = Quarter(quarter.year, quarter.number - 1) if quarter.number > 1 else Quarter(quarter.year - 1, 4)
-    published = reviews.create_review(session, str(previous))
+    published = reviews.create_review(session, str(previous), today=today)
     reviews.publish_review(session, published.id)
-    draft = reviews.create_review(session, str(quarter))
+    draft = reviews.create_review(session, str(quarter), today=today)
     return {"accounts": accounts, "clients": len(client_rows), "figures": len(figure_rows),
             "published": published, "draft": draft, "password": password}
 

@@ -17,3 +17,7 @@ class ReviewForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A form with nothing but its CSRF token, for buttons that change something."""
+
+
+class ConsentForm(FlaskForm):
+    how = StringField(_l("How the client asked"), validators=[DataRequired(), Length(max=120)])

@@ -72,28 +72,28 @@ def _parse_rows(data: bytes, filename: str, columns, parse_row: Callable[[dict],
                 rejected: list[dict[str, Any]]) -> tuple[dict[Any, dict], dict[Any, int]]:
     """Good rows by key, and each key's line; bad and duplicate rows go to `rejected`.
 
-    FileError propagates untouched, before anything is written.
+    The key is taken from the raw cells, so a repeat is caught even when the first row was bad. Both rows
+    of a repeated key are rejected: the file does not say which one is right. FileError propagates
+    untouched, before anything is written.
     """
     good: dict[Any, dict] = {}
     first_line: dict[Any, int] = {}
     for line, raw in parsing.read_table(data, filename, columns):
-        try:
-            row = parse_row(raw)
-        except FieldError as problem:
-            _reject(rejected, line, raw.get("account_no"), problem)
-            continue
-        k = key(row)
-        if k in first_line:
+        k = key(raw)
+        if k is not None and k in first_line:
             _reject(rejected, line, raw.get("account_no"),
                     FieldError(N_("duplicate of line %(line)s in the same file"), line=first_line[k]))
-            # the earlier row is ambiguous too: the file does not say which one is right
             if k in good:
                 earlier = good.pop(k)
                 _reject(rejected, first_line[k], earlier["account_no"],
                         FieldError(N_("the same account appears again later in the file")))
             continue
-        first_line[k] = line
-        good[k] = row
+        if k is not None:
+            first_line[k] = line
+        try:
+            good[k] = parse_row(raw)
+        except FieldError as problem:
+            _reject(rejected, line, raw.get("account_no"), problem)
     rejected.sort(key=lambda r: r["line"])
     return good, first_line
 
@@ -125,7 +125,8 @@ def import_clients(session, data: bytes, filename: str, actor: Staff | None = No
         return row
 
     rejected: list[dict[str, Any]] = []
-    good, _ = _parse_rows(data, filename, parsing.CLIENT_COLUMNS, parse_row, lambda r: r["account_no"], rejected)
+    good, _ = _parse_rows(data, filename, parsing.CLIENT_COLUMNS, parse_row,
+                          lambda raw: parsing.text(raw.get("account_no")) or None, rejected)
 
     fields = [f for f in CLIENT_FIELDS if f in good[next(iter(good))]] if good else []
     existing: dict[str, dict] = {}
@@ -145,6 +146,16 @@ def import_clients(session, data: bytes, filename: str, actor: Staff | None = No
     return _run(session, ImportKind.clients, filename, actor, created, updated, unchanged, rejected)
 
 
+def _month_key(raw: dict) -> tuple[str, str] | None:
+    account = parsing.text(raw.get("account_no"))
+    if not account:
+        return None
+    try:
+        return account, parsing.month(raw.get("month"))
+    except FieldError:
+        return account, parsing.text(raw.get("month"))
+
+
 def import_monthly(session, data: bytes, filename: str, actor: Staff | None = None) -> ImportRun:
     """Upsert monthly figures by (account, month). Every account must already be in the client book."""
 
@@ -158,8 +169,7 @@ def import_monthly(session, data: bytes, filename: str, actor: Staff | None = No
         }
 
     rejected: list[dict[str, Any]] = []
-    good, lines = _parse_rows(data, filename, parsing.MONTHLY_COLUMNS, parse_row,
-                       lambda r: (r["account_no"], r["month"]), rejected)
+    good, lines = _parse_rows(data, filename, parsing.MONTHLY_COLUMNS, parse_row, _month_key, rejected)
 
     client_ids: dict[str, int] = {}
     for chunk in chunks(sorted({a for a, _ in good})):

@@ -12,7 +12,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Iterator
 
 import phonenumbers
@@ -195,6 +195,9 @@ def mobile(value: object, region: str = "CN") -> str | None:
         raise FieldError(N_("mobile number %(value)s cannot be parsed"), value=raw) from None
     if not phonenumbers.is_valid_number(number):
         raise FieldError(N_("mobile number %(value)s is not a valid number"), value=raw)
+    if phonenumbers.number_type(number) not in (phonenumbers.PhoneNumberType.MOBILE,
+                                                phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
+        raise FieldError(N_("%(value)s is not a mobile number (SMS cannot reach it)"), value=raw)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -237,7 +240,8 @@ def month(value: object) -> str:
     return f"{int(match.group(1)):04d}-{int(match.group(2)):02d}"
 
 
-MAX_AMOUNT = Decimal("1e15")
+# below 2**53 cents, so that SQLite (which keeps NUMERIC as a float) gives back exactly what was stored
+MAX_AMOUNT = Decimal("1e13")
 
 
 def amount(value: object, label: str) -> Decimal:
@@ -260,4 +264,4 @@ def amount(value: object, label: str) -> Decimal:
         raise FieldError(N_("%(field)s %(value)s is negative"), field=label, value=raw)
     if result >= MAX_AMOUNT:
         raise FieldError(N_("%(field)s %(value)s is too large"), field=label, value=raw)
-    return result.quantize(Decimal("0.01"))
+    return result.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -23,13 +24,20 @@ class ReviewError(Problem):
         self.field = field
 
 
-def create_review(session, quarter_text: str, actor=None) -> TierReview:
-    """A draft review of `quarter_text` for every client in the book, with changes against the published tier."""
+def create_review(session, quarter_text: str, actor=None, today: date | None = None) -> TierReview:
+    """A draft review of `quarter_text` for every client in the book, with changes against the published tier.
+
+    Only a quarter that has ended can be reviewed (`today` is the local date): a review of a quarter still
+    running would judge clients on part of their figures, and once published would block the real one.
+    """
     try:
         quarter = Quarter.parse(quarter_text)
-    except ValueError as exc:
+    except ValueError:
         raise ReviewError(N_("not a quarter: %(value)s; write it as 2026Q3"), field="quarter",
                           value=quarter_text) from None
+    if today is not None and quarter.end >= today:
+        raise ReviewError(N_("%(quarter)s has not ended yet; a quarter is reviewed after its last day"),
+                          field="quarter", quarter=quarter)
     review = TierReview(quarter=str(quarter), state=ReviewState.draft, created_by_id=getattr(actor, "id", None),
                         created_at=utcnow())
     session.add(review)
@@ -72,16 +80,15 @@ def create_review(session, quarter_text: str, actor=None) -> TierReview:
 
 def publish_review(session, review_id: int, actor=None) -> TierReview:
     """Publish a draft: its tiers become the clients' current tiers. The review history is kept."""
-    review = session.get(TierReview, review_id)
+    # locking every review row (there are a few a year) makes two publications wait for each other, so the
+    # checks below see what the other one did (PostgreSQL; SQLite has a single writer anyway)
+    session.execute(sa.select(TierReview.id).with_for_update()).all()
+    review = session.get(TierReview, review_id, populate_existing=True)
     if review is None:
         raise ReviewError(N_("no tier review %(id)s"), status=404, id=review_id)
     if review.state != ReviewState.draft:
         raise ReviewError(N_("review %(id)s is already published"), status=409, id=review_id)
-    later = session.scalar(
-        sa.select(TierReview).where(TierReview.state == ReviewState.published,
-                                    sa.or_(TierReview.quarter > review.quarter,
-                                           TierReview.published_at > review.created_at))
-        .order_by(TierReview.published_at.desc()).limit(1))
+    later = publish_blocker(session, review)
     if later is not None:
         raise ReviewError(
             N_("review %(id)s (%(quarter)s) was published after this draft was made; make a new review so that "
@@ -102,6 +109,24 @@ def publish_review(session, review_id: int, actor=None) -> TierReview:
     audit.record(session, "tiers.publish", actor=actor, actor_label=None if actor else "cli",
                  obj_type="tier_review", obj_id=review.id, detail={"quarter": review.quarter})
     return review
+
+
+def publish_blocker(session, review: TierReview) -> TierReview | None:
+    """The published review that makes this draft unpublishable: one of a later quarter, or one published
+    after this draft was made (the draft's changes were measured against tiers no longer current)."""
+    if review.state != ReviewState.draft:
+        return None
+    return session.scalar(
+        sa.select(TierReview).where(TierReview.state == ReviewState.published,
+                                    sa.or_(TierReview.quarter > review.quarter,
+                                           TierReview.published_at > review.created_at))
+        .order_by(TierReview.published_at.desc()).limit(1))
+
+
+def current_review(session) -> TierReview | None:
+    """The published review whose tiers are the clients' current ones."""
+    return session.scalar(sa.select(TierReview).where(TierReview.state == ReviewState.published)
+                          .order_by(TierReview.published_at.desc()).limit(1))
 
 
 def review_summary(session, review_id: int) -> dict[str, dict[str, int]]:

@@ -7,7 +7,10 @@ import sqlalchemy as sa
 
 from clients.models import Client, MonthlyFigure, ReviewState, TierAssignment, TierReview
 from clients.tiers import VIP_TIERS, Tier
+from core import audit
+from core.errors import N_, Problem
 from core.roles import can
+from core.timeutil import utcnow
 from staff.models import Staff
 
 
@@ -45,7 +48,14 @@ def _like(text: str) -> str:
 
 
 def filtered_clients(viewer: Staff, f: ClientFilter) -> sa.Select:
+    """The viewer's clients that match `f`. Forbidden when someone who sees only their own clients asks
+    for another staff member's or another branch's (403, rather than an empty list that looks like none)."""
     query = visible_clients(viewer)
+    if not can(viewer, "clients.view_all"):
+        if f.staff_code and f.staff_code != viewer.staff_code:
+            raise Forbidden()
+        if f.branch and f.branch != viewer.branch:
+            raise Forbidden()
     if f.tier == "vip":
         query = query.where(Client.tier.in_(VIP_TIERS))
     elif f.tier == "none":
@@ -59,7 +69,7 @@ def filtered_clients(viewer: Staff, f: ClientFilter) -> sa.Select:
     if f.q and f.q.strip():
         q = f.q.strip()
         digits = "".join(ch for ch in q if ch.isdigit())
-        conditions = [Client.name.like(_like(q), escape="\\"), Client.account_no == q]
+        conditions = [Client.name.ilike(_like(q), escape="\\"), Client.account_no == q]
         if len(digits) >= 4:
             conditions.append(Client.mobile.like(_like(digits), escape="\\"))
             conditions.append(Client.account_no.like(_like(digits), escape="\\"))
@@ -79,6 +89,32 @@ def client_for(session, viewer: Staff, account_no: str) -> Client | None:
     if can(viewer, "clients.view_own") and client.owner_id == viewer.id:
         return client
     raise Forbidden()
+
+
+class ConsentError(Problem):
+    pass
+
+
+def record_consent(session, client: Client, opted_out: bool, how: str, actor=None) -> bool:
+    """Set the client's consent, saying when and how it was given; False when it was already so.
+
+    The caller has checked that `actor` may see the client. Audited, since consent is what lets a
+    broadcast reach a client.
+    """
+    how = (how or "").strip()
+    if not how:
+        raise ConsentError(N_("say how the client asked (e.g. by phone, in writing)"))
+    if len(how) > 120:
+        raise ConsentError(N_("keep the note on how the client asked under 120 characters"))
+    if client.opted_out == opted_out:
+        return False
+    client.opted_out = opted_out
+    client.opted_out_at = utcnow() if opted_out else None
+    client.opt_out_source = how if opted_out else None
+    audit.record(session, "client.opt_out" if opted_out else "client.opt_in", actor=actor, obj_type="client",
+                 obj_id=client.account_no, detail={"how": how})
+    session.flush()
+    return True
 
 
 def figures_of(session, client: Client) -> list[MonthlyFigure]:

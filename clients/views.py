@@ -3,15 +3,16 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from clients import imports, reviews, service
-from clients.forms import ConfirmForm, ImportForm, ReviewForm
+from clients.forms import ConfirmForm, ConsentForm, ImportForm, ReviewForm
 from clients.models import Client, ImportKind, ImportRun, ReviewState, TierAssignment, TierReview
 from clients.parsing import FileError
 from clients.tiers import Tier
+from core.timeutil import local_today
 from core.extensions import db
 from core.roles import can, require
 from core.templating import problem_text
@@ -35,8 +36,11 @@ def client_list():
     if f.problems():
         f = service.ClientFilter(branch=f.branch, staff_code=f.staff_code, q=f.q)
         flash(_("Unknown tier; showing all tiers."), "error")
-    page = db.paginate(service.filtered_clients(current_user, f), page=_page_arg(),
-                       per_page=50, error_out=False, count=True)
+    try:
+        query = service.filtered_clients(current_user, f)
+    except service.Forbidden:
+        abort(403)
+    page = db.paginate(query, page=_page_arg(), per_page=current_app.config["CLIENTS_PER_PAGE"], error_out=False)
     sees_all = can(current_user, "clients.view_all")
     staff = db.session.scalars(sa.select(Staff).where(Staff.staff_code.is_not(None)).order_by(Staff.staff_code)) \
         if sees_all else []
@@ -55,7 +59,34 @@ def client_detail(account_no: str):
         abort(404)
     return render_template("clients/detail.html", client=client,
                            figures=service.figures_of(db.session, client),
-                           history=service.tier_history(db.session, client))
+                           history=service.tier_history(db.session, client),
+                           consent_form=ConsentForm() if can(current_user, "clients.consent") else None)
+
+
+@bp.post("/clients/<account_no>/consent")
+@require("clients.consent")
+def client_consent(account_no: str):
+    try:
+        client = service.client_for(db.session, current_user, account_no)
+    except service.Forbidden:
+        abort(403)
+    if client is None:
+        abort(404)
+    form = ConsentForm()
+    if not form.validate_on_submit():
+        flash(_("Say how the client asked (e.g. by phone, in writing)."), "error")
+        return redirect(url_for("clients.client_detail", account_no=account_no))
+    opted_out = request.form.get("opted_out") == "1"
+    try:
+        service.record_consent(db.session, client, opted_out, form.how.data, actor=current_user)
+    except service.ConsentError as exc:
+        db.session.rollback()
+        flash(problem_text(exc.template, exc.args_), "error")
+    else:
+        db.session.commit()
+        flash(_("Opt-out recorded: no broadcast will reach this client.") if opted_out
+              else _("Opt-in recorded: this client receives broadcasts again."), "success")
+    return redirect(url_for("clients.client_detail", account_no=account_no))
 
 
 @bp.route("/imports", methods=["GET", "POST"])
@@ -76,7 +107,7 @@ def import_page():
             flash(_("Imported: %(created)s created, %(updated)s updated, %(unchanged)s unchanged, "
                     "%(rejected)s rejected.", created=run.created, updated=run.updated,
                     unchanged=run.unchanged, rejected=len(run.rejected)),
-                  "error" if run.rejected else "success")
+                  "info" if run.rejected else "success")
             return redirect(url_for("clients.import_result", run_id=run.id))
     recent = db.session.scalars(sa.select(ImportRun).order_by(ImportRun.id.desc()).limit(20)).all()
     return render_template("clients/import.html", clients_form=clients_form, monthly_form=monthly_form,
@@ -99,7 +130,8 @@ def review_list():
             abort(403)
         if form.validate_on_submit():
             try:
-                review = reviews.create_review(db.session, form.quarter.data, actor=current_user)
+                review = reviews.create_review(db.session, form.quarter.data, actor=current_user,
+                                               today=local_today(current_app.config["TIMEZONE"]))
             except reviews.ReviewError as exc:
                 db.session.rollback()
                 flash(problem_text(exc.template, exc.args_), "error")
@@ -109,7 +141,7 @@ def review_list():
                         quarter=review.quarter), "success")
                 return redirect(url_for("clients.review_detail", review_id=review.id))
     items = db.session.scalars(sa.select(TierReview).order_by(TierReview.id.desc())).all()
-    return render_template("clients/reviews.html", form=form, reviews=items,
+    return render_template("clients/reviews.html", form=form, reviews=items, current=reviews.current_review(db.session),
                            may_review=can(current_user, "tiers.review"))
 
 
@@ -133,7 +165,7 @@ def review_detail(review_id: int):
     return render_template("clients/review.html", review=review, rows=rows, change=change,
                            summary=reviews.review_summary(db.session, review.id), tiers=list(Tier),
                            form=ConfirmForm(), may_publish=can(current_user, "tiers.publish")
-                           and review.state == ReviewState.draft)
+                           and review.state == ReviewState.draft, blocker=reviews.publish_blocker(db.session, review))
 
 
 @bp.post("/tier-reviews/<int:review_id>/publish")

@@ -44,8 +44,11 @@ def init_app(app) -> None:
             description = exc.description if status == 400 and exc.description else MESSAGES.get(status, exc.name)
             return api_error(description, status)
         titles = {
+            400: _("The request could not be understood. Go back and try again."),
             403: _("You do not have access to this page."),
             404: _("This page does not exist."),
+            405: _("This page cannot be used this way."),
             413: _("The upload is too large."),
         }
-        return render_template("error.html", status=status, message=titles.get(status, exc.name)), status
+        message = titles.get(status, _("Something went wrong (%(status)s).", status=status))
+        return render_template("error.html", status=status, message=message), status

@@ -36,6 +36,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # only the clients one owns (business staff)
     "clients.view_own": frozenset({Role.business_staff}),
     "clients.import": frozenset({Role.admin}),
+    # record a client's opt-out or opt-in told by phone or in writing (SMS replies come with follow-ups)
+    "clients.consent": frozenset({Role.admin, Role.business_staff}),
     "tiers.view": frozenset({Role.admin, Role.approver, Role.chief_analyst}),
     "tiers.review": frozenset({Role.admin, Role.approver}),
     "tiers.publish": frozenset({Role.admin, Role.approver}),

@@ -46,6 +46,19 @@ FIELD_LABELS = {
     "month_end_equity": _l("Month-end equity"),
 }
 
+AUDIT_LABELS = {
+    "auth.login": _l("Signed in"),
+    "auth.login_failed": _l("Sign-in failed"),
+    "staff.create": _l("Staff account created"),
+    "token.create": _l("API token issued"),
+    "import.clients": _l("Clients imported"),
+    "import.monthly": _l("Monthly figures imported"),
+    "tiers.review": _l("Tier review drafted"),
+    "tiers.publish": _l("Tier review published"),
+    "client.opt_out": _l("Opt-out recorded"),
+    "client.opt_in": _l("Opt-in recorded"),
+}
+
 CHANGE_LABELS = {"up": _l("Upgrade"), "down": _l("Downgrade"), "new": _l("New"), "same": _l("Unchanged"),
                  "changed": _l("All changes")}
 
@@ -88,6 +101,7 @@ def init_app(app) -> None:
             "ROLE_LABELS": ROLE_LABELS,
             "RULE_LABELS": RULE_LABELS,
             "CHANGE_LABELS": CHANGE_LABELS,
+            "AUDIT_LABELS": AUDIT_LABELS,
             "current_locale": str(get_locale() or "zh"),
             "company_name": app.config["COMPANY_NAME"],
         }

@@ -41,3 +41,8 @@ def one_year_before(day: date) -> date:
         return day.replace(year=day.year - 1)
     except ValueError:
         return day.replace(year=day.year - 1, day=28)
+
+
+def local_today(tz_name: str) -> date:
+    """Today's date where the department works (TIMEZONE), not in UTC."""
+    return utcnow().astimezone(ZoneInfo(tz_name)).date()

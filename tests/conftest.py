@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 
@@ -22,11 +24,25 @@ from core.extensions import db
 PASSWORD = "correct-horse-1"
 
 
-def _database_url(tmp_path_factory) -> str:
+@contextmanager
+def _database(tmp_path_factory):
+    """A database of this run's own: a SQLite file, or a new PostgreSQL database made beside the one
+    TEST_DATABASE_URL names (so two runs on one server never share tables), dropped at the end."""
     url = os.environ.get("TEST_DATABASE_URL")
-    if url:
-        return normalise_db_url(url)
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    if not url:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        return
+    base = sa.engine.make_url(normalise_db_url(url))
+    name = f"fsms_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -34,18 +50,13 @@ def _app(tmp_path_factory):
     import staff.models
 
     staff.models.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast in tests; the check is the same code
-    url = _database_url(tmp_path_factory)
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret",
-                      "SERVER_NAME": None})
-    with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as conn:
-                conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
-                conn.execute(sa.text("CREATE SCHEMA public"))
-        upgrade()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with _database(tmp_path_factory) as url:
+        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret"})
+        with app.app_context():
+            upgrade()
+        yield app
+        with app.app_context():
+            db.engine.dispose()
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ def book(app, make_staff, make_client):
     make_client("81001", name="甲", owner_id=mine.id, tier=Tier.gold)
     make_client("81002", name="乙", owner_id=other.id, branch="北京朝阳营业部", tier=Tier.diamond)
     make_client("81003", name="丙", owner_id=None, tier=None)
+    make_client("81004", name="Li Lei", owner_id=None, tier=Tier.effective, branch="深圳福田营业部")
     return {"mine": mine, "other": other, "admin": make_staff("admin", email="admin@example.com")}
 
 
@@ -37,7 +38,7 @@ def test_client_json_shape_and_list(client, book, api_token):
     response = client.get("/api/v1/clients", headers=api_token(book["admin"]))
     assert response.status_code == 200
     body = response.json
-    assert (body["total"], body["page"], body["pages"]) == (3, 1, 1)
+    assert (body["total"], body["page"], body["pages"]) == (4, 1, 1)
     first = body["items"][0]
     assert first == {"account_no": "81001", "name": "甲", "mobile": first["mobile"], "branch": "上海浦东营业部",
                      "staff_code": "S01", "tier": "gold", "opted_out": False, "opened_on": "2020-01-01",
@@ -54,6 +55,7 @@ def test_client_json_shape_and_list(client, book, api_token):
     ("q=乙", ["81002"]),
     ("q=81003", ["81003"]),
     ("q=%25", []),
+    ("q=li lei", ["81004"]),
     ("q=' OR 1=1 --", []),
 ])
 def test_filters(client, book, api_token, query, accounts):
@@ -68,7 +70,7 @@ def test_unknown_tier_is_400_naming_the_field(client, book, api_token):
 
 def test_paging(client, book, api_token):
     body = client.get("/api/v1/clients?per_page=2&page=2", headers=api_token(book["admin"])).json
-    assert (body["total"], body["page"], body["pages"], len(body["items"])) == (3, 2, 2, 1)
+    assert (body["total"], body["page"], body["pages"], len(body["items"])) == (4, 2, 2, 2)
 
 
 def test_business_staff_see_only_their_own_clients(client, book, api_token):
@@ -153,3 +155,30 @@ def test_older_quarter_cannot_be_published_over_a_newer_one(client, book, api_to
 def test_unknown_api_path_is_json_404(client, book, api_token):
     response = client.get("/api/v1/nothing", headers=api_token(book["admin"]))
     assert response.status_code == 404 and "error" in response.json
+
+
+def test_review_changes_are_paged(client, book, api_token, monkeypatch):
+    import clients.api
+
+    monkeypatch.setattr(clients.api, "CHANGES_PER_PAGE", 2)
+    headers = api_token(book["admin"])
+    review = client.post("/api/v1/tier-reviews", headers=headers, json={"quarter": "2026Q3"}).json
+    assert (review["changes_total"], review["changes_pages"], len(review["changes"])) == (4, 2, 2)
+    second = client.get(f"/api/v1/tier-reviews/{review['id']}?page=2", headers=headers).json
+    accounts = [c["account_no"] for c in review["changes"] + second["changes"]]
+    assert accounts == ["81001", "81002", "81003", "81004"]
+
+
+def test_a_quarter_that_has_not_ended_cannot_be_reviewed(client, book, api_token):
+    response = client.post("/api/v1/tier-reviews", headers=api_token(book["admin"]), json={"quarter": "2099Q1"})
+    assert response.status_code == 400 and response.json["field"] == "quarter"
+
+
+def test_consent_through_the_api(client, book, api_token):
+    headers = api_token(book["mine"])
+    assert client.post("/api/v1/clients/81001/consent", headers=headers, json={"opted_out": True}).status_code == 400
+    response = client.post("/api/v1/clients/81001/consent", headers=headers,
+                           json={"opted_out": True, "how": "phone call"})
+    assert response.status_code == 200 and response.json["opted_out"] is True
+    assert client.post("/api/v1/clients/81002/consent", headers=headers,
+                       json={"opted_out": True, "how": "x"}).status_code == 403

@@ -179,3 +179,50 @@ def test_monthly_figures_upsert_with_bad_rows(app, make_client):
     assert len(figures) == 2
     july = next(f for f in figures.values() if f.month == "2026-07")
     assert july.avg_equity == Decimal("1234567.89") and july.month_end_equity == Decimal("1300000.00")
+
+
+def test_a_landline_is_not_a_mobile(app):
+    run = run_clients(csv_bytes(["account_no,name,mobile", "80060,甲,02112345678", "80061,乙,+85291234567"]))
+    assert [r["line"] for r in run.rejected] == [2]
+    assert "mobile" in run.rejected[0]["reason"]
+    assert clients_by_account()["80061"].mobile == "+85291234567"  # a Hong Kong mobile is a mobile
+
+
+def test_a_repeat_after_a_bad_row_is_still_a_duplicate(app):
+    run = run_clients(csv_bytes(["account_no,name,mobile", "80070,甲,123", "80070,甲,13812345678"]))
+    assert run.created == 0 and [r["line"] for r in run.rejected] == [2, 3]
+    assert "line 2" in run.rejected[1]["reason"]
+
+
+def test_amounts_round_half_up_and_huge_ones_are_refused(app, make_client):
+    make_client("80080")
+    data = csv_bytes(["account_no,month,avg_equity,commission,month_end_equity",
+                      "80080,2026-07,0.005,1.125,99999999999.99", "80080,2026-08,10000000000000,0,0"])
+    run = import_monthly(db.session, data, "m.csv")
+    db.session.commit()
+    assert [r["line"] for r in run.rejected] == [3] and "too large" in run.rejected[0]["reason"]
+    figure = db.session.scalar(sa.select(MonthlyFigure))
+    assert (figure.avg_equity, figure.commission) == (Decimal("0.01"), Decimal("1.13"))
+    assert figure.month_end_equity == Decimal("99999999999.99")
+    again = import_monthly(db.session, data, "m.csv")
+    assert again.unchanged == 1 and again.updated == 0
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "gbk"])
+def test_monthly_figures_from_xlsx_and_gbk(app, make_client, fmt):
+    make_client("80090")
+    header = ["资金账号", "月份", "月均权益", "手续费", "月末权益"]
+    if fmt == "xlsx":
+        wb = Workbook()
+        wb.active.append(header)
+        wb.active.append([80090, "2026-07", 1234567.5, "1,000", 0])
+        buf = io.BytesIO()
+        wb.save(buf)
+        data, name = buf.getvalue(), "m.xlsx"
+    else:
+        data, name = csv_bytes([",".join(header), '80090,2026-07,1234567.5,"1,000",0'], "gbk"), "m.csv"
+    run = import_monthly(db.session, data, name)
+    db.session.commit()
+    assert run.created == 1 and not run.rejected
+    figure = db.session.scalar(sa.select(MonthlyFigure))
+    assert (figure.avg_equity, figure.commission) == (Decimal("1234567.50"), Decimal("1000.00"))

@@ -18,7 +18,8 @@ def text(response) -> str:
 def test_sign_in_failure_is_audited_and_success_lands_on_home(client, auth, make_staff):
     make_staff("admin", email="a@example.com", name="管理员")
     bad = auth.login("a@example.com", "wrong-password")
-    assert bad.status_code == 200 and "Wrong email or password" in text(bad) or "邮箱或密码错误" in text(bad)
+    assert bad.status_code == 200
+    assert "Wrong email or password" in text(bad) or "邮箱或密码错误" in text(bad)
     failed = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "auth.login_failed"))
     assert failed is not None and failed.actor_label == "a@example.com"
     assert "wrong-password" not in str(failed.detail)
@@ -117,6 +118,8 @@ def test_review_page_shows_changes_and_publishes(client, auth, make_staff, make_
     page = text(client.get(f"/tier-reviews/{review.id}?change=up"))
     assert "升级客户" in page
     assert auth.post("/tier-reviews", {"quarter": "2026Q9"}).status_code == 200  # form error, nothing made
+    assert auth.post("/tier-reviews", {"quarter": "2099Q1"}).status_code == 200  # not ended: refused
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(TierReview)) == 1
     published = auth.post(f"/tier-reviews/{review.id}/publish", follow_redirects=True)
     assert published.status_code == 200
     db.session.expire_all()
@@ -133,3 +136,41 @@ def test_language_switch_shows_chinese_and_english(client, auth, make_staff):
     assert "Clients" in text(client.get("/"))
     auth.post("/language/zh")
     assert "客户" in text(client.get("/"))
+
+
+def test_consent_is_recorded_with_when_and_how(client, auth, make_staff, make_client):
+    me = make_staff("business_staff", email="me@example.com", staff_code="S01")
+    make_client("86010", owner_id=me.id)
+    auth.login("me@example.com")
+    assert "86010" in text(client.get("/clients/86010"))
+    assert auth.post("/clients/86010/consent", {"opted_out": "1", "how": ""}).status_code == 302
+    assert db.session.scalar(sa.select(Client.opted_out).where(Client.account_no == "86010")) is False
+    auth.post("/clients/86010/consent", {"opted_out": "1", "how": "客户来电要求"})
+    db.session.expire_all()
+    c = db.session.scalar(sa.select(Client).where(Client.account_no == "86010"))
+    assert c.opted_out is True and c.opt_out_source == "客户来电要求" and c.opted_out_at is not None
+    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "client.opt_out"))
+    assert entry.object_id == "86010" and entry.actor_id == me.id
+    assert "客户来电要求" in text(client.get("/clients/86010"))
+    auth.post("/clients/86010/consent", {"opted_out": "0", "how": "书面申请恢复"})
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(Client.opted_out).where(Client.account_no == "86010")) is False
+
+
+def test_a_stale_draft_says_why_it_cannot_be_published(client, auth, make_staff):
+    from clients.reviews import create_review
+
+    make_staff("approver", email="c@example.com")
+    first = create_review(db.session, "2026Q3")
+    second = create_review(db.session, "2026Q3")
+    db.session.commit()
+    auth.login("c@example.com")
+    assert auth.post(f"/tier-reviews/{second.id}/publish").status_code == 302
+    page = text(client.get(f"/tier-reviews/{first.id}"))
+    assert f"/tier-reviews/{first.id}/publish" not in page and "2026Q3" in page
+    refused = auth.post(f"/tier-reviews/{first.id}/publish", follow_redirects=True)
+    assert refused.status_code == 200
+    db.session.expire_all()
+    assert db.session.get(TierReview, first.id).state == ReviewState.draft
+    listing = text(client.get("/tier-reviews"))
+    assert listing.count("badge ok") == 2  # "published" and "current tiers" on the second review only

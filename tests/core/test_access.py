@@ -1,44 +1,69 @@
-"""Every endpoint checks the role. The table below is the intended access; a new endpoint must join it."""
+"""Every endpoint checks the role. The table below is the intended access; a new endpoint must join it.
+
+Each case is called as every role and as nobody, with a request that succeeds when the role is allowed,
+so an allowed role must get exactly the success status and every other role exactly 403 (401 or a
+redirect to the sign-in page for nobody).
+"""
 from __future__ import annotations
+
+import io
 
 import pytest
 
 from clients.tiers import Tier
 from core.roles import Role
+from tests.conftest import csrf_from
 
 ALL = {r.value for r in Role}
 BOOK = {"admin", "chief_analyst", "approver", "business_staff"}
+REVIEWERS = {"admin", "approver"}
+TIER_READERS = {"admin", "approver", "chief_analyst"}
 
-# endpoint -> (method, path, roles allowed); "anyone" pages are open to everyone signed in or not
-MATRIX = {
-    "core.home": ("GET", "/", ALL),
-    "core.audit_log": ("GET", "/audit", {"admin", "approver"}),
-    "clients.client_list": ("GET", "/clients", BOOK),
-    "clients.client_detail": ("GET", "/clients/83001", BOOK),
-    "clients.import_page": ("GET", "/imports", {"admin"}),
-    "clients.import_result": ("GET", "/imports/{run}", {"admin"}),
-    "clients.review_list": ("GET", "/tier-reviews", {"admin", "approver", "chief_analyst"}),
-    "clients.review_detail": ("GET", "/tier-reviews/{review}", {"admin", "approver", "chief_analyst"}),
-    "clients.review_publish": ("POST", "/tier-reviews/{review}/publish", {"admin", "approver"}),
-    "clients_api.list_clients": ("GET", "/api/v1/clients", BOOK),
-    "clients_api.get_client": ("GET", "/api/v1/clients/83001", BOOK),
-    "clients_api.import_clients": ("POST", "/api/v1/clients/import", {"admin"}),
-    "clients_api.import_monthly": ("POST", "/api/v1/clients/import-monthly", {"admin"}),
-    "clients_api.create_review": ("POST", "/api/v1/tier-reviews", {"admin", "approver"}),
-    "clients_api.get_review": ("GET", "/api/v1/tier-reviews/{review}", {"admin", "approver", "chief_analyst"}),
-    "clients_api.publish_review": ("POST", "/api/v1/tier-reviews/{review}/publish", {"admin", "approver"}),
-}
+
+def _file(text: str):
+    return lambda: {"file": (io.BytesIO(text.encode()), "f.csv")}
+
+
+CLIENT_FILE = _file("account_no,name\n83009,新\n")
+MONTHLY_FILE = _file("account_no,month,avg_equity,commission,month_end_equity\n83001,2026-07,1,1,1\n")
+
+# (endpoint, method, path, roles allowed, success status, body)
+CASES = [
+    ("core.home", "GET", "/", ALL, 200, None),
+    ("core.audit_log", "GET", "/audit", REVIEWERS, 200, None),
+    ("clients.client_list", "GET", "/clients", BOOK, 200, None),
+    ("clients.client_detail", "GET", "/clients/83001", BOOK, 200, None),
+    ("clients.client_consent", "POST", "/clients/83001/consent", {"admin", "business_staff"}, 302,
+     lambda: {"how": "电话", "opted_out": "1"}),
+    ("clients.import_page", "GET", "/imports", {"admin"}, 200, None),
+    ("clients.import_page", "POST", "/imports", {"admin"}, 302,
+     lambda: {"kind": "clients", "clients-file": CLIENT_FILE()["file"]}),
+    ("clients.import_result", "GET", "/imports/{run}", {"admin"}, 200, None),
+    ("clients.review_list", "GET", "/tier-reviews", TIER_READERS, 200, None),
+    ("clients.review_list", "POST", "/tier-reviews", REVIEWERS, 302, lambda: {"quarter": "2026Q2"}),
+    ("clients.review_detail", "GET", "/tier-reviews/{review}", TIER_READERS, 200, None),
+    ("clients.review_publish", "POST", "/tier-reviews/{review}/publish", REVIEWERS, 302, lambda: {}),
+    ("clients_api.list_clients", "GET", "/api/v1/clients", BOOK, 200, None),
+    ("clients_api.get_client", "GET", "/api/v1/clients/83001", BOOK, 200, None),
+    ("clients_api.set_consent", "POST", "/api/v1/clients/83001/consent", {"admin", "business_staff"}, 200,
+     lambda: {"opted_out": True, "how": "by phone"}),
+    ("clients_api.import_clients", "POST", "/api/v1/clients/import", {"admin"}, 200, CLIENT_FILE),
+    ("clients_api.import_monthly", "POST", "/api/v1/clients/import-monthly", {"admin"}, 200, MONTHLY_FILE),
+    ("clients_api.create_review", "POST", "/api/v1/tier-reviews", REVIEWERS, 201, lambda: {"quarter": "2026Q2"}),
+    ("clients_api.get_review", "GET", "/api/v1/tier-reviews/{review}", TIER_READERS, 200, None),
+    ("clients_api.publish_review", "POST", "/api/v1/tier-reviews/{review}/publish", REVIEWERS, 200, None),
+]
 PUBLIC = {"static", "staff.login", "staff.logout", "staff.set_language"}
 
 
-def test_every_endpoint_is_in_the_matrix(app):
+def test_every_endpoint_is_in_the_table(app):
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
-    assert endpoints - PUBLIC == set(MATRIX), "add new endpoints to MATRIX with their intended roles"
+    assert endpoints - PUBLIC == {case[0] for case in CASES}, "add new endpoints to CASES with their roles"
 
 
 @pytest.fixture
 def world(app, make_staff, make_client):
-    from clients.models import ImportRun, ImportKind
+    from clients.models import ImportKind, ImportRun
     from clients.reviews import create_review
     from core.extensions import db
 
@@ -51,34 +76,50 @@ def world(app, make_staff, make_client):
     return people, {"run": run.id, "review": review.id}
 
 
-@pytest.mark.parametrize("endpoint", sorted(MATRIX))
+@pytest.mark.parametrize("case", CASES, ids=[f"{c[1]} {c[2]}" for c in CASES])
 @pytest.mark.parametrize("role", sorted(ALL) + [None])
-def test_access(client, auth, api_token, world, endpoint, role):
+def test_access(client, auth, api_token, world, case, role):
     people, ids = world
-    method, path, allowed = MATRIX[endpoint]
+    endpoint, method, path, allowed, success, body = case
     path = path.format(**ids)
     is_api = path.startswith("/api/")
-    headers, data = {}, None
-    if role is not None:
-        if is_api:
-            headers = api_token(people[role])
-        else:
-            auth.login(f"{role}@example.com")
-    if method == "POST":
-        if is_api:
-            response = client.post(path, headers=headers, json={"quarter": "2026Q3"})
-        else:
-            response = auth.post(path) if role else client.post(path, data=data)
+    headers: dict[str, str] = {}
+    if role is not None and is_api:
+        headers = api_token(people[role])
+    elif role is not None:
+        auth.login(f"{role}@example.com")
     else:
+        auth.token = csrf_from(client.get("/login").get_data(as_text=True))
+
+    if method == "GET":
         response = client.get(path, headers=headers)
+    elif is_api:
+        payload = body() if body else None
+        if payload and "file" in payload:
+            response = client.post(path, headers=headers, data=payload, content_type="multipart/form-data")
+        else:
+            response = client.post(path, headers=headers, json=payload)
+    else:
+        response = auth.post(path, body() if body else {}, content_type="multipart/form-data")
 
     if role is None:
         if is_api:
             assert response.status_code == 401
         else:
-            assert response.status_code in (302, 400) and (response.status_code == 400
-                                                            or "/login" in response.headers["Location"])
+            assert response.status_code == 302 and "/login" in response.headers["Location"]
     elif role in allowed:
-        assert response.status_code in (200, 201, 302, 400), response.status_code
+        assert response.status_code == success, f"{role} on {method} {path}: {response.status_code}"
     else:
-        assert response.status_code == 403, f"{role} reached {endpoint}: {response.status_code}"
+        assert response.status_code == 403, f"{role} reached {method} {path}: {response.status_code}"
+
+
+def test_business_staff_may_not_filter_on_someone_elses_clients(client, auth, api_token, world, make_staff):
+    people, _ = world
+    other = make_staff("business_staff", email="other@example.com", staff_code="S77", branch="北京朝阳营业部")
+    headers = api_token(people["business_staff"])
+    assert client.get(f"/api/v1/clients?staff_code={other.staff_code}", headers=headers).status_code == 403
+    assert client.get("/api/v1/clients?branch=北京朝阳营业部", headers=headers).status_code == 403
+    own = client.get(f"/api/v1/clients?staff_code={people['business_staff'].staff_code}", headers=headers)
+    assert own.status_code == 200 and [c["account_no"] for c in own.json["items"]] == ["83001"]
+    auth.login("business_staff@example.com")
+    assert client.get(f"/clients?staff_code={other.staff_code}").status_code == 403
