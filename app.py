@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, redirect, request, session, url_for
+from flask import Flask, request, session
 from flask_login import current_user
 
 from core import config as config_module
@@ -39,13 +39,12 @@ def create_app(config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: app.config["TIMEZONE"])
 
     # models are imported so that Alembic and db.create_all() see every table
-    from core import audit  # noqa: F401
     from clients import models as _clients_models  # noqa: F401
-    from staff import models as _staff_models  # noqa: F401
-
     from clients.api import bp as clients_api
     from clients.views import bp as clients_bp
+    from core import audit  # noqa: F401
     from core.views import bp as core_bp
+    from staff import models as _staff_models  # noqa: F401
     from staff.views import bp as staff_bp
 
     for blueprint in (core_bp, staff_bp, clients_bp, clients_api):

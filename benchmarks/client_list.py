@@ -262,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     width = max(len("case"), *(_width(label) for label in results))
     print()
     print(f"{_pad('case', width)} {'median ms':>10} {'min ms':>8} {'median/500ms':>12}  result")
-    for label, row in zip(results, summary):
+    for label, row in zip(results, summary, strict=True):
         print(f"{_pad(label, width)} {row['median_s'] * 1000:>10.0f} {row['min_s'] * 1000:>8.0f} "
               f"{row['median_s'] / TARGET_S:>12.2f}  {'PASS' if row['ok'] else 'FAIL'}")
     return 0 if all(row["ok"] for row in summary) else 1

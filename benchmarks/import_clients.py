@@ -246,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = _summarise(results, args.rows)
     print()
     print(f"{'phase':<34} {'median s':>9} {'min s':>8} {'rows/s':>9} {'median/30s':>10}  result")
-    for phase, row in zip(results, summary):
+    for phase, row in zip(results, summary, strict=True):
         print(f"{PHASES[phase]:<34} {row['median_s']:>9.2f} {row['min_s']:>8.2f} "
               f"{args.rows / row['median_s']:>9,.0f} {row['median_s'] / TARGET_S:>10.2f}  "
               f"{'PASS' if row['ok'] else 'FAIL'}")

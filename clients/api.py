@@ -6,10 +6,10 @@ from flask import Blueprint, current_app, g, jsonify, request
 from clients import imports, reviews, service
 from clients.models import Client, TierAssignment, TierReview
 from clients.parsing import FileError
-from core.timeutil import local_today
 from core.extensions import csrf, db
 from core.http import api_error
 from core.roles import api_require
+from core.timeutil import local_today
 
 bp = Blueprint("clients_api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # token-authenticated: a browser's cookies are never accepted here

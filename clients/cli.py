@@ -9,8 +9,8 @@ from flask.cli import AppGroup
 
 from clients import imports, reviews
 from clients.parsing import FileError
-from core.timeutil import local_today
 from core.extensions import db
+from core.timeutil import local_today
 
 clients_cli = AppGroup("clients", help="The client book: imports from the settlement system.")
 tiers_cli = AppGroup("tiers", help="Quarterly tier reviews.")

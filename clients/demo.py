@@ -124,7 +124,7 @@ def seed(session, clients: int = 2000, password: str = "demo-pass-2026", today: 
     for chunk in chunks(client_rows):
         session.execute(sa.insert(Client), chunk)
     ids = dict(session.execute(sa.select(Client.account_no, Client.id)).all())
-    for row, profile in zip(client_rows, profiles):
+    for row, profile in zip(client_rows, profiles, strict=True):
         _, (e_lo, e_hi), (c_lo, c_hi), _ = profile
         base = rng.uniform(e_lo, e_hi)
         for m in months:
@@ -157,5 +157,5 @@ def seed_command(clients):
     click.echo(f"Demo book: {made['clients']} clients, {made['figures']} monthly figures, "
                f"review {made['published'].quarter} published, {made['draft'].quarter} as a draft.")
     click.echo(f"Sign in with any of these (password: {password}):")
-    for email, name, roles, branch, code in made["accounts"]:
+    for email, _, roles, branch, code in made["accounts"]:
         click.echo(f"  {email:28} {'+'.join(roles):16} {branch or ''} {code or ''}")

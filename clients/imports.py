@@ -6,7 +6,8 @@ Running the same file twice changes nothing the second time.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import sqlalchemy as sa
 

@@ -10,15 +10,14 @@ import csv
 import io
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Iterator
 
 import phonenumbers
 
 from core.errors import N_, Problem
-
 
 ImportProblem = Problem
 

@@ -130,7 +130,7 @@ class Quarter:
     number: int
 
     @classmethod
-    def parse(cls, text: str) -> "Quarter":
+    def parse(cls, text: str) -> Quarter:
         """'2026Q3' (also '2026-Q3', '2026q3'); ValueError with a clear message otherwise."""
         match = _QUARTER.match(text or "")
         if not match:

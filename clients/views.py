@@ -2,20 +2,20 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.orm import contains_eager
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import contains_eager
 
 from clients import imports, reviews, service
 from clients.forms import ConfirmForm, ConsentForm, ImportForm, ReviewForm
 from clients.models import Client, ImportKind, ImportRun, ReviewState, TierAssignment, TierReview
 from clients.parsing import FileError
 from clients.tiers import Tier
-from core.timeutil import local_today
 from core.extensions import db
 from core.roles import can, require
 from core.templating import problem_text
+from core.timeutil import local_today
 from staff.models import Staff
 
 bp = Blueprint("clients", __name__)

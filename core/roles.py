@@ -5,8 +5,8 @@ The table `PERMISSIONS` is the single statement of who may do what; views and te
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Iterable
 from functools import wraps
-from typing import Callable, Iterable
 
 from flask import abort, g
 from flask_babel import lazy_gettext as _l

@@ -12,7 +12,6 @@ from core.extensions import db
 from core.roles import Role
 from core.timeutil import UTCDateTime, utcnow
 
-
 # werkzeug's default (scrypt). Tests lower it to keep hundreds of sign-ins fast; production never does.
 PASSWORD_HASH_METHOD = "scrypt"
 
@@ -32,7 +31,7 @@ class Staff(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    roles: Mapped[list["StaffRole"]] = relationship(
+    roles: Mapped[list[StaffRole]] = relationship(
         back_populates="staff", cascade="all, delete-orphan", lazy="selectin"
     )
 

@@ -1,7 +1,7 @@
 """Staff operations. Functions add and flush; the caller commits."""
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 

@@ -99,7 +99,7 @@ def test_import_endpoints(client, book, api_token):
     body = response.json
     assert (body["created"], body["updated"], body["unchanged"]) == (1, 0, 0)
     assert body["rejected"] == [{"line": 3, "account_no": "82002", "reason": body["rejected"][0]["reason"]}]
-    monthly = "account_no,month,avg_equity,commission,month_end_equity\n82001,2026-07,100,1,100\n".encode()
+    monthly = b"account_no,month,avg_equity,commission,month_end_equity\n82001,2026-07,100,1,100\n"
     response = client.post("/api/v1/clients/import-monthly", headers={**headers, "Content-Type": "text/csv"},
                            data=monthly)
     assert response.status_code == 200 and response.json["created"] == 1
