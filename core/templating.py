@@ -59,6 +59,13 @@ AUDIT_LABELS = {
     "client.opt_in": _l("Opt-in recorded"),
 }
 
+OBJECT_LABELS = {
+    "staff": _l("Staff"),
+    "client": _l("Client"),
+    "import": _l("Import"),
+    "tier_review": _l("Tier review"),
+}
+
 CHANGE_LABELS = {"up": _l("Upgrade"), "down": _l("Downgrade"), "new": _l("New"), "same": _l("Unchanged"),
                  "changed": _l("All changes")}
 
@@ -102,6 +109,7 @@ def init_app(app) -> None:
             "RULE_LABELS": RULE_LABELS,
             "CHANGE_LABELS": CHANGE_LABELS,
             "AUDIT_LABELS": AUDIT_LABELS,
+            "OBJECT_LABELS": OBJECT_LABELS,
             "current_locale": str(get_locale() or "zh"),
             "company_name": app.config["COMPANY_NAME"],
         }
