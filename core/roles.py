@@ -42,6 +42,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "tiers.review": frozenset({Role.admin, Role.approver}),
     "tiers.publish": frozenset({Role.admin, Role.approver}),
     "audit.view": frozenset({Role.admin, Role.approver}),
+    "staff.manage": frozenset({Role.admin}),
 }
 
 

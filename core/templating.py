@@ -50,6 +50,8 @@ AUDIT_LABELS = {
     "auth.login": _l("Signed in"),
     "auth.login_failed": _l("Sign-in failed"),
     "staff.create": _l("Staff account created"),
+    "staff.deactivate": _l("Staff account deactivated"),
+    "staff.activate": _l("Staff account reactivated"),
     "token.create": _l("API token issued"),
     "import.clients": _l("Clients imported"),
     "import.monthly": _l("Monthly figures imported"),

@@ -6,13 +6,14 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 
 from core import audit
+from core.errors import N_, Problem
 from core.roles import Role
 from staff.models import Staff, StaffRole
 
 
-class StaffError(ValueError):
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
+class StaffError(Problem):
+    def __init__(self, template: str, field: str | None = None, **args: object):
+        super().__init__(template, **args)
         self.field = field
 
 
@@ -21,21 +22,22 @@ def create_staff(session, *, email: str, name: str, password: str, roles: Iterab
                  actor=None) -> Staff:
     email = email.strip().lower()
     if "@" not in email:
-        raise StaffError(f"not an email address: {email!r}", "email")
+        raise StaffError(N_("not an email address: %(value)s"), "email", value=email)
     if len(password) < 8:
-        raise StaffError("the password must have at least 8 characters", "password")
+        raise StaffError(N_("the password must have at least 8 characters"), "password")
     try:
         role_values = sorted({Role(r) for r in roles}, key=lambda r: r.value)
-    except ValueError as exc:
-        raise StaffError(f"unknown role ({exc}); roles are {', '.join(r.value for r in Role)}", "role") from None
+    except ValueError:
+        raise StaffError(N_("unknown role; roles are %(roles)s"), "role",
+                         roles=", ".join(r.value for r in Role)) from None
     if not role_values:
-        raise StaffError("give at least one role", "role")
+        raise StaffError(N_("give at least one role"), "role")
     if Role.business_staff in role_values and not (branch and staff_code):
-        raise StaffError("business staff need a branch and a staff code", "branch")
+        raise StaffError(N_("business staff need a branch and a staff code"), "branch")
     if session.scalar(sa.select(Staff.id).where(Staff.email == email)):
-        raise StaffError(f"a staff member with email {email} exists", "email")
+        raise StaffError(N_("a staff member with email %(value)s exists"), "email", value=email)
     if staff_code and session.scalar(sa.select(Staff.id).where(Staff.staff_code == staff_code)):
-        raise StaffError(f"staff code {staff_code} is taken", "staff_code")
+        raise StaffError(N_("staff code %(value)s is taken"), "staff_code", value=staff_code)
     staff = Staff(email=email, name=name.strip(), branch=branch or None, staff_code=staff_code or None,
                   phone=phone)
     staff.set_password(password)
@@ -45,6 +47,18 @@ def create_staff(session, *, email: str, name: str, password: str, roles: Iterab
     audit.record(session, "staff.create", actor=actor, actor_label=None if actor else "cli",
                  obj_type="staff", obj_id=staff.id, detail={"email": email, "roles": [r.value for r in role_values]})
     return staff
+
+
+def set_active(session, staff: Staff, active: bool, actor) -> None:
+    """Let a staff member sign in (and use API tokens) or not; nobody switches themselves off."""
+    if staff.id == getattr(actor, "id", None) and not active:
+        raise StaffError(N_("you cannot deactivate your own account"), "active")
+    if staff.active == active:
+        return
+    staff.active = active
+    audit.record(session, "staff.activate" if active else "staff.deactivate", actor=actor, obj_type="staff",
+                 obj_id=staff.id, detail={"email": staff.email})
+    session.flush()
 
 
 def find_by_email(session, email: str) -> Staff | None:

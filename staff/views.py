@@ -3,13 +3,16 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from core.extensions import db, login_manager
 from staff import service
-from staff.forms import LoginForm
+from core.roles import require
+from core.templating import problem_text
+from staff.forms import LoginForm, StaffForm
 from staff.models import Staff
 
 bp = Blueprint("staff", __name__)
@@ -61,3 +64,40 @@ def set_language(lang: str):
         current_user.locale = lang
         db.session.commit()
     return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.route("/staff", methods=["GET", "POST"])
+@require("staff.manage")
+def staff_list():
+    form = StaffForm()
+    if form.validate_on_submit():
+        try:
+            staff = service.create_staff(db.session, email=form.email.data, name=form.name.data,
+                                         password=form.password.data, roles=form.roles.data,
+                                         branch=form.branch.data or None, staff_code=form.staff_code.data or None,
+                                         actor=current_user)
+        except service.StaffError as exc:
+            db.session.rollback()
+            flash(problem_text(exc.template, exc.args_), "error")
+        else:
+            db.session.commit()
+            flash(_("Account for %(name)s created.", name=staff.name), "success")
+            return redirect(url_for("staff.staff_list"))
+    people = db.session.scalars(sa.select(Staff).order_by(Staff.active.desc(), Staff.branch, Staff.name)).all()
+    return render_template("staff/list.html", people=people, form=form)
+
+
+@bp.post("/staff/<int:staff_id>/active")
+@require("staff.manage")
+def staff_active(staff_id: int):
+    staff = db.get_or_404(Staff, staff_id)
+    try:
+        service.set_active(db.session, staff, request.form.get("active") == "1", actor=current_user)
+    except service.StaffError as exc:
+        db.session.rollback()
+        flash(problem_text(exc.template, exc.args_), "error")
+    else:
+        db.session.commit()
+        flash(_("%(name)s can sign in.", name=staff.name) if staff.active
+              else _("%(name)s can no longer sign in.", name=staff.name), "success")
+    return redirect(url_for("staff.staff_list"))

@@ -43,6 +43,10 @@ CASES = [
     ("clients.review_list", "POST", "/tier-reviews", REVIEWERS, 302, lambda: {"quarter": "2026Q2"}),
     ("clients.review_detail", "GET", "/tier-reviews/{review}", TIER_READERS, 200, None),
     ("clients.review_publish", "POST", "/tier-reviews/{review}/publish", REVIEWERS, 302, lambda: {}),
+    ("staff.staff_list", "GET", "/staff", {"admin"}, 200, None),
+    ("staff.staff_list", "POST", "/staff", {"admin"}, 302,
+     lambda: {"email": "new@example.com", "name": "新同事", "roles": "researcher", "password": "long-enough-1"}),
+    ("staff.staff_active", "POST", "/staff/{someone}/active", {"admin"}, 302, lambda: {"active": "0"}),
     ("clients_api.list_clients", "GET", "/api/v1/clients", BOOK, 200, None),
     ("clients_api.get_client", "GET", "/api/v1/clients/83001", BOOK, 200, None),
     ("clients_api.set_consent", "POST", "/api/v1/clients/83001/consent", {"admin", "business_staff"}, 200,
@@ -73,7 +77,7 @@ def world(app, make_staff, make_client):
     db.session.add(run)
     review = create_review(db.session, "2026Q3")
     db.session.commit()
-    return people, {"run": run.id, "review": review.id}
+    return people, {"run": run.id, "review": review.id, "someone": people["researcher"].id}
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c[1]} {c[2]}" for c in CASES])
