@@ -1,7 +1,7 @@
 """JSON API of the client book: /api/v1/clients, imports and tier reviews. Bearer tokens only (no cookies)."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, abort, current_app, g, jsonify, request
 
 from clients import imports, reviews, service
 from clients.models import Client, TierAssignment, TierReview
@@ -69,15 +69,21 @@ def list_clients():
                     "page": page, "pages": result.pages})
 
 
-@bp.get("/clients/<account_no>")
-@api_require("clients.view_all", "clients.view_own")
-def get_client(account_no: str):
+def _visible_client(account_no: str) -> Client:
+    """The client if the token's owner may see it; a JSON 403 or 404 otherwise."""
     try:
         client = service.client_for(db.session, g.api_user, account_no)
     except service.Forbidden:
-        return api_error("this client belongs to another staff member", 403)
+        abort(api_error("this client belongs to another staff member", 403))
     if client is None:
-        return api_error(f"no client with account number {account_no}", 404)
+        abort(api_error(f"no client with account number {account_no}", 404))
+    return client
+
+
+@bp.get("/clients/<account_no>")
+@api_require("clients.view_all", "clients.view_own")
+def get_client(account_no: str):
+    client = _visible_client(account_no)
     return jsonify(service.client_json(client))
 
 
@@ -87,12 +93,7 @@ def set_consent(account_no: str):
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("opted_out"), bool):
         return api_error('send {"opted_out": true or false, "how": "by phone"}', 400, "opted_out")
-    try:
-        client = service.client_for(db.session, g.api_user, account_no)
-    except service.Forbidden:
-        return api_error("this client belongs to another staff member", 403)
-    if client is None:
-        return api_error(f"no client with account number {account_no}", 404)
+    client = _visible_client(account_no)
     try:
         service.record_consent(db.session, client, body["opted_out"], str(body.get("how") or ""), actor=g.api_user)
     except service.ConsentError as exc:

@@ -48,15 +48,21 @@ def client_list():
                            branches=service.branches(db.session) if sees_all else [], staff=list(staff))
 
 
-@bp.get("/clients/<account_no>")
-@require("clients.view_all", "clients.view_own")
-def client_detail(account_no: str):
+def _visible_client_or_abort(account_no: str) -> Client:
+    """The client if the signed-in user may see it; 403 when it is someone else's, 404 when there is none."""
     try:
         client = service.client_for(db.session, current_user, account_no)
     except service.Forbidden:
         abort(403)
     if client is None:
         abort(404)
+    return client
+
+
+@bp.get("/clients/<account_no>")
+@require("clients.view_all", "clients.view_own")
+def client_detail(account_no: str):
+    client = _visible_client_or_abort(account_no)
     return render_template("clients/detail.html", client=client,
                            figures=service.figures_of(db.session, client),
                            history=service.tier_history(db.session, client),
@@ -66,12 +72,7 @@ def client_detail(account_no: str):
 @bp.post("/clients/<account_no>/consent")
 @require("clients.consent")
 def client_consent(account_no: str):
-    try:
-        client = service.client_for(db.session, current_user, account_no)
-    except service.Forbidden:
-        abort(403)
-    if client is None:
-        abort(404)
+    client = _visible_client_or_abort(account_no)
     form = ConsentForm()
     if not form.validate_on_submit():
         flash(_("Say how the client asked (e.g. by phone, in writing)."), "error")

@@ -9,9 +9,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from core.extensions import db, login_manager
-from staff import service
 from core.roles import require
 from core.templating import problem_text
+from staff import service
 from staff.forms import LoginForm, StaffForm
 from staff.models import Staff
 
