@@ -1,0 +1,68 @@
+"""SMS body templates: which placeholders exist, checking a template at save time, rendering one.
+
+Plain functions, no Flask. A template is text with `{name}` placeholders; `{{` and `}}` stand for literal
+braces. Only the names in ALLOWED exist: an unknown one is an error when the draft is saved, never a
+blank in a client's SMS. Rendering replaces tokens by text and never evaluates anything (unlike
+str.format, `{name.__class__}` is just an unknown placeholder).
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from core.errors import N_, Problem
+
+ALLOWED = ("name", "staff_name", "staff_phone", "contract", "direction", "entry", "stop", "target", "note_link")
+# placeholders that only a trade suggestion fills
+SUGGESTION_ONLY = frozenset({"contract", "direction", "entry", "stop", "target"})
+
+_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
+
+
+class TemplateError(Problem):
+    field = "body"
+
+
+def placeholders_in(template: str) -> list[str]:
+    """The placeholder names used, in order of first use (unknown ones included)."""
+    seen: list[str] = []
+    for match in _TOKEN.finditer(template):
+        name = match.group(1)
+        if name is not None and name.strip() not in seen:
+            seen.append(name.strip())
+    return seen
+
+
+def check_template(template: str, *, is_suggestion: bool) -> list[TemplateError]:
+    """Every problem of `template`, each naming what to fix; an empty list when it can be saved."""
+    problems: list[TemplateError] = []
+    if not template.strip():
+        problems.append(TemplateError(N_("the SMS text is empty")))
+    for match in _TOKEN.finditer(template):
+        token = match.group(0)
+        if token in ("{", "}"):
+            problems.append(TemplateError(N_("a lone %(brace)s: write {{ or }} for a literal brace"), brace=token))
+    for name in placeholders_in(template):
+        if name not in ALLOWED:
+            problems.append(TemplateError(N_("unknown placeholder {%(name)s}; use one of %(allowed)s"),
+                                          name=name, allowed=", ".join("{%s}" % a for a in ALLOWED)))
+        elif name in SUGGESTION_ONLY and not is_suggestion:
+            problems.append(TemplateError(N_("{%(name)s} is filled only for a trade suggestion"), name=name))
+    return problems
+
+
+def render(template: str, values: Mapping[str, str]) -> str:
+    """The text with each placeholder replaced by values[name]. The template must have passed check_template."""
+
+    def replace(match: re.Match) -> str:
+        token = match.group(0)
+        if token == "{{":
+            return "{"
+        if token == "}}":
+            return "}"
+        name = (match.group(1) or "").strip()
+        if name not in values:
+            raise KeyError(f"no value for placeholder {{{name}}}")
+        return str(values[name])
+
+    return _TOKEN.sub(replace, template)
