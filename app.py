@@ -42,6 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
     from clients import models as _clients_models  # noqa: F401
     from clients.api import bp as clients_api
     from clients.views import bp as clients_bp
+    from broadcast import models as _broadcast_models  # noqa: F401
     from core import audit  # noqa: F401
     from core.views import bp as core_bp
     from staff import models as _staff_models  # noqa: F401

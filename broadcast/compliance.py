@@ -7,7 +7,7 @@ SMS stays within a sensible length. Each problem names the field to fix.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
@@ -52,7 +52,6 @@ class Draft:
     note_markdown: str = ""
     suggestion: Suggestion | None = None
     segments: int = 0  # of the rendered text for a sample recipient, signature and opt-out line included
-    extra_text: tuple[str, ...] = field(default=())
 
 
 CONTRACT = re.compile(r"^[A-Za-z]{1,2}\d{3,4}$")  # rb2505, IF2412, SR501, i2509
@@ -82,10 +81,23 @@ def _normalise(text: str) -> str:
     return re.sub(r"\s+", "", text).lower()
 
 
+# a phrase right after one of these is a disclaimer ("不保证盈利", "not risk-free"), not a promise
+NEGATIONS = ("不", "非", "无法", "不能", "没有", "not", "no", "never")
+
+
 def profit_promises(texts: list[str], phrases: tuple[str, ...]) -> list[str]:
-    """The phrases of `phrases` found in any of `texts`, ignoring case and spaces inside them."""
+    """The phrases of `phrases` promised in any of `texts`, ignoring case and spaces inside them."""
     haystack = "\n".join(_normalise(t) for t in texts)
-    return [p for p in phrases if _normalise(p) and _normalise(p) in haystack]
+    found = []
+    for phrase in phrases:
+        needle = _normalise(phrase)
+        start = haystack.find(needle) if needle else -1
+        while start != -1:
+            if not haystack[:start].endswith(NEGATIONS):
+                found.append(phrase)
+                break
+            start = haystack.find(needle, start + 1)
+    return found
 
 
 def check_suggestion(s: Suggestion, now: datetime, rules: Rules) -> list[ComplianceProblem]:
@@ -148,7 +160,9 @@ def check(draft: Draft, now: datetime, rules: Rules = Rules()) -> list[Complianc
                                               "suggestion"))
         else:
             problems.extend(check_suggestion(draft.suggestion, now, rules))
-    texts = [draft.title, draft.body, draft.note_markdown, *draft.extra_text]
+    texts = [draft.title, draft.body, draft.note_markdown]
+    if draft.suggestion is not None:
+        texts.append(draft.suggestion.risk_statement)
     for phrase in profit_promises(texts, rules.profit_phrases):
         problems.append(ComplianceProblem(N_("promises a profit (%(phrase)s): take it out"), "body", phrase=phrase))
     if draft.segments > rules.max_segments:

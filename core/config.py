@@ -49,4 +49,14 @@ def from_environment() -> dict:
         "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "translations"),
         "LANGUAGES": ("zh", "en"),
         "CLIENTS_PER_PAGE": 50,
+        # broadcasts
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "OPT_OUT_LINE_ZH": os.environ.get("OPT_OUT_LINE_ZH", "拒收请回复R"),
+        "OPT_OUT_LINE_EN": os.environ.get("OPT_OUT_LINE_EN", "Reply STOP to opt out"),
+        "SMS_PRICE_PER_SEGMENT": os.environ.get("SMS_PRICE_PER_SEGMENT", "0.05"),
+        "SMS_RATE_PER_SECOND": float(os.environ.get("SMS_RATE_PER_SECOND", "10")),
+        "POSITION_CAP_PCT": os.environ.get("POSITION_CAP_PCT", "30"),
+        "MAX_SEGMENTS": int(os.environ.get("MAX_SEGMENTS", "6")),
+        # extra phrases that promise a profit, separated by "|", added to the shipped list
+        "PROFIT_PHRASES_EXTRA": [p.strip() for p in os.environ.get("PROFIT_PHRASES_EXTRA", "").split("|") if p.strip()],
     }

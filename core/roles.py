@@ -43,6 +43,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "tiers.publish": frozenset({Role.admin, Role.approver}),
     "audit.view": frozenset({Role.admin, Role.approver}),
     "staff.manage": frozenset({Role.admin}),
+    # broadcasts: the chief analyst is responsible (首席分析师负责制); researchers draft; compliance approves
+    "broadcasts.view": frozenset({Role.chief_analyst, Role.researcher, Role.approver, Role.admin}),
+    "broadcasts.draft": frozenset({Role.chief_analyst, Role.researcher}),
+    "broadcasts.submit": frozenset({Role.chief_analyst}),
+    "broadcasts.approve": frozenset({Role.approver}),
 }
 
 

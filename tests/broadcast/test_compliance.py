@@ -89,3 +89,12 @@ def test_commentaries_need_no_suggestion_but_are_checked_for_promises():
     assert fields(check(draft(kind="daily_comment", suggestion=None, body="稳赚"), NOW)) == ["body"]
     assert fields(check(draft(suggestion=None), NOW)) == ["suggestion"]
     assert fields(check(draft(title=""), NOW)) == ["title"]
+
+
+@pytest.mark.parametrize("text", ["本建议不保证盈利", "期货交易并非零风险", "this is not risk-free", "投资有风险，没有稳赚的策略"])
+def test_disclaimers_are_not_promises(text):
+    assert check(draft(body=text), NOW) == []
+
+
+def test_a_promise_after_a_disclaimer_is_still_caught():
+    assert fields(check(draft(body="不保证盈利，但这次保证盈利"), NOW)) == ["body"]

@@ -1,0 +1,334 @@
+"""Broadcast operations: drafts, submission, four-eyes approval, preview. Functions flush; callers commit."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from broadcast import audience as audiences
+from broadcast import compliance, placeholders
+from broadcast.models import EDITABLE, Broadcast, BroadcastKind, BroadcastState, Direction
+from clients.models import Client
+from core import audit
+from core.errors import N_, Problem
+from core.timeutil import utcnow
+from sms.segments import measure
+
+NOTE_TOKEN_BYTES = 8  # secrets.token_urlsafe(8): 11 characters, 64 bits, unguessable
+
+
+class BroadcastError(Problem):
+    """A request about a broadcast that cannot be done; `status` fits HTTP, `field` names the input."""
+
+    def __init__(self, template: str, field: str | None = None, status: int = 400, **args: object):
+        super().__init__(template, **args)
+        self.field = field
+        self.status = status
+
+
+class NotCompliant(Exception):
+    def __init__(self, problems: list[compliance.ComplianceProblem]):
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the department configures (from the app config, see Settings.from_config)."""
+
+    company_name: str
+    opt_out_zh: str = "拒收请回复R"
+    opt_out_en: str = "Reply STOP to opt out"
+    price_per_segment: Decimal = Decimal("0.05")
+    rate_per_second: float = 10.0
+    public_base_url: str = "http://127.0.0.1:5000"
+    timezone: str = "Asia/Shanghai"
+    rules: compliance.Rules = compliance.Rules()
+
+    @classmethod
+    def from_config(cls, config) -> Settings:
+        phrases = tuple(config.get("PROFIT_PHRASES") or compliance.DEFAULT_PROFIT_PHRASES) + tuple(
+            config.get("PROFIT_PHRASES_EXTRA") or ())
+        return cls(
+            company_name=config["COMPANY_NAME"],
+            opt_out_zh=config.get("OPT_OUT_LINE_ZH", cls.opt_out_zh),
+            opt_out_en=config.get("OPT_OUT_LINE_EN", cls.opt_out_en),
+            price_per_segment=Decimal(str(config.get("SMS_PRICE_PER_SEGMENT", cls.price_per_segment))),
+            rate_per_second=float(config.get("SMS_RATE_PER_SECOND", cls.rate_per_second)),
+            public_base_url=config.get("PUBLIC_BASE_URL", cls.public_base_url).rstrip("/"),
+            timezone=config.get("TIMEZONE", cls.timezone),
+            rules=compliance.Rules(
+                position_cap_pct=Decimal(str(config.get("POSITION_CAP_PCT", "30"))),
+                max_segments=int(config.get("MAX_SEGMENTS", 6)),
+                profit_phrases=phrases,
+            ),
+        )
+
+
+# ---- reading and checking input -----------------------------------------------------------------------
+
+def _text(data: dict, key: str, limit: int, required: bool = False) -> str | None:
+    value = data.get(key)
+    if value is None or value == "":
+        if required:
+            raise BroadcastError(N_("%(name)s is required"), key, name=key)
+        return None
+    if not isinstance(value, str):
+        raise BroadcastError(N_("%(name)s must be text"), key, name=key)
+    value = value.strip()
+    if len(value) > limit:
+        raise BroadcastError(N_("%(name)s is longer than %(limit)s characters"), key, name=key, limit=limit)
+    return value
+
+
+def parse_time(value: Any, tz_name: str, field: str) -> datetime | None:
+    """ISO-8601; a time without an offset is read in TIMEZONE, as the person typing it meant."""
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise BroadcastError(N_("%(name)s must be an ISO-8601 time"), field, name=field)
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise BroadcastError(N_("%(name)s %(value)s is not a time (use 2026-11-26T15:00)"), field,
+                             name=field, value=value) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(tz_name))
+    return moment
+
+
+def _apply(b: Broadcast, data: dict, tz_name: str) -> None:
+    """Copy the fields present in `data` onto `b`, checking each; the body's placeholders are checked last."""
+    if "kind" in data:
+        try:
+            b.kind = BroadcastKind(data["kind"])
+        except ValueError:
+            raise BroadcastError(N_("unknown kind %(value)s"), "kind", value=data["kind"]) from None
+    if "title" in data or b.title is None:
+        b.title = _text(data, "title", 200, required=True)
+    if "body" in data or b.body is None:
+        b.body = _text(data, "body", 2000, required=True)
+    if "note_markdown" in data:
+        b.note_markdown = _text(data, "note_markdown", 50_000)
+    if "language" in data:
+        if data["language"] not in ("zh", "en"):
+            raise BroadcastError(N_("language must be zh or en"), "language")
+        b.language = data["language"]
+    if "audience" in data:
+        try:
+            b.audience = audiences.parse(data["audience"]).as_json()
+        except audiences.AudienceError as exc:
+            raise BroadcastError(exc.template, f"audience.{exc.field}", **exc.args_) from None
+    suggestion = data.get("suggestion")
+    if suggestion is not None:
+        if not isinstance(suggestion, dict):
+            raise BroadcastError(N_("suggestion must be an object"), "suggestion")
+        _apply_suggestion(b, suggestion, tz_name)
+    if b.kind != BroadcastKind.trade_suggestion:
+        b.contract = b.direction = b.entry = b.stop = b.targets = b.position_pct = b.valid_until = None
+        b.risk_statement = None
+    problems = placeholders.check_template(b.body or "", is_suggestion=b.kind == BroadcastKind.trade_suggestion)
+    if problems:
+        raise BroadcastError(problems[0].template, "body", **problems[0].args_)
+
+
+def _apply_suggestion(b: Broadcast, s: dict, tz_name: str) -> None:
+    if "contract" in s:
+        b.contract = _text(s, "contract", 12)
+    if "direction" in s:
+        if s["direction"] in (None, ""):
+            b.direction = None
+        else:
+            try:
+                b.direction = Direction(s["direction"])
+            except ValueError:
+                raise BroadcastError(N_("direction must be long or short"), "suggestion.direction") from None
+    if "entry" in s:
+        b.entry = _text(s, "entry", 40)
+    if "stop" in s:
+        b.stop = _text(s, "stop", 20)
+    if "targets" in s:
+        targets = s["targets"]
+        if isinstance(targets, str):
+            targets = [t for t in targets.replace("，", ",").replace("/", ",").split(",")]
+        if not isinstance(targets, list) or not all(isinstance(t, (str, int, float)) for t in targets):
+            raise BroadcastError(N_("targets must be a list of prices"), "suggestion.targets")
+        b.targets = [str(t).strip() for t in targets if str(t).strip()][:5]
+    if "position_pct" in s:
+        raw = s["position_pct"]
+        if raw in (None, ""):
+            b.position_pct = None
+        else:
+            try:
+                value = Decimal(str(raw).strip().rstrip("%"))
+            except InvalidOperation:
+                raise BroadcastError(N_("the position must be a percentage, such as 20"),
+                                     "suggestion.position_pct") from None
+            if not value.is_finite() or not Decimal("0") <= value <= Decimal("100"):
+                raise BroadcastError(N_("the position must be between 0 and 100 percent"), "suggestion.position_pct")
+            b.position_pct = value.quantize(Decimal("0.01"))
+    if "valid_until" in s:
+        b.valid_until = parse_time(s["valid_until"], tz_name, "suggestion.valid_until")
+    if "risk_statement" in s:
+        b.risk_statement = _text(s, "risk_statement", 1000)
+
+
+# ---- drafts and the approval path ---------------------------------------------------------------------
+
+def create_draft(session, data: dict, actor, settings: Settings) -> Broadcast:
+    if not isinstance(data, dict):
+        raise BroadcastError(N_("send the broadcast as an object"), None)
+    if "kind" not in data:
+        raise BroadcastError(N_("%(name)s is required"), "kind", name="kind")
+    b = Broadcast(author_id=actor.id, state=BroadcastState.draft, audience={}, language="zh")
+    b.title = None  # type: ignore[assignment]
+    b.body = None  # type: ignore[assignment]
+    _apply(b, data, settings.timezone)
+    session.add(b)
+    session.flush()
+    audit.record(session, "broadcast.create", actor=actor, obj_type="broadcast", obj_id=b.id,
+                 detail={"kind": b.kind.value, "title": b.title})
+    return b
+
+
+def update_draft(session, b: Broadcast, data: dict, actor, settings: Settings) -> Broadcast:
+    """Edit the content. Editing a submitted or approved broadcast sends it back to draft (and to approval)."""
+    if b.state not in EDITABLE:
+        raise BroadcastError(N_("a broadcast that is %(state)s can no longer be edited"), None, status=409,
+                             state=b.state.value)
+    if not isinstance(data, dict):
+        raise BroadcastError(N_("send the changes as an object"), None)
+    before = b.state
+    _apply(b, data, settings.timezone)
+    b.state = BroadcastState.draft
+    b.submitted_at = None
+    if before in (BroadcastState.submitted, BroadcastState.approved):
+        b.decided_by_id = None
+        b.decided_at = None
+    session.flush()
+    audit.record(session, "broadcast.edit", actor=actor, obj_type="broadcast", obj_id=b.id,
+                 detail={"from": before.value, "to": b.state.value, "fields": sorted(data)})
+    return b
+
+
+def compliance_problems(b: Broadcast, settings: Settings, now: datetime | None = None) -> list:
+    """What stands between this broadcast and submission (empty when nothing)."""
+    suggestion = None
+    if b.kind == BroadcastKind.trade_suggestion:
+        suggestion = compliance.Suggestion(
+            contract=b.contract or "", direction=b.direction.value if b.direction else "", entry=b.entry or "",
+            stop=b.stop or "", targets=tuple(b.targets or ()), position_pct=b.position_pct,
+            valid_until=b.valid_until, risk_statement=b.risk_statement or "")
+    text = final_text(b, render_for(b, None, settings), settings)
+    draft = compliance.Draft(kind=b.kind.value, title=b.title, body=b.body, note_markdown=b.note_markdown or "",
+                             suggestion=suggestion, segments=measure(text).segments)
+    problems = list(compliance.check(draft, now or utcnow(), settings.rules))
+    if audiences.parse(b.audience).is_empty:
+        problems.append(compliance.ComplianceProblem(N_("choose the audience: tiers, branches, staff or accounts"),
+                                                     "audience"))
+    return problems
+
+
+def submit(session, b: Broadcast, actor, settings: Settings, now: datetime | None = None) -> Broadcast:
+    if b.state not in (BroadcastState.draft, BroadcastState.rejected):
+        raise BroadcastError(N_("only a draft can be submitted (this one is %(state)s)"), None, status=409,
+                             state=b.state.value)
+    problems = compliance_problems(b, settings, now)
+    if problems:
+        raise NotCompliant(problems)
+    b.state = BroadcastState.submitted
+    b.submitted_at = now or utcnow()
+    b.decision_comment = None
+    session.flush()
+    audit.record(session, "broadcast.submit", actor=actor, obj_type="broadcast", obj_id=b.id)
+    return b
+
+
+def _decide(session, b: Broadcast, actor, approve: bool, comment: str | None) -> Broadcast:
+    if b.state != BroadcastState.submitted:
+        raise BroadcastError(N_("only a submitted broadcast can be approved or rejected (this one is %(state)s)"),
+                             None, status=409, state=b.state.value)
+    if b.author_id == actor.id:
+        raise BroadcastError(N_("four eyes: the author cannot approve or reject their own broadcast"), None,
+                             status=403)
+    comment = (comment or "").strip()
+    if not approve and not comment:
+        raise BroadcastError(N_("say why it is rejected, so the author knows what to fix"), "comment")
+    if len(comment) > 2000:
+        raise BroadcastError(N_("%(name)s is longer than %(limit)s characters"), "comment", name="comment",
+                             limit=2000)
+    b.state = BroadcastState.approved if approve else BroadcastState.rejected
+    b.decided_by_id = actor.id
+    b.decided_at = utcnow()
+    b.decision_comment = comment or None
+    session.flush()
+    audit.record(session, "broadcast.approve" if approve else "broadcast.reject", actor=actor,
+                 obj_type="broadcast", obj_id=b.id, detail={"comment": comment} if comment else None)
+    return b
+
+
+def approve(session, b: Broadcast, actor, comment: str | None = None) -> Broadcast:
+    return _decide(session, b, actor, True, comment)
+
+
+def reject(session, b: Broadcast, actor, comment: str | None) -> Broadcast:
+    return _decide(session, b, actor, False, comment)
+
+
+# ---- the text a client gets, and the preview ------------------------------------------------------------
+
+def sample_note_link(settings: Settings) -> str:
+    """A link of the same length as a real one, so that the preview counts segments right."""
+    return f"{settings.public_base_url}/n/{'x' * len(secrets.token_urlsafe(NOTE_TOKEN_BYTES))}"
+
+
+def render_for(b: Broadcast, client: Client | None, settings: Settings, note_link: str | None = None) -> str:
+    owner = client.owner if client is not None else None
+    values = {
+        "name": client.name if client is not None else "张先生",
+        "staff_name": owner.name if owner else "",
+        "staff_phone": (owner.phone or "") if owner else "",
+        "contract": b.contract or "",
+        "direction": {"long": "做多", "short": "做空"}.get(b.direction.value, "") if b.direction else "",
+        "entry": b.entry or "",
+        "stop": b.stop or "",
+        "target": "/".join(b.targets or []),
+        "note_link": note_link or (sample_note_link(settings) if b.note_markdown else ""),
+    }
+    if b.language == "en" and b.direction:
+        values["direction"] = b.direction.value
+    return placeholders.render(b.body, values)
+
+
+def final_text(b: Broadcast, rendered: str, settings: Settings) -> str:
+    """The signature 【company】 first and the opt-out line last, as the carriers' rules ask."""
+    opt_out = settings.opt_out_en if b.language == "en" else settings.opt_out_zh
+    separator = " " if b.language == "en" else ""
+    return f"【{settings.company_name}】{rendered}{separator}{opt_out}"
+
+
+def preview(session, b: Broadcast, settings: Settings) -> dict[str, Any]:
+    audience = audiences.parse(b.audience)
+    by_tier = audiences.count_by_tier(session, audience)
+    recipients = sum(by_tier.values())
+    sample = session.scalars(audiences.recipients_query(audience).order_by(Client.account_no).limit(1)).first()
+    text = final_text(b, render_for(b, sample, settings), settings)
+    m = measure(text)
+    # the real total counts each recipient's own text (names differ in length); estimated from the sample
+    total_segments = m.segments * recipients
+    return {
+        "text": text, "sample_account_no": sample.account_no if sample else None,
+        "characters": m.characters, "encoding": m.encoding, "units": m.units, "segments": m.segments,
+        "recipients": recipients, "by_tier": by_tier, "total_segments": total_segments,
+        "cost": str((settings.price_per_segment * total_segments).quantize(Decimal("0.01"))),
+        "send_seconds": round(recipients / settings.rate_per_second, 1) if settings.rate_per_second else None,
+    }
+
+
+def visible_broadcasts() -> sa.Select:
+    return sa.select(Broadcast).order_by(Broadcast.id.desc())
