@@ -39,16 +39,18 @@ def create_app(config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: app.config["TIMEZONE"])
 
     # models are imported so that Alembic and db.create_all() see every table
+    from broadcast import models as _broadcast_models  # noqa: F401
+    from broadcast.api import bp as broadcast_api
+    from broadcast.views import bp as broadcast_bp
     from clients import models as _clients_models  # noqa: F401
     from clients.api import bp as clients_api
     from clients.views import bp as clients_bp
-    from broadcast import models as _broadcast_models  # noqa: F401
     from core import audit  # noqa: F401
     from core.views import bp as core_bp
     from staff import models as _staff_models  # noqa: F401
     from staff.views import bp as staff_bp
 
-    for blueprint in (core_bp, staff_bp, clients_bp, clients_api):
+    for blueprint in (core_bp, staff_bp, clients_bp, clients_api, broadcast_bp, broadcast_api):
         app.register_blueprint(blueprint)
     http.init_app(app)
 

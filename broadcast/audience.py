@@ -6,7 +6,7 @@ explicitly: by the dormant tier, by `include_dormant`, or by account number in `
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa

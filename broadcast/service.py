@@ -330,5 +330,30 @@ def preview(session, b: Broadcast, settings: Settings) -> dict[str, Any]:
     }
 
 
+def dry_run(session, data: dict, settings: Settings, base: Broadcast | None = None) -> dict[str, Any]:
+    """The preview and compliance problems of `data` as if saved (onto `base`), saving nothing.
+
+    Used by the compose page while the analyst types; a save-time error comes back as a problem too.
+    """
+    b = Broadcast(kind=base.kind if base else BroadcastKind.daily_comment, state=BroadcastState.draft,
+                  audience=dict(base.audience) if base else {}, language=base.language if base else "zh")
+    b.title = base.title if base else None  # type: ignore[assignment]
+    b.body = base.body if base else None  # type: ignore[assignment]
+    if base is not None:
+        for name in ("note_markdown", "contract", "direction", "entry", "stop", "targets", "position_pct",
+                     "valid_until", "risk_statement"):
+            setattr(b, name, getattr(base, name))
+    with session.no_autoflush:
+        try:
+            _apply(b, data, settings.timezone)
+        except BroadcastError as exc:
+            return {"error": str(exc), "error_template": exc.template, "error_args": exc.args_,
+                    "field": exc.field}
+        result = preview(session, b, settings)
+        result["problems"] = [{"field": p.field, "error": str(p), "template": p.template, "args": p.args_}
+                              for p in compliance_problems(b, settings)]
+    return result
+
+
 def visible_broadcasts() -> sa.Select:
     return sa.select(Broadcast).order_by(Broadcast.id.desc())

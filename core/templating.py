@@ -36,6 +36,28 @@ RULE_LABELS = {
     "ordinary": _l("no other rule matched"),
 }
 
+KIND_LABELS = {
+    "trade_suggestion": _l("Trade suggestion"),
+    "daily_comment": _l("Daily comment"),
+    "weekly_comment": _l("Weekly comment"),
+    "monthly_report": _l("Monthly report"),
+    "seminar_invite": _l("Seminar invitation"),
+    "risk_notice": _l("Risk notice"),
+}
+
+STATE_LABELS = {
+    "draft": _l("Draft"),
+    "submitted": _l("Submitted"),
+    "approved": _l("Approved"),
+    "rejected": _l("Rejected"),
+    "scheduled": _l("Scheduled"),
+    "sending": _l("Sending"),
+    "paused": _l("Paused"),
+    "completed": _l("Completed"),
+    "cancelled": _l("Cancelled"),
+    "missed": _l("Missed"),
+}
+
 # import columns named in row errors, shown under the labels the pages use
 FIELD_LABELS = {
     "opened_on": _l("Account opened"),
@@ -59,6 +81,11 @@ AUDIT_LABELS = {
     "tiers.publish": _l("Tier review published"),
     "client.opt_out": _l("Opt-out recorded"),
     "client.opt_in": _l("Opt-in recorded"),
+    "broadcast.create": _l("Broadcast drafted"),
+    "broadcast.edit": _l("Broadcast edited"),
+    "broadcast.submit": _l("Broadcast submitted"),
+    "broadcast.approve": _l("Broadcast approved"),
+    "broadcast.reject": _l("Broadcast rejected"),
 }
 
 OBJECT_LABELS = {
@@ -66,6 +93,7 @@ OBJECT_LABELS = {
     "client": _l("Client"),
     "import": _l("Import"),
     "tier_review": _l("Tier review"),
+    "broadcast": _l("Broadcast"),
 }
 
 CHANGE_LABELS = {"up": _l("Upgrade"), "down": _l("Downgrade"), "new": _l("New"), "same": _l("Unchanged"),
@@ -112,6 +140,9 @@ def init_app(app) -> None:
             "CHANGE_LABELS": CHANGE_LABELS,
             "AUDIT_LABELS": AUDIT_LABELS,
             "OBJECT_LABELS": OBJECT_LABELS,
+            "KIND_LABELS": KIND_LABELS,
+            "STATE_LABELS": STATE_LABELS,
+            "TIER_LABELS_JSON": {k: str(v) for k, v in TIER_LABELS.items()} | {"none": str(_l("No tier yet"))},
             "current_locale": str(get_locale() or "zh"),
             "company_name": app.config["COMPANY_NAME"],
         }

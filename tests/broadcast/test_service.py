@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from broadcast import audience as audiences
 from broadcast import service
 from broadcast.models import BroadcastState
-from clients.models import Client
 from clients.tiers import Tier
 from core.audit import AuditEntry
 from core.extensions import db

@@ -57,6 +57,31 @@ CASES = [
     ("clients_api.get_review", "GET", "/api/v1/tier-reviews/{review}", TIER_READERS, 200, None),
     ("clients_api.publish_review", "POST", "/api/v1/tier-reviews/{review}/publish", REVIEWERS, 200, None),
 ]
+VIEWERS = {"chief_analyst", "researcher", "approver", "admin"}
+DRAFTERS = {"chief_analyst", "researcher"}
+COMMENT = {"kind": "daily_comment", "title": "日评", "body": "{name}您好，今日市场平稳。", "tiers": "gold"}
+COMMENT_JSON = {"kind": "daily_comment", "title": "日评", "body": "{name}您好，今日市场平稳。",
+                "audience": {"tiers": ["gold"]}}
+CASES += [
+    ("broadcast.broadcast_list", "GET", "/broadcasts", VIEWERS, 200, None),
+    ("broadcast.compose", "GET", "/broadcasts/new", DRAFTERS, 200, None),
+    ("broadcast.compose", "POST", "/broadcasts/new", DRAFTERS, 302, lambda: dict(COMMENT)),
+    ("broadcast.edit", "GET", "/broadcasts/{draft}/edit", DRAFTERS, 200, None),
+    ("broadcast.edit", "POST", "/broadcasts/{draft}/edit", DRAFTERS, 302, lambda: dict(COMMENT)),
+    ("broadcast.live_preview", "POST", "/broadcasts/live-preview", DRAFTERS, 200, lambda: dict(COMMENT)),
+    ("broadcast.detail", "GET", "/broadcasts/{draft}", VIEWERS, 200, None),
+    ("broadcast.submit", "POST", "/broadcasts/{draft}/submit", {"chief_analyst"}, 302, lambda: {}),
+    ("broadcast.approve", "POST", "/broadcasts/{submitted}/approve", {"approver"}, 302, lambda: {}),
+    ("broadcast.reject", "POST", "/broadcasts/{submitted}/reject", {"approver"}, 302, lambda: {"comment": "改"}),
+    ("broadcast_api.create", "POST", "/api/v1/broadcasts", DRAFTERS, 201, lambda: dict(COMMENT_JSON)),
+    ("broadcast_api.get", "GET", "/api/v1/broadcasts/{draft}", VIEWERS, 200, None),
+    ("broadcast_api.update", "PATCH", "/api/v1/broadcasts/{draft}", DRAFTERS, 200, lambda: {"title": "新标题"}),
+    ("broadcast_api.preview", "GET", "/api/v1/broadcasts/{draft}/preview", VIEWERS, 200, None),
+    ("broadcast_api.submit", "POST", "/api/v1/broadcasts/{draft}/submit", {"chief_analyst"}, 200, None),
+    ("broadcast_api.approve", "POST", "/api/v1/broadcasts/{submitted}/approve", {"approver"}, 200, None),
+    ("broadcast_api.reject", "POST", "/api/v1/broadcasts/{submitted}/reject", {"approver"}, 200,
+     lambda: {"comment": "改"}),
+]
 PUBLIC = {"static", "staff.login", "staff.logout", "staff.set_language"}
 
 
@@ -67,6 +92,7 @@ def test_every_endpoint_is_in_the_table(app):
 
 @pytest.fixture
 def world(app, make_staff, make_client):
+    from broadcast import service as broadcast_service
     from clients.models import ImportKind, ImportRun
     from clients.reviews import create_review
     from core.extensions import db
@@ -76,8 +102,13 @@ def world(app, make_staff, make_client):
     run = ImportRun(kind=ImportKind.clients, filename="x.csv", rejected=[])
     db.session.add(run)
     review = create_review(db.session, "2026Q3")
+    settings = broadcast_service.Settings.from_config(app.config)
+    draft = broadcast_service.create_draft(db.session, dict(COMMENT_JSON), people["chief_analyst"], settings)
+    submitted = broadcast_service.create_draft(db.session, dict(COMMENT_JSON), people["chief_analyst"], settings)
+    broadcast_service.submit(db.session, submitted, people["chief_analyst"], settings)
     db.session.commit()
-    return people, {"run": run.id, "review": review.id, "someone": people["researcher"].id}
+    return people, {"run": run.id, "review": review.id, "someone": people["researcher"].id, "draft": draft.id,
+                    "submitted": submitted.id}
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c[1]} {c[2]}" for c in CASES])
@@ -102,7 +133,7 @@ def test_access(client, auth, api_token, world, case, role):
         if payload and "file" in payload:
             response = client.post(path, headers=headers, data=payload, content_type="multipart/form-data")
         else:
-            response = client.post(path, headers=headers, json=payload)
+            response = client.open(path, method=method, headers=headers, json=payload)
     else:
         response = auth.post(path, body() if body else {}, content_type="multipart/form-data")
 

@@ -1,0 +1,31 @@
+"""The JSON shape of a broadcast, shared by the API and the compose page's live preview."""
+from __future__ import annotations
+
+from typing import Any
+
+from broadcast.models import Broadcast
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def broadcast_json(b: Broadcast, problems: list | None = None) -> dict[str, Any]:
+    suggestion = None
+    if b.is_suggestion:
+        suggestion = {"contract": b.contract, "direction": b.direction.value if b.direction else None,
+                      "entry": b.entry, "stop": b.stop, "targets": list(b.targets or []),
+                      "position_pct": float(b.position_pct) if b.position_pct is not None else None,
+                      "valid_until": _iso(b.valid_until), "risk_statement": b.risk_statement}
+    out: dict[str, Any] = {
+        "id": b.id, "kind": b.kind.value, "state": b.state.value, "title": b.title, "body": b.body,
+        "note_markdown": b.note_markdown, "language": b.language, "audience": b.audience,
+        "suggestion": suggestion,
+        "author": b.author.email if b.author else None,
+        "created_at": _iso(b.created_at), "updated_at": _iso(b.updated_at), "submitted_at": _iso(b.submitted_at),
+        "decided_by": b.decided_by.email if b.decided_by else None, "decided_at": _iso(b.decided_at),
+        "decision_comment": b.decision_comment,
+    }
+    if problems is not None:
+        out["problems"] = [{"field": p.field, "error": str(p)} for p in problems]
+    return out

@@ -1,0 +1,172 @@
+"""Pages of broadcasts: list, compose, detail with preview, submission and approval."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from broadcast import service
+from broadcast.models import Broadcast, BroadcastKind, BroadcastState
+from broadcast.notes import render_note
+from clients import service as client_service
+from clients.tiers import Tier
+from core.extensions import db
+from core.roles import can, require
+from core.templating import problem_text
+from staff.models import Staff
+
+bp = Blueprint("broadcast", __name__, url_prefix="/broadcasts")
+
+
+def _settings() -> service.Settings:
+    return service.Settings.from_config(current_app.config)
+
+
+def form_to_data(form) -> dict:
+    """The compose form as the API's JSON shape, so pages and API go through the same service checks."""
+    data = {
+        "kind": form.get("kind", ""), "title": form.get("title", ""), "body": form.get("body", ""),
+        "note_markdown": form.get("note_markdown", ""), "language": form.get("language", "zh"),
+        "audience": {
+            "tiers": form.getlist("tiers"), "branches": form.getlist("branches"),
+            "staff_codes": form.getlist("staff_codes"), "include": form.get("include", ""),
+            "exclude": form.get("exclude", ""), "include_dormant": form.get("include_dormant") == "1",
+        },
+    }
+    if data["kind"] == BroadcastKind.trade_suggestion.value:
+        data["suggestion"] = {name: form.get(name, "") for name in
+                              ("contract", "direction", "entry", "stop", "targets", "position_pct", "valid_until",
+                               "risk_statement")}
+    return data
+
+
+def _get(broadcast_id: int) -> Broadcast:
+    return db.get_or_404(Broadcast, broadcast_id)
+
+
+def _compose_context(b: Broadcast | None, values: dict | None = None) -> dict:
+    staff = db.session.scalars(sa.select(Staff).where(Staff.staff_code.is_not(None)).order_by(Staff.staff_code))
+    return {"b": b, "values": values, "kinds": list(BroadcastKind), "tiers": list(Tier),
+            "branches": client_service.branches(db.session), "staff": list(staff)}
+
+
+@bp.get("")
+@require("broadcasts.view")
+def broadcast_list():
+    state = request.args.get("state") or None
+    query = service.visible_broadcasts()
+    if state in {s.value for s in BroadcastState}:
+        query = query.where(Broadcast.state == BroadcastState(state))
+    page = db.paginate(query, page=max(1, request.args.get("page", 1, type=int)), per_page=50, error_out=False)
+    return render_template("broadcast/list.html", page=page, state=state, states=list(BroadcastState))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require("broadcasts.draft")
+def compose():
+    if request.method == "POST":
+        data = form_to_data(request.form)
+        try:
+            b = service.create_draft(db.session, data, current_user, _settings())
+        except service.BroadcastError as exc:
+            db.session.rollback()
+            flash(problem_text(exc.template, exc.args_), "error")
+            return render_template("broadcast/compose.html", **_compose_context(None, data)), 400
+        db.session.commit()
+        flash(_("Draft saved."), "success")
+        return redirect(url_for("broadcast.detail", broadcast_id=b.id))
+    return render_template("broadcast/compose.html", **_compose_context(None))
+
+
+@bp.route("/<int:broadcast_id>/edit", methods=["GET", "POST"])
+@require("broadcasts.draft")
+def edit(broadcast_id: int):
+    b = _get(broadcast_id)
+    if request.method == "POST":
+        data = form_to_data(request.form)
+        try:
+            service.update_draft(db.session, b, data, current_user, _settings())
+        except service.BroadcastError as exc:
+            db.session.rollback()
+            if exc.status == 409:
+                flash(problem_text(exc.template, exc.args_), "error")
+                return redirect(url_for("broadcast.detail", broadcast_id=broadcast_id))
+            flash(problem_text(exc.template, exc.args_), "error")
+            return render_template("broadcast/compose.html", **_compose_context(b, data)), 400
+        db.session.commit()
+        flash(_("Saved. It is a draft again and needs approval before it can be sent."), "success")
+        return redirect(url_for("broadcast.detail", broadcast_id=b.id))
+    return render_template("broadcast/compose.html", **_compose_context(b))
+
+
+@bp.post("/live-preview")
+@require("broadcasts.draft")
+def live_preview():
+    """The compose page's running preview: text, segments, cost, audience count and compliance problems."""
+    base = None
+    if request.form.get("broadcast_id", "").isdigit():
+        base = db.session.get(Broadcast, int(request.form["broadcast_id"]))
+    result = service.dry_run(db.session, form_to_data(request.form), _settings(), base)
+    if "error" in result:
+        result["error"] = problem_text(result.pop("error_template"), result.pop("error_args"))
+    for problem in result.get("problems", []):
+        problem["error"] = problem_text(problem.pop("template"), problem.pop("args"))
+    db.session.rollback()
+    return jsonify(result)
+
+
+@bp.get("/<int:broadcast_id>")
+@require("broadcasts.view")
+def detail(broadcast_id: int):
+    b = _get(broadcast_id)
+    settings = _settings()
+    return render_template("broadcast/detail.html", b=b, preview=service.preview(db.session, b, settings),
+                           problems=service.compliance_problems(b, settings), note_html=render_note(b.note_markdown),
+                           may_approve=can(current_user, "broadcasts.approve") and b.author_id != current_user.id)
+
+
+@bp.post("/<int:broadcast_id>/submit")
+@require("broadcasts.submit")
+def submit(broadcast_id: int):
+    b = _get(broadcast_id)
+    try:
+        service.submit(db.session, b, current_user, _settings())
+    except service.BroadcastError as exc:
+        db.session.rollback()
+        flash(problem_text(exc.template, exc.args_), "error")
+    except service.NotCompliant as exc:
+        db.session.rollback()
+        flash(_("Not submitted: %(problems)s", problems="; ".join(
+            problem_text(p.template, p.args_) for p in exc.problems)), "error")
+    else:
+        db.session.commit()
+        flash(_("Submitted for approval."), "success")
+    return redirect(url_for("broadcast.detail", broadcast_id=broadcast_id))
+
+
+def _decide(broadcast_id: int, approve: bool):
+    b = _get(broadcast_id)
+    try:
+        (service.approve if approve else service.reject)(db.session, b, current_user, request.form.get("comment"))
+    except service.BroadcastError as exc:
+        db.session.rollback()
+        if exc.status == 403:
+            abort(403)
+        flash(problem_text(exc.template, exc.args_), "error")
+    else:
+        db.session.commit()
+        flash(_("Approved.") if approve else _("Rejected; the author sees your comment."), "success")
+    return redirect(url_for("broadcast.detail", broadcast_id=broadcast_id))
+
+
+@bp.post("/<int:broadcast_id>/approve")
+@require("broadcasts.approve")
+def approve(broadcast_id: int):
+    return _decide(broadcast_id, True)
+
+
+@bp.post("/<int:broadcast_id>/reject")
+@require("broadcasts.approve")
+def reject(broadcast_id: int):
+    return _decide(broadcast_id, False)

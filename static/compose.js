@@ -1,0 +1,72 @@
+// The compose page's running preview: after each pause in typing, the form is sent to the server, which
+// renders the SMS, counts segments (sms.segments, the same code that bills), counts the audience per tier
+// and runs the compliance checks. Nothing is counted in the browser, so the page never disagrees with the send.
+(function () {
+  "use strict";
+  var form = document.getElementById("compose");
+  if (!form) { return; }
+  var tierLabels = JSON.parse(document.getElementById("tier-labels").textContent);
+  var suggestion = document.getElementById("suggestion-fields");
+  var kind = document.getElementById("kind");
+  var timer = null;
+  var latest = 0;
+
+  function $(id) { return document.getElementById(id); }
+
+  function showSuggestion() {
+    suggestion.hidden = kind.value !== "trade_suggestion";
+  }
+
+  function render(data) {
+    var problems = $("pv-problems");
+    problems.textContent = "";
+    function problem(text) {
+      var li = document.createElement("li");
+      li.textContent = text;
+      problems.appendChild(li);
+    }
+    if (data.error) {
+      problem(data.error);
+      return;
+    }
+    $("pv-text").textContent = data.text;
+    $("pv-recipients").textContent = data.recipients;
+    $("pv-characters").textContent = data.characters;
+    $("pv-encoding").textContent = data.encoding;
+    $("pv-segments").textContent = data.segments;
+    $("pv-total").textContent = data.total_segments;
+    $("pv-cost").textContent = data.cost;
+    $("pv-seconds").textContent = data.send_seconds;
+    var parts = [];
+    Object.keys(data.by_tier).forEach(function (tier) {
+      parts.push((tierLabels[tier] || tier) + " " + data.by_tier[tier]);
+    });
+    $("pv-tiers").textContent = parts.length ? "(" + parts.join(", ") + ")" : "";
+    (data.problems || []).forEach(function (p) { problem(p.error); });
+  }
+
+  function refresh() {
+    var ticket = ++latest;
+    fetch(form.dataset.previewUrl, {method: "POST", body: new FormData(form), credentials: "same-origin"})
+      .then(function (response) { return response.json(); })
+      .then(function (data) { if (ticket === latest) { render(data); } })
+      .catch(function () { /* the next change tries again */ });
+  }
+
+  function soon() {
+    clearTimeout(timer);
+    timer = setTimeout(refresh, 300);
+  }
+
+  form.addEventListener("input", soon);
+  form.addEventListener("change", soon);
+  kind.addEventListener("change", showSuggestion);
+  $("pick-vip").addEventListener("click", function () {
+    ["diamond", "platinum", "gold"].forEach(function (tier) {
+      form.querySelector('input[name="tiers"][value="' + tier + '"]').checked = true;
+    });
+    soon();
+  });
+  showSuggestion();
+  refresh();
+}());
