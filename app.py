@@ -47,18 +47,20 @@ def create_app(config: dict | None = None) -> Flask:
     from clients.views import bp as clients_bp
     from core import audit  # noqa: F401
     from core.views import bp as core_bp
+    from sms.views import bp as sms_bp
     from staff import models as _staff_models  # noqa: F401
     from staff.views import bp as staff_bp
 
-    for blueprint in (core_bp, staff_bp, clients_bp, clients_api, broadcast_bp, broadcast_api):
+    for blueprint in (core_bp, staff_bp, clients_bp, clients_api, broadcast_bp, broadcast_api, sms_bp):
         app.register_blueprint(blueprint)
     http.init_app(app)
 
+    from broadcast.cli import worker_command
     from clients.cli import clients_cli, tiers_cli
     from clients.demo import demo_cli
     from staff.cli import users_cli
 
-    for group in (users_cli, clients_cli, tiers_cli, demo_cli):
+    for group in (users_cli, clients_cli, tiers_cli, demo_cli, worker_command):
         app.cli.add_command(group)
 
     from core.templating import init_app as init_templating

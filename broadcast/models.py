@@ -80,6 +80,12 @@ class Broadcast(db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decision_comment: Mapped[str | None] = mapped_column(sa.Text)
+    # sending: when it is to go (None = as soon as scheduled), when it started, when nothing was left
+    send_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    scheduled_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff.id"))
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    state_reason: Mapped[str | None] = mapped_column(sa.String(200))  # why missed, paused, cancelled
 
     author = relationship("Staff", foreign_keys=[author_id])
     decided_by = relationship("Staff", foreign_keys=[decided_by_id])
@@ -134,3 +140,13 @@ class OutboundMessage(db.Model):
 
     broadcast = relationship("Broadcast")
     client = relationship("Client")
+
+
+# APScheduler's job table (SQLAlchemyJobStore), made by our migrations like every other table so that the
+# schema has one source; the job store finds it and does not create its own.
+scheduler_jobs = sa.Table(
+    "apscheduler_jobs", db.metadata,
+    sa.Column("id", sa.Unicode(191), primary_key=True),
+    sa.Column("next_run_time", sa.Float(25), index=True),
+    sa.Column("job_state", sa.LargeBinary, nullable=False),
+)

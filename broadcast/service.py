@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -357,3 +357,76 @@ def dry_run(session, data: dict, settings: Settings, base: Broadcast | None = No
 
 def visible_broadcasts() -> sa.Select:
     return sa.select(Broadcast).order_by(Broadcast.id.desc())
+
+
+# ---- scheduling and control of a send --------------------------------------------------------------------
+
+def _local(moment: datetime, settings: Settings) -> datetime:
+    return moment.astimezone(ZoneInfo(settings.timezone))
+
+
+def schedule(session, b: Broadcast, actor, send_at: datetime | None, settings: Settings, now: datetime,
+             quiet_hours: str | None) -> Broadcast:
+    """Schedule an approved broadcast for `send_at` (None: now). Refused in quiet hours, in the past, or
+    after a suggestion's valid-until. The worker starts it when the time comes."""
+    from broadcast.timing import in_quiet_hours, parse_quiet_hours
+
+    if b.state not in (BroadcastState.approved, BroadcastState.missed):
+        raise BroadcastError(N_("only an approved broadcast can be scheduled (this one is %(state)s)"), None,
+                             status=409, state=b.state.value)
+    moment = send_at or now
+    if moment < now - timedelta(minutes=1):
+        raise BroadcastError(N_("the send time is in the past"), "send_at")
+    if in_quiet_hours(_local(moment, settings), parse_quiet_hours(quiet_hours)):
+        raise BroadcastError(N_("%(time)s is within quiet hours (%(quiet)s); choose another time"), "send_at",
+                             time=_local(moment, settings).strftime("%Y-%m-%d %H:%M"), quiet=quiet_hours)
+    if b.valid_until is not None and b.valid_until <= moment:
+        raise BroadcastError(N_("the suggestion would have expired by then"), "send_at")
+    b.state = BroadcastState.scheduled
+    b.send_at = moment
+    b.scheduled_by_id = actor.id
+    b.state_reason = None
+    session.flush()
+    audit.record(session, "broadcast.schedule", actor=actor, obj_type="broadcast", obj_id=b.id,
+                 detail={"send_at": moment.isoformat()})
+    return b
+
+
+def pause(session, b: Broadcast, actor) -> Broadcast:
+    if b.state not in (BroadcastState.scheduled, BroadcastState.sending):
+        raise BroadcastError(N_("only a scheduled or sending broadcast can be paused (this one is %(state)s)"),
+                             None, status=409, state=b.state.value)
+    b.state_reason = b.state.value  # resumed into the state it was paused from
+    b.state = BroadcastState.paused
+    session.flush()
+    audit.record(session, "broadcast.pause", actor=actor, obj_type="broadcast", obj_id=b.id)
+    return b
+
+
+def resume(session, b: Broadcast, actor) -> Broadcast:
+    """Back to where it was. Nobody gets a second copy: messages already handed over keep their rows."""
+    if b.state != BroadcastState.paused:
+        raise BroadcastError(N_("only a paused broadcast can be resumed (this one is %(state)s)"), None,
+                             status=409, state=b.state.value)
+    b.state = BroadcastState.sending if b.state_reason == "sending" else BroadcastState.scheduled
+    b.state_reason = None
+    session.flush()
+    audit.record(session, "broadcast.resume", actor=actor, obj_type="broadcast", obj_id=b.id)
+    return b
+
+
+def cancel(session, b: Broadcast, actor, now: datetime) -> int:
+    """Stop it for good; what was not yet handed over is not sent. Returns how many messages were cancelled."""
+    from broadcast.dispatch import cancel_pending
+
+    if b.state not in (BroadcastState.approved, BroadcastState.scheduled, BroadcastState.sending,
+                       BroadcastState.paused):
+        raise BroadcastError(N_("a broadcast that is %(state)s cannot be cancelled"), None, status=409,
+                             state=b.state.value)
+    b.state = BroadcastState.cancelled
+    b.finished_at = now
+    count = cancel_pending(session, b, now)
+    session.flush()
+    audit.record(session, "broadcast.cancel", actor=actor, obj_type="broadcast", obj_id=b.id,
+                 detail={"messages_cancelled": count})
+    return count

@@ -57,6 +57,18 @@ def from_environment() -> dict:
         "SMS_RATE_PER_SECOND": float(os.environ.get("SMS_RATE_PER_SECOND", "10")),
         "POSITION_CAP_PCT": os.environ.get("POSITION_CAP_PCT", "30"),
         "MAX_SEGMENTS": int(os.environ.get("MAX_SEGMENTS", "6")),
+        "QUIET_HOURS": os.environ.get("QUIET_HOURS", "21:00-08:00"),
+        "HOLIDAYS": os.environ.get("HOLIDAYS", ""),
+        "SMS_GATEWAY": os.environ.get("SMS_GATEWAY", "simulator"),
+        "SMS_CONCURRENCY": int(os.environ.get("SMS_CONCURRENCY", "8")),
+        "SMS_MAX_ATTEMPTS": int(os.environ.get("SMS_MAX_ATTEMPTS", "5")),
+        "SMS_TIMEOUT_SECONDS": float(os.environ.get("SMS_TIMEOUT_SECONDS", "10")),
+        "SIMULATOR_FAILURE_SHARE": float(os.environ.get("SIMULATOR_FAILURE_SHARE", "0.02")),
+        "TWILIO_ACCOUNT_SID": os.environ.get("TWILIO_ACCOUNT_SID", ""),
+        "TWILIO_AUTH_TOKEN": os.environ.get("TWILIO_AUTH_TOKEN", ""),
+        "TWILIO_MESSAGING_SERVICE_SID": os.environ.get("TWILIO_MESSAGING_SERVICE_SID", ""),
+        "TWILIO_FROM": os.environ.get("TWILIO_FROM", ""),
+        "TWILIO_API_BASE": os.environ.get("TWILIO_API_BASE", ""),
         # extra phrases that promise a profit, separated by "|", added to the shipped list
         "PROFIT_PHRASES_EXTRA": [p.strip() for p in os.environ.get("PROFIT_PHRASES_EXTRA", "").split("|") if p.strip()],
     }

@@ -1,0 +1,166 @@
+"""Sending: the audience snapshot, claiming messages, recording what the provider said, finishing.
+
+The message row is the outbox. A message is marked handing_over and committed before the provider is
+called, so a crash between the two leaves evidence: such a message becomes unknown and is never resent
+on its own. One recipient gets one message per broadcast, held by a unique constraint.
+Functions take a session and an explicit `now`; they flush or commit where the comment says so.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from broadcast import audience as audiences
+from broadcast import delivery
+from broadcast.models import Broadcast, BroadcastState, MessageState, OutboundMessage
+from broadcast.service import NOTE_TOKEN_BYTES, Settings, final_text, render_for
+from clients.imports import chunks
+from clients.models import Client
+from core import audit
+from sms.gateway import GatewayError, Sent
+from sms.segments import measure
+
+SNAPSHOT_BATCH = 2000
+
+
+def snapshot(session, b: Broadcast, settings: Settings, now: datetime) -> int:
+    """Resolve the audience once into one pending message per recipient; returns how many were made.
+
+    Safe to run twice: recipients that already have a row are skipped (and the unique constraint would
+    refuse them anyway). The caller commits.
+    """
+    have = set(session.scalars(sa.select(OutboundMessage.client_id).where(OutboundMessage.broadcast_id == b.id)))
+    query = audiences.recipients_query(audiences.parse(b.audience)).order_by(Client.id)
+    rows = []
+    for client in session.scalars(query).unique():
+        if client.id in have:
+            continue
+        token = secrets.token_urlsafe(NOTE_TOKEN_BYTES) if b.note_markdown else None
+        link = f"{settings.public_base_url}/n/{token}" if token else None
+        text = final_text(b, render_for(b, client, settings, note_link=link), settings)
+        rows.append({"broadcast_id": b.id, "client_id": client.id, "to": client.mobile,
+                     "tier": client.tier.value if client.tier else None, "body": text,
+                     "segments": measure(text).segments, "state": MessageState.pending, "attempts": 0,
+                     "note_token": token, "note_opens": 0, "created_at": now, "updated_at": now})
+    for chunk in chunks(rows, SNAPSHOT_BATCH):
+        session.execute(sa.insert(OutboundMessage).execution_options(render_nulls=True), chunk)
+    return len(rows)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    to: str
+    body: str
+    attempts: int
+
+
+def claim(session, limit: int, now: datetime) -> list[Claimed]:
+    """Take up to `limit` due messages of sending broadcasts and mark them handing_over; COMMITS, so that
+    the mark is durable before any provider is called. On PostgreSQL, rows another worker holds are skipped."""
+    query = (sa.select(OutboundMessage)
+             .join(Broadcast, Broadcast.id == OutboundMessage.broadcast_id)
+             .where(Broadcast.state == BroadcastState.sending, OutboundMessage.state == MessageState.pending,
+                    sa.or_(OutboundMessage.next_attempt_at.is_(None), OutboundMessage.next_attempt_at <= now))
+             .order_by(OutboundMessage.id).limit(limit))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=OutboundMessage)
+    messages = list(session.scalars(query))
+    claimed = []
+    for m in messages:
+        m.state = MessageState.handing_over
+        m.attempts += 1
+        m.updated_at = now
+        claimed.append(Claimed(m.id, m.to, m.body, m.attempts))
+    session.commit()
+    return claimed
+
+
+def record(session, claimed: Claimed, outcome: Sent | GatewayError, now: datetime, max_attempts: int) -> MessageState:
+    """What the provider answered for one handed-over message. The caller commits."""
+    m = session.get(OutboundMessage, claimed.id)
+    if m.state != MessageState.handing_over:  # a callback overtook the answer; keep what it said
+        if isinstance(outcome, Sent) and not m.provider_sid:
+            m.provider_sid = outcome.sid
+        return m.state
+    if isinstance(outcome, Sent):
+        m.state = MessageState.queued
+        m.provider_sid = outcome.sid
+        m.handed_over_at = now
+        m.error_code = m.error_message = None
+        return m.state
+    m.error_code = outcome.code or (str(outcome.status) if outcome.status else None)
+    m.error_message = str(outcome)[:300]
+    if outcome.retryable and claimed.attempts < max_attempts:
+        m.state = MessageState.pending
+        m.next_attempt_at = delivery.retry_at(now, claimed.attempts)
+        return m.state
+    m.state = MessageState.failed
+    if outcome.code == "21610":  # the carrier says the recipient unsubscribed: respect it everywhere
+        client = session.get(Client, m.client_id)
+        if not client.opted_out:
+            client.opted_out = True
+            client.opted_out_at = now
+            client.opt_out_source = "carrier 21610"
+            audit.record(session, "client.opt_out", actor_label="sms gateway", obj_type="client",
+                         obj_id=client.account_no, detail={"how": "carrier 21610", "message": m.id})
+    return m.state
+
+
+def recover_after_crash(session, now: datetime) -> int:
+    """Messages left handing_over by a worker that died: the provider may have them, so they become
+    unknown, for a person to look at; never resent. Run when the (single) worker starts. Caller commits."""
+    result = session.execute(
+        sa.update(OutboundMessage).where(OutboundMessage.state == MessageState.handing_over)
+        .values(state=MessageState.unknown, updated_at=now,
+                error_message="the worker stopped while handing this message over; it may or may not have gone"))
+    return result.rowcount or 0
+
+
+def sweep(session, now: datetime) -> list[int]:
+    """Expire what a suggestion can no longer say, and finish broadcasts with nothing left to hand over.
+    Returns the ids of the broadcasts finished. The caller commits."""
+    finished = []
+    for b in session.scalars(sa.select(Broadcast).where(Broadcast.state == BroadcastState.sending)):
+        if b.valid_until is not None and b.valid_until <= now:
+            session.execute(sa.update(OutboundMessage)
+                            .where(OutboundMessage.broadcast_id == b.id,
+                                   OutboundMessage.state == MessageState.pending)
+                            .values(state=MessageState.expired, updated_at=now,
+                                    error_message="the suggestion expired before it could be handed over"))
+        open_ = session.scalar(sa.select(sa.func.count()).select_from(OutboundMessage).where(
+            OutboundMessage.broadcast_id == b.id,
+            OutboundMessage.state.in_([MessageState.pending, MessageState.handing_over])))
+        if not open_:
+            b.state = BroadcastState.completed
+            b.finished_at = now
+            audit.record(session, "broadcast.complete", actor_label="worker", obj_type="broadcast", obj_id=b.id)
+            finished.append(b.id)
+    return finished
+
+
+def cancel_pending(session, b: Broadcast, now: datetime) -> int:
+    """What was not yet handed over is not sent. Caller commits."""
+    result = session.execute(sa.update(OutboundMessage)
+                             .where(OutboundMessage.broadcast_id == b.id, OutboundMessage.state == MessageState.pending)
+                             .values(state=MessageState.cancelled, updated_at=now))
+    return result.rowcount or 0
+
+
+def apply_callback(session, sid: str, status: str, error_code: str | None, now: datetime) -> MessageState | None:
+    """A provider status callback: moves the message forward only. Returns the new state, or None when
+    nothing changed (unknown SID, replay, out of order). Caller commits."""
+    m = session.scalar(sa.select(OutboundMessage).where(OutboundMessage.provider_sid == sid).with_for_update())
+    if m is None:
+        return None
+    new = delivery.after_callback(m.state, status)
+    if new is None:
+        return None
+    m.state = new
+    m.updated_at = now
+    if error_code:
+        m.error_code = error_code[:10]
+    return new

@@ -1,0 +1,171 @@
+"""The worker (`flask --app app worker`): starts scheduled broadcasts, hands messages to the gateway at the
+configured rate, and finishes broadcasts. One worker per database on SQLite (the embedded default).
+
+APScheduler runs the periodic job (start what is due, expire, finish) from a SQLAlchemyJobStore in the
+app's own database; the schedule itself is the broadcasts' `send_at`, so a restart loses nothing and a
+broadcast that should have started while the worker was down is judged when it comes back: sent if it
+is still valid and outside quiet hours, otherwise marked missed for a person to decide.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from broadcast import dispatch
+from broadcast.models import Broadcast, BroadcastState
+from broadcast.service import Settings
+from broadcast.timing import in_quiet_hours, parse_quiet_hours
+from core import audit
+from core.extensions import db
+from core.timeutil import utcnow
+from sms.gateway import Gateway, GatewayError
+
+log = logging.getLogger(__name__)
+
+
+class RateLimiter:
+    """At most `rate` acquisitions per second, evenly spaced, shared by the sending threads."""
+
+    def __init__(self, rate: float):
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self._next = time.monotonic()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            wait = self._next - now
+            self._next = max(now, self._next) + self.interval
+        if wait > 0:
+            time.sleep(wait)
+
+
+class Worker:
+    def __init__(self, app, gateway: Gateway, clock=utcnow):
+        self.app = app
+        self.gateway = gateway
+        self.clock = clock
+        config = app.config
+        self.settings = Settings.from_config(config)
+        self.quiet = parse_quiet_hours(config.get("QUIET_HOURS"))
+        self.max_attempts = int(config.get("SMS_MAX_ATTEMPTS", 5))
+        self.late_grace = timedelta(seconds=int(config.get("LATE_GRACE_SECONDS", 120)))
+        self.concurrency = int(config.get("SMS_CONCURRENCY", 8))
+        self.limiter = RateLimiter(float(config.get("SMS_RATE_PER_SECOND", 10)))
+        self.callback_url = self.settings.public_base_url + "/sms/status"
+        self.pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="sms-send")
+
+    # ---- the periodic job ---------------------------------------------------------------------------------
+
+    def quiet_now(self, now: datetime) -> bool:
+        return in_quiet_hours(now.astimezone(ZoneInfo(self.settings.timezone)), self.quiet)
+
+    def start_due(self, now: datetime) -> list[int]:
+        """Start every scheduled broadcast whose time has come. Commits."""
+        started = []
+        due = db.session.scalars(sa.select(Broadcast).where(Broadcast.state == BroadcastState.scheduled,
+                                                            Broadcast.send_at <= now)).all()
+        for b in due:
+            expired = b.valid_until is not None and b.valid_until <= now
+            late = now - b.send_at > self.late_grace
+            if expired or (late and self.quiet_now(now)):
+                b.state = BroadcastState.missed
+                b.state_reason = "expired before it could start" if expired else "due during quiet hours"
+                audit.record(db.session, "broadcast.missed", actor_label="worker", obj_type="broadcast", obj_id=b.id,
+                             detail={"send_at": b.send_at.isoformat(), "reason": b.state_reason})
+                db.session.commit()
+                continue
+            count = dispatch.snapshot(db.session, b, self.settings, now)
+            b.state = BroadcastState.sending
+            b.started_at = now
+            audit.record(db.session, "broadcast.start", actor_label="worker", obj_type="broadcast", obj_id=b.id,
+                         detail={"recipients": count, "late_seconds": int((now - b.send_at).total_seconds())})
+            db.session.commit()
+            started.append(b.id)
+        return started
+
+    def tick(self) -> None:
+        with self.app.app_context():
+            now = self.clock()
+            self.start_due(now)
+            dispatch.sweep(db.session, now)
+            db.session.commit()
+
+    # ---- sending --------------------------------------------------------------------------------------------
+
+    def _send(self, claimed: dispatch.Claimed):
+        self.limiter.acquire()
+        try:
+            return self.gateway.send(claimed.to, claimed.body, self.callback_url)
+        except GatewayError as exc:
+            return exc
+        except Exception as exc:  # a bug or an unexpected SDK error: retried, and logged for a person
+            log.exception("unexpected error sending message %s", claimed.id)
+            return GatewayError(f"{exc.__class__.__name__}: {exc}", retryable=True)
+
+    def send_batch(self, limit: int | None = None) -> int:
+        """Claim due messages and hand them over, `concurrency` at a time at the configured rate. Returns how many."""
+        with self.app.app_context():
+            now = self.clock()
+            if self.quiet_now(now):
+                return 0  # a send that runs into quiet hours pauses here and goes on when they end
+            batch = limit or max(self.concurrency, int(1.0 / self.limiter.interval) if self.limiter.interval else 100)
+            claimed = dispatch.claim(db.session, batch, now)
+            if not claimed:
+                return 0
+            outcomes = list(self.pool.map(self._send, claimed))
+            done = self.clock()
+            for item, outcome in zip(claimed, outcomes, strict=True):
+                dispatch.record(db.session, item, outcome, done, self.max_attempts)
+            db.session.commit()
+            return len(claimed)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+
+    def recover(self) -> int:
+        with self.app.app_context():
+            count = dispatch.recover_after_crash(db.session, self.clock())
+            db.session.commit()
+            if count:
+                log.warning("%s message(s) were being handed over when the worker stopped; marked unknown", count)
+            return count
+
+    def run(self, stop: threading.Event, idle_sleep: float = 0.5) -> None:
+        from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        self.recover()
+        with self.app.app_context():
+            store = SQLAlchemyJobStore(engine=db.engine, tablename="apscheduler_jobs")
+        scheduler = BackgroundScheduler(jobstores={"default": store}, timezone="UTC")
+        scheduler.add_job(tick_job, "interval", seconds=1, id="broadcast-tick", replace_existing=True,
+                          coalesce=True, max_instances=1, misfire_grace_time=30)
+        scheduler.start()
+        _CURRENT["worker"] = self
+        log.info("worker started: gateway %s, %s msg/s", self.gateway.name, 1 / self.limiter.interval
+                 if self.limiter.interval else "unlimited")
+        try:
+            while not stop.is_set():
+                if not self.send_batch():
+                    stop.wait(idle_sleep)
+        finally:
+            scheduler.shutdown(wait=False)
+            self.pool.shutdown(wait=True)
+            _CURRENT.pop("worker", None)
+
+
+# APScheduler stores jobs by reference to a module-level function; it finds the running worker here.
+_CURRENT: dict[str, Worker] = {}
+
+
+def tick_job() -> None:
+    worker = _CURRENT.get("worker")
+    if worker is not None:
+        worker.tick()

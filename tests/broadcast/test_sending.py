@@ -1,0 +1,277 @@
+"""Sending, as the worker does it: snapshot, claim, hand over, retry, callbacks, expiry, cancel, crash.
+
+The gateway here is a scripted fake (the external sender behind a typed interface); the same path through
+the real Twilio SDK and an HTTP emulator is in test_twilio_path.py.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+from twilio.request_validator import RequestValidator
+
+from broadcast import dispatch, service
+from broadcast.models import Broadcast, BroadcastState, MessageState, OutboundMessage
+from broadcast.worker import Worker
+from clients.models import Client
+from clients.tiers import Tier
+from core.extensions import db
+from sms.gateway import GatewayError, Sent, auth_token
+
+# 10:00 in Shanghai, a Wednesday: outside quiet hours
+T0 = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)
+
+
+class Clock:
+    def __init__(self, now=T0):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, **delta):
+        self.now += timedelta(**delta)
+
+
+class ScriptedGateway:
+    """Answers from a script per number: a list of outcomes, the last one repeating; default: accepted."""
+
+    name = "scripted"
+
+    def __init__(self):
+        self.script: dict[str, list] = {}
+        self.calls: list[str] = []
+        self.n = 0
+
+    def send(self, to, body, status_callback):
+        self.calls.append(to)
+        outcomes = self.script.get(to) or [None]
+        outcome = outcomes.pop(0) if len(outcomes) > 1 else outcomes[0]
+        if isinstance(outcome, GatewayError):
+            raise outcome
+        self.n += 1
+        return Sent(sid=f"SM{self.n:032d}")
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def gateway():
+    return ScriptedGateway()
+
+
+@pytest.fixture
+def worker(app, gateway, clock, monkeypatch):
+    for key, value in {"SMS_RATE_PER_SECOND": 1000, "SMS_MAX_ATTEMPTS": 3, "QUIET_HOURS": "21:00-08:00"}.items():
+        monkeypatch.setitem(app.config, key, value)
+    w = Worker(app, gateway, clock=clock)
+    yield w
+    w.close()
+
+
+@pytest.fixture
+def book(make_client):
+    return [make_client(str(i), mobile=f"+8613800000{i:03d}", tier=Tier.gold) for i in range(1, 6)]
+
+
+@pytest.fixture
+def approved(app, make_staff, book):
+    """An approved daily comment to the five gold clients, with a research note."""
+    settings = service.Settings.from_config(app.config)
+    chief, ok = make_staff("chief_analyst"), make_staff("approver")
+    b = service.create_draft(db.session, {"kind": "daily_comment", "title": "早评", "body": "{name}您好，早评见{note_link}",
+                                          "note_markdown": "## 早评", "audience": {"tiers": ["gold"]}}, chief, settings)
+    service.submit(db.session, b, chief, settings, now=T0)
+    service.approve(db.session, b, ok)
+    db.session.commit()
+    b.chief = chief
+    return b
+
+
+def states(b) -> dict[str, int]:
+    db.session.expire_all()
+    rows = db.session.execute(sa.select(OutboundMessage.state, sa.func.count()).where(
+        OutboundMessage.broadcast_id == b.id).group_by(OutboundMessage.state)).all()
+    return {s.value: n for s, n in rows}
+
+
+def start_now(app, b, clock, worker):
+    service.schedule(db.session, b, b.chief, None, service.Settings.from_config(app.config), clock(), "21:00-08:00")
+    db.session.commit()
+    worker.tick()
+
+
+def test_snapshot_makes_one_message_per_recipient_with_its_own_link(app, approved, clock, worker):
+    start_now(app, approved, clock, worker)
+    messages = db.session.scalars(sa.select(OutboundMessage).order_by(OutboundMessage.id)).all()
+    assert len(messages) == 5 and len({m.note_token for m in messages}) == 5
+    assert all(m.body.startswith("【") and m.body.endswith("拒收请回复R") and f"/n/{m.note_token}" in m.body
+               for m in messages)
+    settings = service.Settings.from_config(app.config)
+    assert dispatch.snapshot(db.session, db.session.get(Broadcast, approved.id), settings, clock()) == 0
+
+
+def test_the_whole_path_to_delivered_and_completed(app, client, approved, clock, worker, gateway):
+    start_now(app, approved, clock, worker)
+    assert worker.send_batch() == 5 and states(approved) == {"queued": 5}
+    token = auth_token(app.config)
+    url = app.config["PUBLIC_BASE_URL"] + "/sms/status"
+    for m in db.session.scalars(sa.select(OutboundMessage)):
+        for status in ("sent", "delivered"):
+            form = {"MessageSid": m.provider_sid, "MessageStatus": status}
+            signature = RequestValidator(token).compute_signature(url, form)
+            assert client.post("/sms/status", data=form, headers={"X-Twilio-Signature": signature}).status_code == 204
+    assert states(approved) == {"delivered": 5}
+    worker.tick()
+    db.session.expire_all()
+    assert db.session.get(Broadcast, approved.id).state == BroadcastState.completed
+    assert sorted(gateway.calls) == sorted(c.mobile for c in db.session.scalars(sa.select(Client)))
+
+
+def test_callbacks_never_move_backwards_and_forged_ones_are_refused(app, client, approved, clock, worker):
+    start_now(app, approved, clock, worker)
+    worker.send_batch()
+    m = db.session.scalars(sa.select(OutboundMessage)).first()
+    url = app.config["PUBLIC_BASE_URL"] + "/sms/status"
+
+    def post(status, token=None, **extra):
+        form = {"MessageSid": m.provider_sid, "MessageStatus": status, **extra}
+        signature = RequestValidator(token or auth_token(app.config)).compute_signature(url, form)
+        return client.post("/sms/status", data=form, headers={"X-Twilio-Signature": signature})
+
+    assert post("delivered").status_code == 204
+    for late in ("sent", "queued", "undelivered", "delivered"):
+        post(late)
+    db.session.expire_all()
+    assert db.session.get(OutboundMessage, m.id).state == MessageState.delivered
+    assert post("failed", token="not-the-token").status_code == 403
+    assert client.post("/sms/status", data={"MessageSid": m.provider_sid, "MessageStatus": "failed"}).status_code == 403
+    db.session.expire_all()
+    assert db.session.get(OutboundMessage, m.id).state == MessageState.delivered
+
+
+def test_retries_with_backoff_then_failure_with_the_reason(app, approved, clock, worker, gateway):
+    busy = GatewayError("Too Many Requests", retryable=True, code="20429", status=429)
+    gateway.script["+8613800000001"] = [busy, busy, None]  # third attempt goes through
+    gateway.script["+8613800000002"] = [GatewayError("Service Unavailable", retryable=True, status=503)]
+    start_now(app, approved, clock, worker)
+    worker.send_batch()
+    assert states(approved) == {"queued": 3, "pending": 2}
+    assert worker.send_batch() == 0  # backing off: not due yet
+    clock.advance(seconds=3)
+    worker.send_batch()
+    clock.advance(seconds=10)
+    worker.send_batch()
+    assert states(approved) == {"queued": 4, "failed": 1}
+    failed = db.session.scalar(sa.select(OutboundMessage).where(OutboundMessage.state == MessageState.failed))
+    assert failed.to == "+8613800000002" and failed.attempts == 3 and "Unavailable" in failed.error_message
+    assert gateway.calls.count("+8613800000001") == 3
+
+
+def test_permanent_errors_opt_out_and_invalid_numbers(app, approved, clock, worker, gateway):
+    gateway.script["+8613800000001"] = [GatewayError("unsubscribed", retryable=False, code="21610", status=400)]
+    gateway.script["+8613800000002"] = [GatewayError("invalid To", retryable=False, code="21211", status=400)]
+    start_now(app, approved, clock, worker)
+    worker.send_batch()
+    assert states(approved) == {"queued": 3, "failed": 2}
+    opted = db.session.scalar(sa.select(Client).where(Client.mobile == "+8613800000001"))
+    assert opted.opted_out and opted.opt_out_source == "carrier 21610"
+    codes = dict(db.session.execute(sa.select(OutboundMessage.to, OutboundMessage.error_code)
+                                    .where(OutboundMessage.state == MessageState.failed)).all())
+    assert codes == {"+8613800000001": "21610", "+8613800000002": "21211"}
+
+
+def test_a_crash_mid_handover_leaves_unknown_and_never_resends(app, approved, clock, worker, gateway):
+    start_now(app, approved, clock, worker)
+    with app.app_context():
+        claimed = dispatch.claim(db.session, 2, clock())  # committed as handing_over ...
+    assert len(claimed) == 2  # ... and the worker dies before recording what the provider said
+    assert worker.recover() == 2
+    worker.send_batch()
+    worker.send_batch()
+    assert states(approved) == {"unknown": 2, "queued": 3}
+    assert len(gateway.calls) == 3 and len(set(gateway.calls)) == 3
+
+
+def test_pause_resume_cancel_never_send_a_second_copy(app, approved, clock, worker, gateway):
+    start_now(app, approved, clock, worker)
+    worker.send_batch(limit=2)
+    b = db.session.get(Broadcast, approved.id)
+    service.pause(db.session, b, b.chief)
+    db.session.commit()
+    assert worker.send_batch() == 0
+    service.resume(db.session, b, b.chief)
+    db.session.commit()
+    worker.send_batch(limit=1)
+    service.cancel(db.session, b, b.chief, clock())
+    db.session.commit()
+    assert worker.send_batch() == 0
+    assert states(approved) == {"queued": 3, "cancelled": 2}
+    assert len(gateway.calls) == 3 == len(set(gateway.calls))
+
+
+def test_an_expired_suggestion_is_not_delivered(app, make_staff, book, clock, worker, gateway):
+    settings = service.Settings.from_config(app.config)
+    chief, ok = make_staff("chief_analyst"), make_staff("approver")
+    b = service.create_draft(db.session, {
+        "kind": "trade_suggestion", "title": "rb", "body": "{name}：{contract}{direction}，止损{stop}",
+        "suggestion": {"contract": "rb2510", "direction": "long", "entry": "3150", "stop": "3098", "targets": ["3260"],
+                       "position_pct": 10, "valid_until": (T0 + timedelta(minutes=30)).isoformat(),
+                       "risk_statement": "有风险"}, "audience": {"tiers": ["gold"]}}, chief, settings)
+    service.submit(db.session, b, chief, settings, now=T0)
+    service.approve(db.session, b, ok)
+    service.schedule(db.session, b, chief, None, settings, clock(), "21:00-08:00")
+    db.session.commit()
+    worker.tick()
+    worker.send_batch(limit=2)
+    clock.advance(minutes=31)
+    worker.tick()
+    assert worker.send_batch() == 0
+    assert states(b) == {"queued": 2, "expired": 3}
+    db.session.expire_all()
+    assert db.session.get(Broadcast, b.id).state == BroadcastState.completed
+
+
+def test_quiet_hours_refuse_a_schedule_and_pause_a_send(app, approved, clock, worker):
+    settings = service.Settings.from_config(app.config)
+    b = db.session.get(Broadcast, approved.id)
+    night = datetime(2026, 11, 25, 14, 30, tzinfo=timezone.utc)  # 22:30 in Shanghai
+    with pytest.raises(service.BroadcastError) as info:
+        service.schedule(db.session, b, b.chief, night, settings, clock(), "21:00-08:00")
+    assert info.value.field == "send_at"
+    start_now(app, approved, clock, worker)
+    worker.send_batch(limit=2)
+    clock.now = night
+    assert worker.send_batch() == 0  # paused by quiet hours
+    clock.now = datetime(2026, 11, 26, 0, 30, tzinfo=timezone.utc)  # 08:30 next morning
+    assert worker.send_batch() == 3
+    assert states(approved) == {"queued": 5}
+
+
+@pytest.mark.parametrize("late_until, expected", [
+    (datetime(2026, 11, 25, 6, 0, tzinfo=timezone.utc), BroadcastState.sending),  # 14:00: still fine, sent late
+    (datetime(2026, 11, 25, 14, 0, tzinfo=timezone.utc), BroadcastState.missed),  # 22:00: quiet hours
+])
+def test_a_schedule_that_fires_late(app, approved, clock, worker, late_until, expected):
+    settings = service.Settings.from_config(app.config)
+    b = db.session.get(Broadcast, approved.id)
+    service.schedule(db.session, b, b.chief, T0 + timedelta(minutes=5), settings, clock(), "21:00-08:00")
+    db.session.commit()
+    clock.now = late_until  # the worker was down until now
+    worker.tick()
+    db.session.expire_all()
+    assert db.session.get(Broadcast, approved.id).state == expected
+
+
+def test_only_approved_broadcasts_are_scheduled(app, make_staff, book, clock):
+    settings = service.Settings.from_config(app.config)
+    chief = make_staff("chief_analyst")
+    b = service.create_draft(db.session, {"kind": "daily_comment", "title": "x", "body": "{name}",
+                                          "audience": {"tiers": ["gold"]}}, chief, settings)
+    with pytest.raises(service.BroadcastError) as info:
+        service.schedule(db.session, b, chief, None, settings, clock(), "")
+    assert info.value.status == 409
