@@ -41,6 +41,7 @@ def create_app(config: dict | None = None) -> Flask:
     # models are imported so that Alembic and db.create_all() see every table
     from broadcast import models as _broadcast_models  # noqa: F401
     from broadcast.api import bp as broadcast_api
+    from broadcast.notes_views import bp as notes_bp
     from broadcast.views import bp as broadcast_bp
     from clients import models as _clients_models  # noqa: F401
     from clients.api import bp as clients_api
@@ -51,7 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
     from staff import models as _staff_models  # noqa: F401
     from staff.views import bp as staff_bp
 
-    for blueprint in (core_bp, staff_bp, clients_bp, clients_api, broadcast_bp, broadcast_api, sms_bp):
+    for blueprint in (core_bp, staff_bp, clients_bp, clients_api, broadcast_bp, broadcast_api, sms_bp, notes_bp):
         app.register_blueprint(blueprint)
     http.init_app(app)
 

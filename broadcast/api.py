@@ -5,10 +5,12 @@ from flask import Blueprint, abort, current_app, g, jsonify, request
 
 from broadcast import service
 from broadcast.models import Broadcast
+from broadcast.report import report as broadcast_report
 from broadcast.serialise import broadcast_json
 from core.extensions import csrf, db
 from core.http import api_error
 from core.roles import api_require
+from core.timeutil import utcnow
 
 bp = Blueprint("broadcast_api", __name__, url_prefix="/api/v1/broadcasts")
 csrf.exempt(bp)
@@ -115,3 +117,55 @@ def approve(broadcast_id: int):
 def reject(broadcast_id: int):
     return _decide(broadcast_id, False)
 
+
+
+@bp.post("/<int:broadcast_id>/schedule")
+@api_require("broadcasts.schedule")
+def schedule(broadcast_id: int):
+    b = _get(broadcast_id)
+    data = request.get_json(silent=True)
+    data = data if isinstance(data, dict) else {}
+    if data.get("recurrence"):
+        return api_error("recurring schedules are not supported yet; schedule each send", 400, "recurrence")
+    settings = _settings()
+    try:
+        send_at = service.parse_time(data.get("send_at"), settings.timezone, "send_at")
+        service.schedule(db.session, b, g.api_user, send_at, settings, utcnow(), current_app.config.get("QUIET_HOURS"))
+    except service.BroadcastError as exc:
+        return _fail(exc)
+    db.session.commit()
+    return jsonify(broadcast_json(b))
+
+
+def _control(broadcast_id: int, action):
+    b = _get(broadcast_id)
+    try:
+        action(b)
+    except service.BroadcastError as exc:
+        return _fail(exc)
+    db.session.commit()
+    return jsonify(broadcast_json(b))
+
+
+@bp.post("/<int:broadcast_id>/pause")
+@api_require("broadcasts.schedule")
+def pause(broadcast_id: int):
+    return _control(broadcast_id, lambda b: service.pause(db.session, b, g.api_user))
+
+
+@bp.post("/<int:broadcast_id>/resume")
+@api_require("broadcasts.schedule")
+def resume(broadcast_id: int):
+    return _control(broadcast_id, lambda b: service.resume(db.session, b, g.api_user))
+
+
+@bp.post("/<int:broadcast_id>/cancel")
+@api_require("broadcasts.schedule")
+def cancel(broadcast_id: int):
+    return _control(broadcast_id, lambda b: service.cancel(db.session, b, g.api_user, utcnow()))
+
+
+@bp.get("/<int:broadcast_id>/report")
+@api_require("broadcasts.view")
+def report(broadcast_id: int):
+    return jsonify(broadcast_report(db.session, _get(broadcast_id)))

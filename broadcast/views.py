@@ -2,18 +2,32 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from broadcast import service
 from broadcast.models import Broadcast, BroadcastKind, BroadcastState
 from broadcast.notes import render_note
+from broadcast.report import csv_export, report
 from clients import service as client_service
 from clients.tiers import Tier
+from core.errors import N_
 from core.extensions import db
 from core.roles import can, require
-from core.templating import problem_text
+from core.templating import STATE_LABELS, problem_text
+from core.timeutil import utcnow
 from staff.models import Staff
 
 bp = Blueprint("broadcast", __name__, url_prefix="/broadcasts")
@@ -121,9 +135,89 @@ def live_preview():
 def detail(broadcast_id: int):
     b = _get(broadcast_id)
     settings = _settings()
+    sent = b.state not in (BroadcastState.draft, BroadcastState.submitted, BroadcastState.approved,
+                           BroadcastState.rejected)
     return render_template("broadcast/detail.html", b=b, preview=service.preview(db.session, b, settings),
-                           problems=service.compliance_problems(b, settings), note_html=render_note(b.note_markdown),
+                           problems=[] if sent else service.compliance_problems(b, settings),
+                           note_html=render_note(b.note_markdown), report=report(db.session, b) if sent else None,
+                           quiet_hours=current_app.config.get("QUIET_HOURS"),
                            may_approve=can(current_user, "broadcasts.approve") and b.author_id != current_user.id)
+
+
+@bp.get("/<int:broadcast_id>/report.csv")
+@require("broadcasts.view")
+def report_csv(broadcast_id: int):
+    b = _get(broadcast_id)
+    return Response(csv_export(db.session, b), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f"attachment; filename=broadcast-{b.id}.csv"})
+
+
+@bp.get("/progress")
+@require("broadcasts.view")
+def progress():
+    """States and counts of the listed broadcasts, for the list page to refresh itself while sending."""
+    ids = [int(i) for i in request.args.get("ids", "").split(",") if i.isdigit()][:100]
+    out = {}
+    for b in db.session.scalars(sa.select(Broadcast).where(Broadcast.id.in_(ids))):
+        r = report(db.session, b)
+        out[b.id] = {"state": b.state.value, "state_label": str(STATE_LABELS[b.state.value]),
+                     "recipients": r["recipients"], "handed_over": r["handed_over"],
+                     "delivered": r["counts"]["delivered"]}
+    return jsonify(out)
+
+
+@bp.post("/<int:broadcast_id>/schedule")
+@require("broadcasts.schedule")
+def schedule(broadcast_id: int):
+    b = _get(broadcast_id)
+    settings = _settings()
+    try:
+        send_at = None
+        if request.form.get("when") == "at":
+            send_at = service.parse_time(request.form.get("send_at") or "", settings.timezone, "send_at")
+            if send_at is None:
+                raise service.BroadcastError(N_("%(name)s is required"), "send_at", name="send_at")
+        service.schedule(db.session, b, current_user, send_at, settings, utcnow(), current_app.config.get("QUIET_HOURS"))
+    except service.BroadcastError as exc:
+        db.session.rollback()
+        flash(problem_text(exc.template, exc.args_), "error")
+    else:
+        db.session.commit()
+        flash(_("Scheduled. The worker sends it at the time given."), "success")
+    return redirect(url_for("broadcast.detail", broadcast_id=broadcast_id))
+
+
+def _control(broadcast_id: int, action, done_message: str):
+    b = _get(broadcast_id)
+    try:
+        action(b)
+    except service.BroadcastError as exc:
+        db.session.rollback()
+        flash(problem_text(exc.template, exc.args_), "error")
+    else:
+        db.session.commit()
+        flash(done_message, "success")
+    return redirect(url_for("broadcast.detail", broadcast_id=broadcast_id))
+
+
+@bp.post("/<int:broadcast_id>/pause")
+@require("broadcasts.schedule")
+def pause(broadcast_id: int):
+    return _control(broadcast_id, lambda b: service.pause(db.session, b, current_user), _("Paused."))
+
+
+@bp.post("/<int:broadcast_id>/resume")
+@require("broadcasts.schedule")
+def resume(broadcast_id: int):
+    return _control(broadcast_id, lambda b: service.resume(db.session, b, current_user),
+                    _("Resumed; nobody receives it twice."))
+
+
+@bp.post("/<int:broadcast_id>/cancel")
+@require("broadcasts.schedule")
+def cancel(broadcast_id: int):
+    return _control(broadcast_id, lambda b: service.cancel(db.session, b, current_user, utcnow()),
+                    _("Cancelled; what was not yet handed over will not be sent."))
 
 
 @bp.post("/<int:broadcast_id>/submit")

@@ -57,6 +57,7 @@ def from_environment() -> dict:
         "SMS_RATE_PER_SECOND": float(os.environ.get("SMS_RATE_PER_SECOND", "10")),
         "POSITION_CAP_PCT": os.environ.get("POSITION_CAP_PCT", "30"),
         "MAX_SEGMENTS": int(os.environ.get("MAX_SEGMENTS", "6")),
+        "NOTE_LINK_DAYS": int(os.environ.get("NOTE_LINK_DAYS", "7")),
         "QUIET_HOURS": os.environ.get("QUIET_HOURS", "21:00-08:00"),
         "HOLIDAYS": os.environ.get("HOLIDAYS", ""),
         "SMS_GATEWAY": os.environ.get("SMS_GATEWAY", "simulator"),

@@ -48,6 +48,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "broadcasts.draft": frozenset({Role.chief_analyst, Role.researcher}),
     "broadcasts.submit": frozenset({Role.chief_analyst}),
     "broadcasts.approve": frozenset({Role.approver}),
+    "broadcasts.schedule": frozenset({Role.chief_analyst}),
 }
 
 

@@ -58,6 +58,20 @@ STATE_LABELS = {
     "missed": _l("Missed"),
 }
 
+MESSAGE_STATE_LABELS = {
+    "pending": _l("Waiting"),
+    "handing_over": _l("Being handed over"),
+    "queued": _l("Queued at the provider"),
+    "sent": _l("Sent to the carrier"),
+    "delivered": _l("Delivered"),
+    "undelivered": _l("Undelivered"),
+    "failed": _l("Failed"),
+    "suppressed": _l("Suppressed"),
+    "expired": _l("Expired"),
+    "cancelled": _l("Cancelled"),
+    "unknown": _l("Unknown (check by hand)"),
+}
+
 # import columns named in row errors, shown under the labels the pages use
 FIELD_LABELS = {
     "opened_on": _l("Account opened"),
@@ -86,6 +100,13 @@ AUDIT_LABELS = {
     "broadcast.submit": _l("Broadcast submitted"),
     "broadcast.approve": _l("Broadcast approved"),
     "broadcast.reject": _l("Broadcast rejected"),
+    "broadcast.schedule": _l("Broadcast scheduled"),
+    "broadcast.start": _l("Broadcast started"),
+    "broadcast.pause": _l("Broadcast paused"),
+    "broadcast.resume": _l("Broadcast resumed"),
+    "broadcast.cancel": _l("Broadcast cancelled"),
+    "broadcast.missed": _l("Broadcast missed"),
+    "broadcast.complete": _l("Broadcast completed"),
 }
 
 OBJECT_LABELS = {
@@ -142,6 +163,7 @@ def init_app(app) -> None:
             "OBJECT_LABELS": OBJECT_LABELS,
             "KIND_LABELS": KIND_LABELS,
             "STATE_LABELS": STATE_LABELS,
+            "MESSAGE_STATE_LABELS": MESSAGE_STATE_LABELS,
             "TIER_LABELS_JSON": {k: str(v) for k, v in TIER_LABELS.items()} | {"none": str(_l("No tier yet"))},
             "current_locale": str(get_locale() or "zh"),
             "company_name": app.config["COMPANY_NAME"],

@@ -13,96 +13,10 @@ from twilio.request_validator import RequestValidator
 
 from broadcast import dispatch, service
 from broadcast.models import Broadcast, BroadcastState, MessageState, OutboundMessage
-from broadcast.worker import Worker
 from clients.models import Client
-from clients.tiers import Tier
 from core.extensions import db
-from sms.gateway import GatewayError, Sent, auth_token
-
-# 10:00 in Shanghai, a Wednesday: outside quiet hours
-T0 = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)
-
-
-class Clock:
-    def __init__(self, now=T0):
-        self.now = now
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, **delta):
-        self.now += timedelta(**delta)
-
-
-class ScriptedGateway:
-    """Answers from a script per number: a list of outcomes, the last one repeating; default: accepted."""
-
-    name = "scripted"
-
-    def __init__(self):
-        self.script: dict[str, list] = {}
-        self.calls: list[str] = []
-        self.n = 0
-
-    def send(self, to, body, status_callback):
-        self.calls.append(to)
-        outcomes = self.script.get(to) or [None]
-        outcome = outcomes.pop(0) if len(outcomes) > 1 else outcomes[0]
-        if isinstance(outcome, GatewayError):
-            raise outcome
-        self.n += 1
-        return Sent(sid=f"SM{self.n:032d}")
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def gateway():
-    return ScriptedGateway()
-
-
-@pytest.fixture
-def worker(app, gateway, clock, monkeypatch):
-    for key, value in {"SMS_RATE_PER_SECOND": 1000, "SMS_MAX_ATTEMPTS": 3, "QUIET_HOURS": "21:00-08:00"}.items():
-        monkeypatch.setitem(app.config, key, value)
-    w = Worker(app, gateway, clock=clock)
-    yield w
-    w.close()
-
-
-@pytest.fixture
-def book(make_client):
-    return [make_client(str(i), mobile=f"+8613800000{i:03d}", tier=Tier.gold) for i in range(1, 6)]
-
-
-@pytest.fixture
-def approved(app, make_staff, book):
-    """An approved daily comment to the five gold clients, with a research note."""
-    settings = service.Settings.from_config(app.config)
-    chief, ok = make_staff("chief_analyst"), make_staff("approver")
-    b = service.create_draft(db.session, {"kind": "daily_comment", "title": "早评", "body": "{name}您好，早评见{note_link}",
-                                          "note_markdown": "## 早评", "audience": {"tiers": ["gold"]}}, chief, settings)
-    service.submit(db.session, b, chief, settings, now=T0)
-    service.approve(db.session, b, ok)
-    db.session.commit()
-    b.chief = chief
-    return b
-
-
-def states(b) -> dict[str, int]:
-    db.session.expire_all()
-    rows = db.session.execute(sa.select(OutboundMessage.state, sa.func.count()).where(
-        OutboundMessage.broadcast_id == b.id).group_by(OutboundMessage.state)).all()
-    return {s.value: n for s, n in rows}
-
-
-def start_now(app, b, clock, worker):
-    service.schedule(db.session, b, b.chief, None, service.Settings.from_config(app.config), clock(), "21:00-08:00")
-    db.session.commit()
-    worker.tick()
+from sms.gateway import GatewayError, auth_token
+from tests.broadcast.helpers import T0, start_now, states
 
 
 def test_snapshot_makes_one_message_per_recipient_with_its_own_link(app, approved, clock, worker):

@@ -83,7 +83,22 @@ CASES += [
      lambda: {"comment": "改"}),
 ]
 # the provider's webhooks are authorised by their signature, tested in tests/broadcast/test_sending.py
-PUBLIC = {"static", "staff.login", "staff.logout", "staff.set_language", "sms.status"}
+CHIEF = {"chief_analyst"}
+CASES += [
+    ("broadcast.report_csv", "GET", "/broadcasts/{scheduled}/report.csv", VIEWERS, 200, None),
+    ("broadcast.progress", "GET", "/broadcasts/progress?ids={scheduled}", VIEWERS, 200, None),
+    ("broadcast.schedule", "POST", "/broadcasts/{approved}/schedule", CHIEF, 302, lambda: {"when": "now"}),
+    ("broadcast.pause", "POST", "/broadcasts/{scheduled}/pause", CHIEF, 302, lambda: {}),
+    ("broadcast.resume", "POST", "/broadcasts/{paused}/resume", CHIEF, 302, lambda: {}),
+    ("broadcast.cancel", "POST", "/broadcasts/{scheduled}/cancel", CHIEF, 302, lambda: {}),
+    ("broadcast_api.schedule", "POST", "/api/v1/broadcasts/{approved}/schedule", CHIEF, 200, lambda: {"send_at": None}),
+    ("broadcast_api.pause", "POST", "/api/v1/broadcasts/{scheduled}/pause", CHIEF, 200, None),
+    ("broadcast_api.resume", "POST", "/api/v1/broadcasts/{paused}/resume", CHIEF, 200, None),
+    ("broadcast_api.cancel", "POST", "/api/v1/broadcasts/{scheduled}/cancel", CHIEF, 200, None),
+    ("broadcast_api.report", "GET", "/api/v1/broadcasts/{scheduled}/report", VIEWERS, 200, None),
+]
+# the research note behind a short link is for the client who got the link (an unguessable token)
+PUBLIC = {"static", "staff.login", "staff.logout", "staff.set_language", "sms.status", "notes.note"}
 
 
 def test_every_endpoint_is_in_the_table(app):
@@ -97,6 +112,7 @@ def world(app, make_staff, make_client):
     from clients.models import ImportKind, ImportRun
     from clients.reviews import create_review
     from core.extensions import db
+    from core.timeutil import utcnow
 
     people = {role.value: make_staff(role.value, email=f"{role.value}@example.com") for role in Role}
     make_client("83001", owner_id=people["business_staff"].id, tier=Tier.gold)
@@ -107,9 +123,19 @@ def world(app, make_staff, make_client):
     draft = broadcast_service.create_draft(db.session, dict(COMMENT_JSON), people["chief_analyst"], settings)
     submitted = broadcast_service.create_draft(db.session, dict(COMMENT_JSON), people["chief_analyst"], settings)
     broadcast_service.submit(db.session, submitted, people["chief_analyst"], settings)
+    made = {}
+    for name in ("approved", "scheduled", "paused"):
+        b = broadcast_service.create_draft(db.session, dict(COMMENT_JSON), people["chief_analyst"], settings)
+        broadcast_service.submit(db.session, b, people["chief_analyst"], settings)
+        broadcast_service.approve(db.session, b, people["approver"])
+        if name != "approved":
+            broadcast_service.schedule(db.session, b, people["chief_analyst"], None, settings, utcnow(), "")
+        if name == "paused":
+            broadcast_service.pause(db.session, b, people["chief_analyst"])
+        made[name] = b.id
     db.session.commit()
     return people, {"run": run.id, "review": review.id, "someone": people["researcher"].id, "draft": draft.id,
-                    "submitted": submitted.id}
+                    "submitted": submitted.id, **made}
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c[1]} {c[2]}" for c in CASES])

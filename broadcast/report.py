@@ -1,0 +1,64 @@
+"""What happened to a broadcast, counted against its snapshot of recipients."""
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import sqlalchemy as sa
+
+from broadcast.models import Broadcast, MessageState, OutboundMessage
+from clients.models import Client
+
+HANDED_OVER = (MessageState.queued, MessageState.sent, MessageState.delivered, MessageState.undelivered,
+               MessageState.failed, MessageState.unknown)
+
+
+def report(session, b: Broadcast) -> dict[str, Any]:
+    where = OutboundMessage.broadcast_id == b.id
+    counts = {s.value: 0 for s in MessageState}
+    for state, n in session.execute(sa.select(OutboundMessage.state, sa.func.count()).where(where)
+                                    .group_by(OutboundMessage.state)):
+        counts[state.value] = n
+    by_tier: dict[str, dict[str, int]] = {}
+    for tier, state, n in session.execute(sa.select(OutboundMessage.tier, OutboundMessage.state, sa.func.count())
+                                          .where(where).group_by(OutboundMessage.tier, OutboundMessage.state)):
+        by_tier.setdefault(tier or "none", {})[state.value] = n
+    errors = dict(session.execute(sa.select(OutboundMessage.error_code, sa.func.count())
+                                  .where(where, OutboundMessage.error_code.is_not(None),
+                                         OutboundMessage.state.in_([MessageState.failed, MessageState.undelivered]))
+                                  .group_by(OutboundMessage.error_code)).all())
+    readers, opens = session.execute(sa.select(sa.func.count(OutboundMessage.note_first_opened_at),
+                                               sa.func.coalesce(sa.func.sum(OutboundMessage.note_opens), 0))
+                                     .where(where)).one()
+    recipients = sum(counts.values())
+    return {
+        "id": b.id, "state": b.state.value, "recipients": recipients, "counts": counts,
+        "handed_over": sum(counts[s.value] for s in HANDED_OVER),
+        "by_tier": by_tier, "errors": errors, "note_readers": readers, "note_opens": int(opens),
+        "segments": int(session.scalar(sa.select(sa.func.coalesce(sa.func.sum(OutboundMessage.segments), 0))
+                                       .where(where)) or 0),
+        "send_at": b.send_at.isoformat() if b.send_at else None,
+        "started_at": b.started_at.isoformat() if b.started_at else None,
+        "finished_at": b.finished_at.isoformat() if b.finished_at else None,
+    }
+
+
+def csv_export(session, b: Broadcast) -> str:
+    """One line per recipient, for a spreadsheet (UTF-8 with BOM so that Excel shows the Chinese)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["account_no", "name", "mobile", "tier", "state", "error_code", "segments", "provider_sid",
+                     "handed_over_at", "note_opens"])
+    rows = session.execute(
+        sa.select(Client.account_no, Client.name, OutboundMessage.to, OutboundMessage.tier, OutboundMessage.state,
+                  OutboundMessage.error_code, OutboundMessage.segments, OutboundMessage.provider_sid,
+                  OutboundMessage.handed_over_at, OutboundMessage.note_opens)
+        .join(Client, Client.id == OutboundMessage.client_id)
+        .where(OutboundMessage.broadcast_id == b.id).order_by(Client.account_no))
+    for account, name, to, tier, state, code, segments, sid, handed, opens in rows:
+        # a leading = + - @ would make a spreadsheet run the cell as a formula
+        safe_name = "'" + name if name[:1] in "=+-@" else name
+        writer.writerow([account, safe_name, to, tier or "", state.value, code or "", segments, sid or "",
+                         handed.isoformat() if handed else "", opens])
+    return "\ufeff" + out.getvalue()

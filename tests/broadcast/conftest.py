@@ -1,0 +1,48 @@
+"""Fixtures for sending: a clock, a scripted gateway, a worker, five gold clients and an approved broadcast."""
+from __future__ import annotations
+
+import pytest
+
+from broadcast import service
+from broadcast.worker import Worker
+from clients.tiers import Tier
+from core.extensions import db
+from tests.broadcast.helpers import T0, Clock, ScriptedGateway
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def gateway():
+    return ScriptedGateway()
+
+
+@pytest.fixture
+def worker(app, gateway, clock, monkeypatch):
+    for key, value in {"SMS_RATE_PER_SECOND": 1000, "SMS_MAX_ATTEMPTS": 3, "QUIET_HOURS": "21:00-08:00"}.items():
+        monkeypatch.setitem(app.config, key, value)
+    w = Worker(app, gateway, clock=clock)
+    yield w
+    w.close()
+
+
+@pytest.fixture
+def book(make_client):
+    return [make_client(str(i), mobile=f"+8613800000{i:03d}", tier=Tier.gold) for i in range(1, 6)]
+
+
+@pytest.fixture
+def approved(app, make_staff, book):
+    """An approved daily comment to the five gold clients, with a research note."""
+    settings = service.Settings.from_config(app.config)
+    chief, ok = make_staff("chief_analyst"), make_staff("approver")
+    b = service.create_draft(db.session, {"kind": "daily_comment", "title": "早评", "body": "{name}您好，早评见{note_link}",
+                                          "note_markdown": "## 早评", "audience": {"tiers": ["gold"]}}, chief, settings)
+    service.submit(db.session, b, chief, settings, now=T0)
+    service.approve(db.session, b, ok)
+    db.session.commit()
+    b.chief = chief
+    return b

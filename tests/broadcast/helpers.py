@@ -1,0 +1,60 @@
+"""Helpers shared by the sending tests: a settable clock, a scripted gateway, counting states."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import sqlalchemy as sa
+
+from broadcast import service
+from broadcast.models import OutboundMessage
+from core.extensions import db
+from sms.gateway import GatewayError, Sent
+
+# 10:00 in Shanghai, a Wednesday: outside quiet hours
+T0 = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)
+
+
+class Clock:
+    def __init__(self, now=T0):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, **delta):
+        self.now += timedelta(**delta)
+
+
+class ScriptedGateway:
+    """Answers from a script per number: a list of outcomes, the last one repeating; default: accepted."""
+
+    name = "scripted"
+
+    def __init__(self):
+        self.script: dict[str, list] = {}
+        self.calls: list[str] = []
+        self.n = 0
+
+    def send(self, to, body, status_callback):
+        self.calls.append(to)
+        outcomes = self.script.get(to) or [None]
+        outcome = outcomes.pop(0) if len(outcomes) > 1 else outcomes[0]
+        if isinstance(outcome, GatewayError):
+            raise outcome
+        self.n += 1
+        return Sent(sid=f"SM{self.n:032d}")
+
+
+def states(b) -> dict[str, int]:
+    db.session.expire_all()
+    rows = db.session.execute(sa.select(OutboundMessage.state, sa.func.count()).where(
+        OutboundMessage.broadcast_id == b.id).group_by(OutboundMessage.state)).all()
+    return {s.value: n for s, n in rows}
+
+
+def start_now(app, b, clock, worker):
+    service.schedule(db.session, b, b.chief, None, service.Settings.from_config(app.config), clock(), "21:00-08:00")
+    db.session.commit()
+    worker.tick()
+
+

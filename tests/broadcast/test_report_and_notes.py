@@ -1,0 +1,69 @@
+"""The report counts against the snapshot; the research-note link is counted, expires politely; the API
+schedules and reports."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from broadcast.models import OutboundMessage
+from core.extensions import db
+from tests.broadcast.helpers import start_now
+
+
+def test_report_counts_by_state_tier_and_error(app, approved, clock, worker, gateway, api_token):
+    from sms.gateway import GatewayError
+
+    gateway.script["+8613800000001"] = [GatewayError("invalid", retryable=False, code="21211", status=400)]
+    start_now(app, approved, clock, worker)
+    worker.send_batch()
+    from broadcast.report import report
+
+    r = report(db.session, approved)
+    assert r["recipients"] == 5 and r["handed_over"] == 5
+    assert r["counts"]["queued"] == 4 and r["counts"]["failed"] == 1 and r["errors"] == {"21211": 1}
+    assert r["by_tier"] == {"gold": {"queued": 4, "failed": 1}}
+    api = app.test_client().get(f"/api/v1/broadcasts/{approved.id}/report", headers=api_token(approved.chief)).json
+    assert api["counts"] == r["counts"] and api["state"] == "sending"
+
+
+def test_note_link_is_counted_and_expires_politely(app, client, approved, clock, worker, monkeypatch):
+    start_now(app, approved, clock, worker)
+    worker.send_batch()
+    m = db.session.scalars(sa.select(OutboundMessage)).first()
+    page = client.get(f"/n/{m.note_token}")
+    assert page.status_code == 200 and "早评" in page.get_data(as_text=True)
+    client.get(f"/n/{m.note_token}")
+    db.session.expire_all()
+    m = db.session.get(OutboundMessage, m.id)
+    assert m.note_opens == 2 and m.note_first_opened_at is not None
+    from broadcast.report import report
+
+    assert report(db.session, approved)["note_readers"] == 1
+    assert client.get("/n/not-a-token").status_code == 404
+    m.handed_over_at = m.handed_over_at - timedelta(days=8)
+    db.session.commit()
+    gone = client.get(f"/n/{m.note_token}")
+    assert gone.status_code == 410 and "早评" not in gone.get_data(as_text=True)
+
+
+def test_csv_export_guards_against_formulas(app, client, auth, approved, clock, worker):
+    from clients.models import Client
+
+    db.session.scalar(sa.select(Client).where(Client.account_no == "1")).name = "=HYPERLINK(\"x\")"
+    db.session.commit()
+    start_now(app, approved, clock, worker)
+    auth.login(approved.chief.email)
+    body = client.get(f"/broadcasts/{approved.id}/report.csv").get_data(as_text=True)
+    assert body.startswith("\ufeffaccount_no,") and "'=HYPERLINK" in body and len(body.strip().splitlines()) == 6
+
+
+def test_api_schedule_refuses_recurrence_and_bad_times(app, client, approved, api_token):
+    headers = api_token(approved.chief)
+    url = f"/api/v1/broadcasts/{approved.id}/schedule"
+    assert client.post(url, headers=headers, json={"recurrence": "daily"}).json["field"] == "recurrence"
+    assert client.post(url, headers=headers, json={"send_at": "soon"}).json["field"] == "send_at"
+    assert client.post(url, headers=headers, json={"send_at": "2020-01-01T08:00:00+08:00"}).status_code == 400
+    ok = client.post(url, headers=headers, json={"send_at": "2031-01-02T09:30:00+08:00"})
+    assert ok.status_code == 200 and ok.json["state"] == "scheduled"
+    assert client.post(url, headers=headers, json={}).status_code == 409
