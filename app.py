@@ -56,12 +56,12 @@ def create_app(config: dict | None = None) -> Flask:
         app.register_blueprint(blueprint)
     http.init_app(app)
 
-    from broadcast.cli import worker_command
+    from broadcast.cli import serve_command, worker_command
     from clients.cli import clients_cli, tiers_cli
     from clients.demo import demo_cli
     from staff.cli import users_cli
 
-    for group in (users_cli, clients_cli, tiers_cli, demo_cli, worker_command):
+    for group in (users_cli, clients_cli, tiers_cli, demo_cli, worker_command, serve_command):
         app.cli.add_command(group)
 
     from core.templating import init_app as init_templating

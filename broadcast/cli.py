@@ -23,3 +23,27 @@ def worker_command():
     worker = Worker(app, from_config(app.config))
     click.echo(f"worker: gateway {worker.gateway.name}, status callbacks to {worker.callback_url}")
     worker.run(stop)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@with_appcontext
+def serve_command(host, port):
+    """The embedded default in one process: the web app and the worker (scheduler and sending) together.
+
+    For a first look and for a small desk on SQLite; with PostgreSQL run gunicorn and `flask worker` apart.
+    """
+    from werkzeug.serving import run_simple
+
+    app = current_app._get_current_object()
+    stop = threading.Event()
+    worker = Worker(app, from_config(app.config))
+    thread = threading.Thread(target=worker.run, args=(stop,), name="worker", daemon=True)
+    thread.start()
+    click.echo(f"worker: gateway {worker.gateway.name}; web: http://{host}:{port}")
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=False)
+    finally:
+        stop.set()
+        thread.join(timeout=10)

@@ -83,8 +83,9 @@ def record(session, claimed: Claimed, outcome: Sent | GatewayError, now: datetim
     """What the provider answered for one handed-over message. The caller commits."""
     m = session.get(OutboundMessage, claimed.id)
     if m.state != MessageState.handing_over:  # a callback overtook the answer; keep what it said
-        if isinstance(outcome, Sent) and not m.provider_sid:
-            m.provider_sid = outcome.sid
+        if isinstance(outcome, Sent):
+            m.provider_sid = m.provider_sid or outcome.sid
+            m.handed_over_at = m.handed_over_at or now
         return m.state
     if isinstance(outcome, Sent):
         m.state = MessageState.queued
@@ -150,10 +151,17 @@ def cancel_pending(session, b: Broadcast, now: datetime) -> int:
     return result.rowcount or 0
 
 
-def apply_callback(session, sid: str, status: str, error_code: str | None, now: datetime) -> MessageState | None:
+def apply_callback(session, sid: str, status: str, error_code: str | None, now: datetime,
+                   message_id: int | None = None) -> MessageState | None:
     """A provider status callback: moves the message forward only. Returns the new state, or None when
-    nothing changed (unknown SID, replay, out of order). Caller commits."""
+    nothing changed (unknown SID, replay, out of order). `message_id` comes from the callback URL and finds
+    a message whose SID is not recorded yet (the callback overtook the API's answer). Caller commits."""
     m = session.scalar(sa.select(OutboundMessage).where(OutboundMessage.provider_sid == sid).with_for_update())
+    if m is None and message_id is not None:
+        m = session.scalar(sa.select(OutboundMessage).where(OutboundMessage.id == message_id,
+                                                            OutboundMessage.provider_sid.is_(None)).with_for_update())
+        if m is not None:
+            m.provider_sid = sid
     if m is None:
         return None
     new = delivery.after_callback(m.state, status)

@@ -36,6 +36,8 @@ def status():
     reported = form.get("MessageStatus") or form.get("SmsStatus")
     if not sid or not reported:
         abort(400)
-    dispatch.apply_callback(db.session, sid[:64], reported, form.get("ErrorCode") or None, utcnow())
+    message_id = request.args.get("m", "")
+    dispatch.apply_callback(db.session, sid[:64], reported, form.get("ErrorCode") or None, utcnow(),
+                            int(message_id) if message_id.isdigit() else None)
     db.session.commit()
     return "", 204
