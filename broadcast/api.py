@@ -125,12 +125,15 @@ def schedule(broadcast_id: int):
     b = _get(broadcast_id)
     data = request.get_json(silent=True)
     data = data if isinstance(data, dict) else {}
-    if data.get("recurrence"):
-        return api_error("recurring schedules are not supported yet; schedule each send", 400, "recurrence")
+    recurrence = data.get("recurrence")
+    if recurrence is not None and not isinstance(recurrence, str):
+        return api_error('recurrence is text such as "trading_days@08:30"', 400, "recurrence")
     settings = _settings()
     try:
         send_at = service.parse_time(data.get("send_at"), settings.timezone, "send_at")
-        service.schedule(db.session, b, g.api_user, send_at, settings, utcnow(), current_app.config.get("QUIET_HOURS"))
+        service.schedule(db.session, b, g.api_user, send_at, settings, utcnow(), current_app.config.get("QUIET_HOURS"),
+                         recurrence=recurrence, holidays=current_app.config.get("HOLIDAYS"),
+                         confirm_duplicate=data.get("confirm_duplicate") is True)
     except service.BroadcastError as exc:
         return _fail(exc)
     db.session.commit()

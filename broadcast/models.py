@@ -86,6 +86,10 @@ class Broadcast(db.Model):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     state_reason: Mapped[str | None] = mapped_column(sa.String(200))  # why missed, paused, cancelled
+    # a regular commentary repeats, e.g. "trading_days@08:30"; each occurrence is a child broadcast sent to
+    # the audience of that day, under the approval of its parent (editing the parent stops the series)
+    recurrence: Mapped[str | None] = mapped_column(sa.String(40))
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("broadcasts.id"), index=True)
 
     author = relationship("Staff", foreign_keys=[author_id])
     decided_by = relationship("Staff", foreign_keys=[decided_by_id])

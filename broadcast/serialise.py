@@ -25,7 +25,7 @@ def broadcast_json(b: Broadcast, problems: list | None = None) -> dict[str, Any]
         "created_at": _iso(b.created_at), "updated_at": _iso(b.updated_at), "submitted_at": _iso(b.submitted_at),
         "decided_by": b.decided_by.email if b.decided_by else None, "decided_at": _iso(b.decided_at),
         "decision_comment": b.decision_comment, "send_at": _iso(b.send_at), "started_at": _iso(b.started_at),
-        "finished_at": _iso(b.finished_at),
+        "finished_at": _iso(b.finished_at), "recurrence": b.recurrence, "parent_id": b.parent_id,
     }
     if problems is not None:
         out["problems"] = [{"field": p.field, "error": str(p)} for p in problems]

@@ -365,15 +365,52 @@ def _local(moment: datetime, settings: Settings) -> datetime:
     return moment.astimezone(ZoneInfo(settings.timezone))
 
 
+def overlapping_recent(session, b: Broadcast, moment: datetime) -> tuple[Broadcast, int] | None:
+    """Another broadcast with the same text, going within 24 hours of `moment` to some of the same clients:
+    that one and how many clients both reach; None when there is none."""
+    window = timedelta(hours=24)
+    others = session.scalars(sa.select(Broadcast).where(
+        Broadcast.id != b.id, Broadcast.body == b.body,
+        Broadcast.state.in_([BroadcastState.scheduled, BroadcastState.sending, BroadcastState.paused,
+                             BroadcastState.completed]),
+        sa.func.coalesce(Broadcast.started_at, Broadcast.send_at).between(moment - window, moment + window)))
+    mine = audiences.recipients_query(audiences.parse(b.audience)).with_only_columns(Client.id)
+    for other in others:
+        theirs = audiences.recipients_query(audiences.parse(other.audience)).with_only_columns(Client.id)
+        both = session.scalar(sa.select(sa.func.count()).select_from(Client).where(
+            Client.id.in_(mine), Client.id.in_(theirs)))
+        if both:
+            return other, both
+    return None
+
+
 def schedule(session, b: Broadcast, actor, send_at: datetime | None, settings: Settings, now: datetime,
-             quiet_hours: str | None) -> Broadcast:
-    """Schedule an approved broadcast for `send_at` (None: now). Refused in quiet hours, in the past, or
-    after a suggestion's valid-until. The worker starts it when the time comes."""
-    from broadcast.timing import in_quiet_hours, parse_quiet_hours
+             quiet_hours: str | None, *, recurrence: str | None = None, holidays: str | None = None,
+             confirm_duplicate: bool = False) -> Broadcast:
+    """Schedule an approved broadcast for `send_at` (None: now), or on a recurrence (a regular commentary,
+    every trading day at a time). Refused in quiet hours, in the past, or after a suggestion's valid-until;
+    the same text to an overlapping audience within 24 hours needs `confirm_duplicate`."""
+    from broadcast.timing import (
+        TimingError,
+        in_quiet_hours,
+        next_occurrence,
+        parse_holidays,
+        parse_quiet_hours,
+        parse_recurrence,
+    )
 
     if b.state not in (BroadcastState.approved, BroadcastState.missed):
         raise BroadcastError(N_("only an approved broadcast can be scheduled (this one is %(state)s)"), None,
                              status=409, state=b.state.value)
+    try:
+        at = parse_recurrence(recurrence)
+        if at is not None:
+            if b.kind == BroadcastKind.trade_suggestion:
+                raise BroadcastError(N_("a trade suggestion is sent once; only commentaries recur"), "recurrence")
+            local_now = _local(max(now, send_at or now) - timedelta(seconds=1), settings)
+            send_at = next_occurrence(local_now, at, parse_holidays(holidays)).astimezone(now.tzinfo)
+    except TimingError as exc:
+        raise BroadcastError(exc.template, "recurrence", **exc.args_) from None
     moment = send_at or now
     if moment < now - timedelta(minutes=1):
         raise BroadcastError(N_("the send time is in the past"), "send_at")
@@ -382,14 +419,35 @@ def schedule(session, b: Broadcast, actor, send_at: datetime | None, settings: S
                              time=_local(moment, settings).strftime("%Y-%m-%d %H:%M"), quiet=quiet_hours)
     if b.valid_until is not None and b.valid_until <= moment:
         raise BroadcastError(N_("the suggestion would have expired by then"), "send_at")
+    if not confirm_duplicate:
+        duplicate = overlapping_recent(session, b, moment)
+        if duplicate is not None:
+            other, both = duplicate
+            raise BroadcastError(N_("the same text goes to %(n)s of the same clients within 24 hours (broadcast "
+                                    "%(id)s); confirm to send it again"), "confirm_duplicate", status=409,
+                                 n=both, id=other.id)
     b.state = BroadcastState.scheduled
     b.send_at = moment
+    b.recurrence = recurrence.strip() if recurrence else None
     b.scheduled_by_id = actor.id
     b.state_reason = None
     session.flush()
     audit.record(session, "broadcast.schedule", actor=actor, obj_type="broadcast", obj_id=b.id,
-                 detail={"send_at": moment.isoformat()})
+                 detail={"send_at": moment.isoformat(), "recurrence": b.recurrence,
+                         "confirmed_duplicate": confirm_duplicate or None})
     return b
+
+
+def occurrence(session, parent: Broadcast, now: datetime) -> Broadcast:
+    """A child broadcast for one occurrence of a recurring parent, approved under the parent's approval."""
+    child = Broadcast(kind=parent.kind, title=parent.title, body=parent.body, note_markdown=parent.note_markdown,
+                      language=parent.language, audience=dict(parent.audience), author_id=parent.author_id,
+                      state=BroadcastState.sending, parent_id=parent.id, decided_by_id=parent.decided_by_id,
+                      decided_at=parent.decided_at, submitted_at=parent.submitted_at, send_at=parent.send_at,
+                      scheduled_by_id=parent.scheduled_by_id, started_at=now)
+    session.add(child)
+    session.flush()
+    return child
 
 
 def pause(session, b: Broadcast, actor) -> Broadcast:

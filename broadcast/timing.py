@@ -53,3 +53,25 @@ def parse_holidays(spec: str | None) -> frozenset[date]:
         except ValueError:
             raise TimingError(N_("HOLIDAYS has %(value)s, which is not a date"), value=part) from None
     return frozenset(days)
+
+
+def parse_recurrence(spec: str | None) -> time | None:
+    """'trading_days@08:30' -> 08:30 (every trading day at that local time); None/empty -> no recurrence."""
+    if not spec:
+        return None
+    match = re.fullmatch(r"trading_days@(\d{1,2}):(\d{2})", spec.strip())
+    if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+        raise TimingError(N_("a recurrence is written trading_days@08:30 (every trading day at that time)"))
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def next_occurrence(after_local: datetime, at: time, holidays: frozenset[date] = frozenset()) -> datetime:
+    """The first trading day at `at` strictly after `after_local` (a local, timezone-aware time)."""
+    day = after_local.date()
+    for _ in range(400):
+        candidate = after_local.replace(year=day.year, month=day.month, day=day.day, hour=at.hour,
+                                        minute=at.minute, second=0, microsecond=0)
+        if candidate > after_local and is_trading_day(day, holidays):
+            return candidate
+        day = date.fromordinal(day.toordinal() + 1)
+    raise TimingError(N_("no trading day in the coming year; check HOLIDAYS"))

@@ -141,6 +141,7 @@ def detail(broadcast_id: int):
                            problems=[] if sent else service.compliance_problems(b, settings),
                            note_html=render_note(b.note_markdown), report=report(db.session, b) if sent else None,
                            quiet_hours=current_app.config.get("QUIET_HOURS"),
+                           duplicate=request.args.get("duplicate") == "1",
                            may_approve=can(current_user, "broadcasts.approve") and b.author_id != current_user.id)
 
 
@@ -172,15 +173,22 @@ def schedule(broadcast_id: int):
     b = _get(broadcast_id)
     settings = _settings()
     try:
-        send_at = None
-        if request.form.get("when") == "at":
+        send_at, recurrence = None, None
+        when = request.form.get("when")
+        if when == "at":
             send_at = service.parse_time(request.form.get("send_at") or "", settings.timezone, "send_at")
             if send_at is None:
                 raise service.BroadcastError(N_("%(name)s is required"), "send_at", name="send_at")
-        service.schedule(db.session, b, current_user, send_at, settings, utcnow(), current_app.config.get("QUIET_HOURS"))
+        elif when == "daily":
+            recurrence = f"trading_days@{request.form.get('daily_at') or '08:30'}"
+        service.schedule(db.session, b, current_user, send_at, settings, utcnow(), current_app.config.get("QUIET_HOURS"),
+                         recurrence=recurrence, holidays=current_app.config.get("HOLIDAYS"),
+                         confirm_duplicate=request.form.get("confirm_duplicate") == "1")
     except service.BroadcastError as exc:
         db.session.rollback()
         flash(problem_text(exc.template, exc.args_), "error")
+        if exc.field == "confirm_duplicate":
+            return redirect(url_for("broadcast.detail", broadcast_id=broadcast_id, duplicate=1))
     else:
         db.session.commit()
         flash(_("Scheduled. The worker sends it at the time given."), "success")

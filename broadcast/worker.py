@@ -72,6 +72,9 @@ class Worker:
         due = db.session.scalars(sa.select(Broadcast).where(Broadcast.state == BroadcastState.scheduled,
                                                             Broadcast.send_at <= now)).all()
         for b in due:
+            if b.recurrence:
+                self._occur(b, now)
+                continue
             expired = b.valid_until is not None and b.valid_until <= now
             late = now - b.send_at > self.late_grace
             if expired or (late and self.quiet_now(now)):
@@ -89,6 +92,26 @@ class Worker:
             db.session.commit()
             started.append(b.id)
         return started
+
+    def _occur(self, parent: Broadcast, now: datetime) -> None:
+        """One occurrence of a recurring commentary: sent as a child broadcast, unless the worker comes back
+        so late that the occurrence falls in quiet hours (then it is recorded as missed); then the next one."""
+        from broadcast.service import occurrence
+        from broadcast.timing import next_occurrence, parse_holidays, parse_recurrence
+
+        late = now - parent.send_at > self.late_grace
+        if late and self.quiet_now(now):
+            audit.record(db.session, "broadcast.missed", actor_label="worker", obj_type="broadcast", obj_id=parent.id,
+                         detail={"send_at": parent.send_at.isoformat(), "reason": "due during quiet hours"})
+        else:
+            child = occurrence(db.session, parent, now)
+            count = dispatch.snapshot(db.session, child, self.settings, now)
+            audit.record(db.session, "broadcast.start", actor_label="worker", obj_type="broadcast", obj_id=child.id,
+                         detail={"recipients": count, "recurrence_of": parent.id})
+        local_now = now.astimezone(ZoneInfo(self.settings.timezone))
+        parent.send_at = next_occurrence(local_now, parse_recurrence(parent.recurrence),
+                                         parse_holidays(self.app.config.get("HOLIDAYS"))).astimezone(now.tzinfo)
+        db.session.commit()
 
     def tick(self) -> None:
         with self.app.app_context():

@@ -58,12 +58,19 @@ def test_csv_export_guards_against_formulas(app, client, auth, approved, clock, 
     assert body.startswith("\ufeffaccount_no,") and "'=HYPERLINK" in body and len(body.strip().splitlines()) == 6
 
 
-def test_api_schedule_refuses_recurrence_and_bad_times(app, client, approved, api_token):
+def test_api_schedule_refuses_bad_recurrences_and_times(app, client, approved, api_token):
     headers = api_token(approved.chief)
     url = f"/api/v1/broadcasts/{approved.id}/schedule"
     assert client.post(url, headers=headers, json={"recurrence": "daily"}).json["field"] == "recurrence"
+    assert client.post(url, headers=headers, json={"recurrence": 5}).json["field"] == "recurrence"
     assert client.post(url, headers=headers, json={"send_at": "soon"}).json["field"] == "send_at"
     assert client.post(url, headers=headers, json={"send_at": "2020-01-01T08:00:00+08:00"}).status_code == 400
     ok = client.post(url, headers=headers, json={"send_at": "2031-01-02T09:30:00+08:00"})
     assert ok.status_code == 200 and ok.json["state"] == "scheduled"
     assert client.post(url, headers=headers, json={}).status_code == 409
+
+
+def test_api_schedules_a_recurring_commentary(app, client, approved, api_token):
+    response = client.post(f"/api/v1/broadcasts/{approved.id}/schedule", headers=api_token(approved.chief),
+                           json={"recurrence": "trading_days@08:30"})
+    assert response.status_code == 200 and response.json["send_at"].endswith(":30:00+00:00")

@@ -189,3 +189,49 @@ def test_only_approved_broadcasts_are_scheduled(app, make_staff, book, clock):
     with pytest.raises(service.BroadcastError) as info:
         service.schedule(db.session, b, chief, None, settings, clock(), "")
     assert info.value.status == 409
+
+
+def test_a_recurring_commentary_goes_every_trading_day_and_skips_holidays(app, approved, clock, worker, monkeypatch):
+    from broadcast.models import Broadcast as B
+
+    monkeypatch.setitem(app.config, "HOLIDAYS", "2026-11-27")  # Friday
+    settings = service.Settings.from_config(app.config)
+    b = db.session.get(B, approved.id)
+    service.schedule(db.session, b, b.chief, None, settings, clock(), "21:00-08:00",
+                     recurrence="trading_days@08:30", holidays="2026-11-27")
+    db.session.commit()
+    assert b.send_at == datetime(2026, 11, 26, 0, 30, tzinfo=timezone.utc)  # Thursday 08:30 in Shanghai
+    sent_on = []
+    for day in range(26, 31):  # Thursday 26th to Monday 30th, ticking at 08:31 local each day
+        clock.now = datetime(2026, 11, day, 0, 31, tzinfo=timezone.utc)
+        worker.tick()
+        db.session.expire_all()
+        children = db.session.scalars(sa.select(B).where(B.parent_id == b.id)).all()
+        sent_on.append(len(children))
+    assert sent_on == [1, 1, 1, 1, 2]  # Thu, (Fri holiday), (Sat), (Sun), Mon
+    assert db.session.get(B, b.id).state == BroadcastState.scheduled
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboundMessage)) == 10
+
+
+def test_the_same_text_to_the_same_clients_within_a_day_needs_confirmation(app, approved, clock, worker, make_staff):
+    settings = service.Settings.from_config(app.config)
+    start_now(app, approved, clock, worker)
+    chief, ok = approved.chief, make_staff("approver")
+    again = service.create_draft(db.session, {"kind": "daily_comment", "title": "早评", "body": "{name}您好，早评见{note_link}",
+                                              "note_markdown": "## 早评", "audience": {"include": ["1", "2"]}},
+                                 chief, settings)
+    service.submit(db.session, again, chief, settings, now=T0)
+    service.approve(db.session, again, ok)
+    with pytest.raises(service.BroadcastError) as info:
+        service.schedule(db.session, again, chief, None, settings, clock(), "")
+    assert info.value.status == 409 and info.value.field == "confirm_duplicate" and "2" in str(info.value)
+    service.schedule(db.session, again, chief, None, settings, clock(), "", confirm_duplicate=True)
+    assert again.state == BroadcastState.scheduled
+
+
+def test_recurrence_is_refused_for_suggestions_and_bad_specs(app, approved, clock):
+    settings = service.Settings.from_config(app.config)
+    b = db.session.get(Broadcast, approved.id)
+    with pytest.raises(service.BroadcastError) as info:
+        service.schedule(db.session, b, b.chief, None, settings, clock(), "", recurrence="every day")
+    assert info.value.field == "recurrence"

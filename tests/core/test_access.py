@@ -87,11 +87,13 @@ CHIEF = {"chief_analyst"}
 CASES += [
     ("broadcast.report_csv", "GET", "/broadcasts/{scheduled}/report.csv", VIEWERS, 200, None),
     ("broadcast.progress", "GET", "/broadcasts/progress?ids={scheduled}", VIEWERS, 200, None),
-    ("broadcast.schedule", "POST", "/broadcasts/{approved}/schedule", CHIEF, 302, lambda: {"when": "now"}),
+    ("broadcast.schedule", "POST", "/broadcasts/{approved}/schedule", CHIEF, 302,
+     lambda: {"when": "now", "confirm_duplicate": "1"}),
     ("broadcast.pause", "POST", "/broadcasts/{scheduled}/pause", CHIEF, 302, lambda: {}),
     ("broadcast.resume", "POST", "/broadcasts/{paused}/resume", CHIEF, 302, lambda: {}),
     ("broadcast.cancel", "POST", "/broadcasts/{scheduled}/cancel", CHIEF, 302, lambda: {}),
-    ("broadcast_api.schedule", "POST", "/api/v1/broadcasts/{approved}/schedule", CHIEF, 200, lambda: {"send_at": None}),
+    ("broadcast_api.schedule", "POST", "/api/v1/broadcasts/{approved}/schedule", CHIEF, 200,
+     lambda: {"send_at": None, "confirm_duplicate": True}),
     ("broadcast_api.pause", "POST", "/api/v1/broadcasts/{scheduled}/pause", CHIEF, 200, None),
     ("broadcast_api.resume", "POST", "/api/v1/broadcasts/{paused}/resume", CHIEF, 200, None),
     ("broadcast_api.cancel", "POST", "/api/v1/broadcasts/{scheduled}/cancel", CHIEF, 200, None),
@@ -129,7 +131,8 @@ def world(app, make_staff, make_client):
         broadcast_service.submit(db.session, b, people["chief_analyst"], settings)
         broadcast_service.approve(db.session, b, people["approver"])
         if name != "approved":
-            broadcast_service.schedule(db.session, b, people["chief_analyst"], None, settings, utcnow(), "")
+            broadcast_service.schedule(db.session, b, people["chief_analyst"], None, settings, utcnow(), "",
+                                       confirm_duplicate=True)
         if name == "paused":
             broadcast_service.pause(db.session, b, people["chief_analyst"])
         made[name] = b.id
