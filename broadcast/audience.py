@@ -87,7 +87,8 @@ def parse(data: dict[str, Any] | None) -> Audience:
 
 def recipients_query(audience: Audience) -> sa.Select:
     """SELECT of the clients `audience` reaches: matched by every filter given (or listed in `include`),
-    never excluded, never opted out, always with a mobile number; dormant ones only when chosen."""
+    never excluded, never opted out, always with a mobile number the provider has not refused as invalid;
+    dormant ones only when chosen."""
     if audience.is_empty:
         return sa.select(Client).where(sa.false())
     matched = []
@@ -105,7 +106,8 @@ def recipients_query(audience: Audience) -> sa.Select:
         matched.append(by_filter)
     if audience.include:
         matched.append(Client.account_no.in_(audience.include))
-    query = sa.select(Client).where(sa.or_(*matched), Client.opted_out.is_(False), Client.mobile.is_not(None))
+    query = sa.select(Client).where(sa.or_(*matched), Client.opted_out.is_(False), Client.mobile.is_not(None),
+                                    Client.mobile_invalid_at.is_(None))
     if audience.exclude:
         query = query.where(Client.account_no.not_in(audience.exclude))
     return query

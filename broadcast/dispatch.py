@@ -100,6 +100,10 @@ def record(session, claimed: Claimed, outcome: Sent | GatewayError, now: datetim
         m.next_attempt_at = delivery.retry_at(now, claimed.attempts)
         return m.state
     m.state = MessageState.failed
+    if outcome.code in ("21211", "21614"):  # not a valid (mobile) number: not tried again until it changes
+        client = session.get(Client, m.client_id)
+        if client.mobile == m.to and client.mobile_invalid_at is None:
+            client.mobile_invalid_at = now
     if outcome.code == "21610":  # the carrier says the recipient unsubscribed: respect it everywhere
         client = session.get(Client, m.client_id)
         if not client.opted_out:

@@ -58,6 +58,8 @@ def _upsert(session, model, rows: dict[Any, dict], existing: dict[Any, dict], fi
             continue
         changed = {f: row[f] for f in fields if row[f] != stored[f]}
         if changed:
+            if "mobile" in changed:  # a new number gets a fresh chance after one was refused as invalid
+                changed["mobile_invalid_at"] = None
             updates.append({"id": stored["id"], **changed, **(stamp or {})})
         else:
             unchanged += 1

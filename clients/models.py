@@ -32,6 +32,8 @@ class Client(db.Model):
     opted_out: Mapped[bool] = mapped_column(default=False)
     opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     opt_out_source: Mapped[str | None] = mapped_column(sa.String(120))  # how: "sms", "phone call", ...
+    # set when the provider refused the number as invalid (21211, 21614); a new number from an import clears it
+    mobile_invalid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # the tier of the latest published review, kept here so that filtering 100,000 clients is one index
     tier: Mapped[Tier | None] = mapped_column(TierType, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

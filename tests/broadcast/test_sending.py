@@ -97,6 +97,19 @@ def test_permanent_errors_opt_out_and_invalid_numbers(app, approved, clock, work
     codes = dict(db.session.execute(sa.select(OutboundMessage.to, OutboundMessage.error_code)
                                     .where(OutboundMessage.state == MessageState.failed)).all())
     assert codes == {"+8613800000001": "21610", "+8613800000002": "21211"}
+    invalid = db.session.scalar(sa.select(Client).where(Client.mobile == "+8613800000002"))
+    assert invalid.mobile_invalid_at is not None and not invalid.opted_out
+    from broadcast import audience as audiences
+
+    reached = {c.mobile for c in db.session.scalars(audiences.recipients_query(audiences.parse({"tiers": ["gold"]})))}
+    assert "+8613800000002" not in reached and "+8613800000001" not in reached and len(reached) == 3
+    from clients.imports import import_clients
+
+    import_clients(db.session, f"account_no,name,mobile\r\n{invalid.account_no},{invalid.name},13900000002\r\n"
+                   .encode(), "fix.csv")
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Client, invalid.id).mobile_invalid_at is None
 
 
 def test_a_crash_mid_handover_leaves_unknown_and_never_resends(app, approved, clock, worker, gateway):
