@@ -50,38 +50,67 @@ def snapshot(session, b: Broadcast, settings: Settings, now: datetime) -> int:
     return len(rows)
 
 
+# error_code of a message whose last attempt timed out after the request may have reached the provider:
+# the next attempt first asks the provider whether it has the message, and only sends when it has not
+UNSURE = "unsure"
+
+
 @dataclass(frozen=True)
 class Claimed:
     id: int
     to: str
     body: str
     attempts: int
+    check_first: bool = False  # the last attempt may have got through; look before sending again
 
 
 def claim(session, limit: int, now: datetime) -> list[Claimed]:
     """Take up to `limit` due messages of sending broadcasts and mark them handing_over; COMMITS, so that
-    the mark is durable before any provider is called. On PostgreSQL, rows another worker holds are skipped."""
-    query = (sa.select(OutboundMessage)
+    the mark is durable before any provider is called.
+
+    Each move is conditional (`WHERE state = 'pending'`), so a cancel or pause that commits meanwhile wins.
+    A suggestion past its valid-until is not claimed (the sweep marks it expired); a client who opted out
+    or whose number was refused since the snapshot is suppressed. On PostgreSQL, rows another worker
+    holds are skipped."""
+    query = (sa.select(OutboundMessage.id, OutboundMessage.to, Client.mobile, Client.opted_out,
+                       Client.mobile_invalid_at)
              .join(Broadcast, Broadcast.id == OutboundMessage.broadcast_id)
+             .join(Client, Client.id == OutboundMessage.client_id)
              .where(Broadcast.state == BroadcastState.sending, OutboundMessage.state == MessageState.pending,
+                    sa.or_(Broadcast.valid_until.is_(None), Broadcast.valid_until > now),
                     sa.or_(OutboundMessage.next_attempt_at.is_(None), OutboundMessage.next_attempt_at <= now))
              .order_by(OutboundMessage.id).limit(limit))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=OutboundMessage)
-    messages = list(session.scalars(query))
-    claimed = []
-    for m in messages:
-        m.state = MessageState.handing_over
-        m.attempts += 1
-        m.updated_at = now
-        claimed.append(Claimed(m.id, m.to, m.body, m.attempts))
+    rows = session.execute(query).all()
+    suppress = [r.id for r in rows if r.opted_out or r.mobile_invalid_at is not None or r.mobile != r.to]
+    take = [r.id for r in rows if r.id not in set(suppress)]
+    pending = OutboundMessage.state == MessageState.pending
+    if suppress:
+        session.execute(sa.update(OutboundMessage).where(OutboundMessage.id.in_(suppress), pending)
+                        .values(state=MessageState.suppressed, updated_at=now,
+                                error_message="the client opted out or the number changed before it was sent")
+                        .execution_options(synchronize_session=False))
+    claimed: list[Claimed] = []
+    if take:
+        still_sending = OutboundMessage.broadcast_id.in_(
+            sa.select(Broadcast.id).where(Broadcast.state == BroadcastState.sending))
+        result = session.execute(
+            sa.update(OutboundMessage).where(OutboundMessage.id.in_(take), pending, still_sending)
+            .values(state=MessageState.handing_over, attempts=OutboundMessage.attempts + 1, updated_at=now)
+            .returning(OutboundMessage.id, OutboundMessage.to, OutboundMessage.body, OutboundMessage.attempts,
+                       OutboundMessage.error_code)
+            .execution_options(synchronize_session=False))
+        claimed = [Claimed(r.id, r.to, r.body, r.attempts, r.error_code == UNSURE) for r in result]
     session.commit()
-    return claimed
+    return sorted(claimed, key=lambda c: c.id)
 
 
 def record(session, claimed: Claimed, outcome: Sent | GatewayError, now: datetime, max_attempts: int) -> MessageState:
-    """What the provider answered for one handed-over message. The caller commits."""
-    m = session.get(OutboundMessage, claimed.id)
+    """What the provider answered for one handed-over message. The caller commits.
+
+    The move out of handing_over is conditional: a status callback that got there first is never undone."""
+    m = session.get(OutboundMessage, claimed.id, populate_existing=True, with_for_update=True)
     if m.state != MessageState.handing_over:  # a callback overtook the answer; keep what it said
         if isinstance(outcome, Sent):
             m.provider_sid = m.provider_sid or outcome.sid
@@ -93,11 +122,14 @@ def record(session, claimed: Claimed, outcome: Sent | GatewayError, now: datetim
         m.handed_over_at = now
         m.error_code = m.error_message = None
         return m.state
-    m.error_code = outcome.code or (str(outcome.status) if outcome.status else None)
+    m.error_code = UNSURE if outcome.ambiguous else (outcome.code or (str(outcome.status) if outcome.status else None))
     m.error_message = str(outcome)[:300]
     if outcome.retryable and claimed.attempts < max_attempts:
         m.state = MessageState.pending
         m.next_attempt_at = delivery.retry_at(now, claimed.attempts)
+        return m.state
+    if outcome.ambiguous:  # out of attempts and the provider may have it: a person must look
+        m.state = MessageState.unknown
         return m.state
     m.state = MessageState.failed
     if outcome.code in ("21211", "21614"):  # not a valid (mobile) number: not tried again until it changes

@@ -30,17 +30,25 @@ class Sent:
 
 
 class GatewayError(Exception):
-    def __init__(self, message: str, *, retryable: bool, code: str | None = None, status: int | None = None):
+    """`retryable`: trying again later may help. `ambiguous`: the request may have reached the provider
+    (a read timeout), so before trying again the provider must be asked whether it has the message."""
+
+    def __init__(self, message: str, *, retryable: bool, code: str | None = None, status: int | None = None,
+                 ambiguous: bool = False):
         super().__init__(message)
         self.retryable = retryable
         self.code = code
         self.status = status
+        self.ambiguous = ambiguous
 
 
 class Gateway(Protocol):
     name: str
 
     def send(self, to: str, body: str, status_callback: str) -> Sent: ...
+
+    def find(self, to: str, body: str) -> Sent | None:
+        """The message the provider already has for `to` with exactly `body`, if any."""
 
 
 class TwilioGateway:
@@ -73,14 +81,29 @@ class TwilioGateway:
             raise GatewayError(exc.msg or str(exc), retryable=retryable,
                                code=str(exc.code) if exc.code else None, status=exc.status) from None
         except TwilioException as exc:  # the SDK's own errors (e.g. no response)
-            raise GatewayError(str(exc), retryable=True) from None
-        except OSError as exc:  # timeouts and refused connections, from requests or below
-            raise GatewayError(f"{exc.__class__.__name__}: {exc}", retryable=True) from None
-        except Exception as exc:  # requests' exceptions are not all OSErrors
-            if exc.__class__.__module__.startswith(("requests", "urllib3")):
+            raise GatewayError(str(exc), retryable=True, ambiguous=True) from None
+        except Exception as exc:
+            import requests
+
+            if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.ConnectTimeout)) \
+                    and not isinstance(exc, requests.exceptions.ReadTimeout):
+                # the request never reached Twilio: safe to send again
                 raise GatewayError(f"{exc.__class__.__name__}: {exc}", retryable=True) from None
+            if isinstance(exc, (requests.exceptions.RequestException, OSError)):
+                # sent, but no answer: Twilio may have the message
+                raise GatewayError(f"{exc.__class__.__name__}: {exc}", retryable=True, ambiguous=True) from None
             raise
         return Sent(sid=message.sid, status=message.status or "queued")
+
+    def find(self, to: str, body: str) -> Sent | None:
+        try:
+            for message in self.client.messages.list(to=to, limit=50):
+                if message.body == body:
+                    return Sent(sid=message.sid, status=message.status or "queued")
+        except Exception as exc:  # cannot tell: the caller keeps the message unsure and asks again later
+            raise GatewayError(f"could not check for an earlier copy: {exc.__class__.__name__}", retryable=True,
+                               ambiguous=True) from None
+        return None
 
 
 def simulator_token(secret_key: str) -> str:
@@ -115,6 +138,13 @@ class SimulatorGateway:
         timer.daemon = True
         timer.start()
         return Sent(sid=sid)
+
+    def find(self, to: str, body: str) -> Sent | None:
+        with self._lock:
+            for sid, number, text in reversed(self.sent):
+                if number == to and text == body:
+                    return Sent(sid=sid)
+        return None
 
     def _callbacks(self, sid: str, to: str, url: str, fails: bool) -> None:
         self.post_callback(url, sid, to, "sent")

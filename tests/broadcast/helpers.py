@@ -33,6 +33,7 @@ class ScriptedGateway:
     def __init__(self):
         self.script: dict[str, list] = {}
         self.calls: list[str] = []
+        self.accepted: list[tuple[str, str, str]] = []
         self.n = 0
 
     def send(self, to, body, status_callback):
@@ -42,7 +43,14 @@ class ScriptedGateway:
         if isinstance(outcome, GatewayError):
             raise outcome
         self.n += 1
+        self.accepted.append((to, body, f"SM{self.n:032d}"))
         return Sent(sid=f"SM{self.n:032d}")
+
+    def find(self, to, body):
+        for number, text, sid in self.accepted:
+            if number == to and text == body:
+                return Sent(sid=sid)
+        return None
 
 
 def states(b) -> dict[str, int]:

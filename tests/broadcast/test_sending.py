@@ -248,3 +248,47 @@ def test_recurrence_is_refused_for_suggestions_and_bad_specs(app, approved, cloc
     with pytest.raises(service.BroadcastError) as info:
         service.schedule(db.session, b, b.chief, None, settings, clock(), "", recurrence="every day")
     assert info.value.field == "recurrence"
+
+
+def test_nothing_is_claimed_after_valid_until_even_between_sweeps(app, make_staff, book, clock, worker, gateway):
+    settings = service.Settings.from_config(app.config)
+    chief, ok = make_staff("chief_analyst"), make_staff("approver")
+    b = service.create_draft(db.session, {
+        "kind": "trade_suggestion", "title": "rb", "body": "{name}：{contract}{direction}，止损{stop}",
+        "suggestion": {"contract": "rb2510", "direction": "long", "entry": "3150", "stop": "3098", "targets": ["3260"],
+                       "position_pct": 10, "valid_until": (T0 + timedelta(minutes=30)).isoformat(),
+                       "risk_statement": "有风险"}, "audience": {"tiers": ["gold"]}}, chief, settings)
+    service.submit(db.session, b, chief, settings, now=T0)
+    service.approve(db.session, b, ok)
+    service.schedule(db.session, b, chief, None, settings, clock(), "")
+    db.session.commit()
+    worker.tick()
+    service.pause(db.session, db.session.get(Broadcast, b.id), chief)
+    db.session.commit()
+    clock.advance(minutes=45)  # past valid-until while paused
+    service.resume(db.session, db.session.get(Broadcast, b.id), chief)
+    db.session.commit()
+    assert worker.send_batch() == 0 and gateway.calls == []  # no tick has run the sweep yet
+    worker.tick()
+    assert states(b) == {"expired": 5}
+
+
+def test_a_client_who_opts_out_after_the_snapshot_is_suppressed(app, approved, clock, worker, gateway):
+    start_now(app, approved, clock, worker)
+    client = db.session.scalar(sa.select(Client).where(Client.account_no == "1"))
+    client.opted_out = True
+    db.session.commit()
+    worker.send_batch()
+    assert states(approved) == {"queued": 4, "suppressed": 1}
+    assert "+8613800000001" not in gateway.calls
+
+
+def test_an_unsure_message_that_runs_out_of_attempts_is_unknown_not_failed(app, approved, clock, worker, gateway):
+    timeout = GatewayError("ReadTimeout", retryable=True, ambiguous=True)
+    gateway.script["+8613800000001"] = [timeout]
+    start_now(app, approved, clock, worker)
+    for _ in range(4):
+        worker.send_batch()
+        clock.advance(seconds=60)
+    assert states(approved) == {"queued": 4, "unknown": 1}
+    assert gateway.calls.count("+8613800000001") == 3

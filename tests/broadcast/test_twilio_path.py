@@ -136,3 +136,19 @@ def test_a_forged_callback_to_the_live_app_is_refused(app, live_app, approved, c
     assert emulator.callback(sid, "delivered") == 204
     assert db.session.scalar(sa.select(OutboundMessage.state).where(OutboundMessage.provider_sid == sid)).value \
         == "delivered"
+
+
+def test_a_timeout_after_twilio_took_the_message_does_not_send_it_twice(app, approved, clock, emulator,
+                                                                         twilio_worker):
+    emulator.hang_next(1, seconds=1.5, create=True)  # Twilio keeps the message but answers too late
+    start_now(app, approved, clock, twilio_worker)
+    twilio_worker.send_batch()
+    assert states(approved) == {"queued": 4, "pending": 1}
+    import time
+
+    time.sleep(1.6)  # the late create lands at the emulator
+    clock.advance(seconds=60)
+    twilio_worker.send_batch()
+    assert states(approved) == {"queued": 5}
+    assert sorted(sends_per_number(emulator).values()) == [1, 1, 1, 1, 1]
+    assert db.session.scalar(sa.select(sa.func.count(sa.distinct(OutboundMessage.provider_sid)))) == 5
