@@ -96,10 +96,13 @@ def _decide(broadcast_id: int, approve: bool):
     b = _get(broadcast_id)
     data = request.get_json(silent=True) or {}
     comment = data.get("comment") if isinstance(data, dict) else None
+    seen = data.get("seen_submitted_at") if isinstance(data, dict) else None
     if comment is not None and not isinstance(comment, str):
         return api_error("comment must be text", 400, "comment")
+    if seen is not None and not isinstance(seen, str):
+        return api_error("seen_submitted_at must be the submitted_at you read", 400, "seen_submitted_at")
     try:
-        (service.approve if approve else service.reject)(db.session, b, g.api_user, comment)
+        (service.approve if approve else service.reject)(db.session, b, g.api_user, comment, seen=seen)
     except service.BroadcastError as exc:
         return _fail(exc)
     db.session.commit()
@@ -169,6 +172,6 @@ def cancel(broadcast_id: int):
 
 
 @bp.get("/<int:broadcast_id>/report")
-@api_require("broadcasts.view")
+@api_require("broadcasts.report")
 def report(broadcast_id: int):
     return jsonify(broadcast_report(db.session, _get(broadcast_id)))

@@ -82,7 +82,7 @@ def _normalise(text: str) -> str:
 
 
 # a phrase right after one of these is a disclaimer ("不保证盈利", "not risk-free"), not a promise
-NEGATIONS = ("不", "非", "无法", "不能", "没有", "not", "no", "never")
+NEGATIONS = ("不", "非", "无法", "不能", "没有", "not", "never")
 
 
 def profit_promises(texts: list[str], phrases: tuple[str, ...]) -> list[str]:

@@ -32,10 +32,15 @@ def report(session, b: Broadcast) -> dict[str, Any]:
                                                sa.func.coalesce(sa.func.sum(OutboundMessage.note_opens), 0))
                                      .where(where)).one()
     recipients = sum(counts.values())
+    # recipients who opted out: refused by the carrier as unsubscribed, or suppressed after opting out
+    opted_out = session.scalar(sa.select(sa.func.count()).select_from(OutboundMessage).join(
+        Client, Client.id == OutboundMessage.client_id).where(
+        where, sa.or_(OutboundMessage.error_code == "21610",
+                      sa.and_(OutboundMessage.state == MessageState.suppressed, Client.opted_out.is_(True)))))
     return {
         "id": b.id, "state": b.state.value, "recipients": recipients, "counts": counts,
         "handed_over": sum(counts[s.value] for s in HANDED_OVER),
-        "by_tier": by_tier, "errors": errors, "note_readers": readers, "note_opens": int(opens),
+        "opted_out": opted_out, "by_tier": by_tier, "errors": errors, "note_readers": readers, "note_opens": int(opens),
         "segments": int(session.scalar(sa.select(sa.func.coalesce(sa.func.sum(OutboundMessage.segments), 0))
                                        .where(where)) or 0),
         "send_at": b.send_at.isoformat() if b.send_at else None,

@@ -135,6 +135,8 @@ def _apply(b: Broadcast, data: dict, tz_name: str) -> None:
     problems = placeholders.check_template(b.body or "", is_suggestion=b.kind == BroadcastKind.trade_suggestion)
     if problems:
         raise BroadcastError(problems[0].template, "body", **problems[0].args_)
+    if "note_link" in placeholders.placeholders_in(b.body or "") and not b.note_markdown:
+        raise BroadcastError(N_("{note_link} needs a research note to link to; write the note or remove it"), "body")
 
 
 def _apply_suggestion(b: Broadcast, s: dict, tz_name: str) -> None:
@@ -180,6 +182,13 @@ def _apply_suggestion(b: Broadcast, s: dict, tz_name: str) -> None:
 
 # ---- drafts and the approval path ---------------------------------------------------------------------
 
+def may_edit(actor, b: Broadcast) -> bool:
+    """Researchers edit their own broadcasts; the chief analyst (首席分析师负责制) edits any."""
+    from core.roles import Role
+
+    return Role.chief_analyst in actor.role_set or b.author_id == actor.id
+
+
 def create_draft(session, data: dict, actor, settings: Settings) -> Broadcast:
     if not isinstance(data, dict):
         raise BroadcastError(N_("send the broadcast as an object"), None)
@@ -198,6 +207,8 @@ def create_draft(session, data: dict, actor, settings: Settings) -> Broadcast:
 
 def update_draft(session, b: Broadcast, data: dict, actor, settings: Settings) -> Broadcast:
     """Edit the content. Editing a submitted or approved broadcast sends it back to draft (and to approval)."""
+    if not may_edit(actor, b):
+        raise BroadcastError(N_("only its author or the chief analyst can edit this broadcast"), None, status=403)
     if b.state not in EDITABLE:
         raise BroadcastError(N_("a broadcast that is %(state)s can no longer be edited"), None, status=409,
                              state=b.state.value)
@@ -249,13 +260,27 @@ def submit(session, b: Broadcast, actor, settings: Settings, now: datetime | Non
     return b
 
 
-def _decide(session, b: Broadcast, actor, approve: bool, comment: str | None) -> Broadcast:
+def _hands_on(session, b: Broadcast) -> set[int]:
+    """Everyone who wrote, edited or submitted this broadcast (from the audit log)."""
+    from core.audit import AuditEntry
+
+    actors = session.scalars(sa.select(AuditEntry.actor_id).where(
+        AuditEntry.object_type == "broadcast", AuditEntry.object_id == str(b.id),
+        AuditEntry.action.in_(["broadcast.create", "broadcast.edit", "broadcast.submit"]),
+        AuditEntry.actor_id.is_not(None)))
+    return set(actors) | {b.author_id}
+
+
+def _decide(session, b: Broadcast, actor, approve: bool, comment: str | None, seen: str | None = None) -> Broadcast:
     if b.state != BroadcastState.submitted:
         raise BroadcastError(N_("only a submitted broadcast can be approved or rejected (this one is %(state)s)"),
                              None, status=409, state=b.state.value)
-    if b.author_id == actor.id:
-        raise BroadcastError(N_("four eyes: the author cannot approve or reject their own broadcast"), None,
-                             status=403)
+    if actor.id in _hands_on(session, b):
+        raise BroadcastError(N_("four eyes: whoever wrote, edited or submitted a broadcast cannot approve or "
+                                "reject it"), None, status=403)
+    if seen is not None and seen != submission_mark(b):
+        raise BroadcastError(N_("the broadcast was changed and submitted again since you opened it; read it again"),
+                             None, status=409)
     comment = (comment or "").strip()
     if not approve and not comment:
         raise BroadcastError(N_("say why it is rejected, so the author knows what to fix"), "comment")
@@ -272,12 +297,17 @@ def _decide(session, b: Broadcast, actor, approve: bool, comment: str | None) ->
     return b
 
 
-def approve(session, b: Broadcast, actor, comment: str | None = None) -> Broadcast:
-    return _decide(session, b, actor, True, comment)
+def submission_mark(b: Broadcast) -> str:
+    """Names one submission: an approver's decision applies to the text they saw, not to a later one."""
+    return b.submitted_at.isoformat() if b.submitted_at else ""
 
 
-def reject(session, b: Broadcast, actor, comment: str | None) -> Broadcast:
-    return _decide(session, b, actor, False, comment)
+def approve(session, b: Broadcast, actor, comment: str | None = None, seen: str | None = None) -> Broadcast:
+    return _decide(session, b, actor, True, comment, seen)
+
+
+def reject(session, b: Broadcast, actor, comment: str | None, seen: str | None = None) -> Broadcast:
+    return _decide(session, b, actor, False, comment, seen)
 
 
 # ---- the text a client gets, and the preview ------------------------------------------------------------

@@ -59,6 +59,13 @@ def _get(broadcast_id: int) -> Broadcast:
     return db.get_or_404(Broadcast, broadcast_id)
 
 
+def _editable_by_me(b: Broadcast) -> Broadcast:
+    """Researchers edit their own drafts; the chief analyst, who answers for every broadcast, edits any."""
+    if not service.may_edit(current_user, b):
+        abort(403)
+    return b
+
+
 def _compose_context(b: Broadcast | None, values: dict | None = None) -> dict:
     staff = db.session.scalars(sa.select(Staff).where(Staff.staff_code.is_not(None)).order_by(Staff.staff_code))
     return {"b": b, "values": values, "kinds": list(BroadcastKind), "tiers": list(Tier),
@@ -96,7 +103,7 @@ def compose():
 @bp.route("/<int:broadcast_id>/edit", methods=["GET", "POST"])
 @require("broadcasts.draft")
 def edit(broadcast_id: int):
-    b = _get(broadcast_id)
+    b = _editable_by_me(_get(broadcast_id))
     if request.method == "POST":
         data = form_to_data(request.form)
         try:
@@ -139,14 +146,17 @@ def detail(broadcast_id: int):
                            BroadcastState.rejected)
     return render_template("broadcast/detail.html", b=b, preview=service.preview(db.session, b, settings),
                            problems=[] if sent else service.compliance_problems(b, settings),
-                           note_html=render_note(b.note_markdown), report=report(db.session, b) if sent else None,
+                           note_html=render_note(b.note_markdown),
+                           report=report(db.session, b) if sent and can(current_user, "broadcasts.report") else None,
                            quiet_hours=current_app.config.get("QUIET_HOURS"),
                            duplicate=request.args.get("duplicate") == "1",
-                           may_approve=can(current_user, "broadcasts.approve") and b.author_id != current_user.id)
+                           seen=service.submission_mark(b), may_edit=service.may_edit(current_user, b),
+                           may_approve=can(current_user, "broadcasts.approve")
+                           and current_user.id not in service._hands_on(db.session, b))
 
 
 @bp.get("/<int:broadcast_id>/report.csv")
-@require("broadcasts.view")
+@require("broadcasts.report")
 def report_csv(broadcast_id: int):
     b = _get(broadcast_id)
     return Response(csv_export(db.session, b), mimetype="text/csv; charset=utf-8",
@@ -250,7 +260,8 @@ def submit(broadcast_id: int):
 def _decide(broadcast_id: int, approve: bool):
     b = _get(broadcast_id)
     try:
-        (service.approve if approve else service.reject)(db.session, b, current_user, request.form.get("comment"))
+        (service.approve if approve else service.reject)(db.session, b, current_user, request.form.get("comment"),
+                                                         seen=request.form.get("seen"))
     except service.BroadcastError as exc:
         db.session.rollback()
         if exc.status == 403:

@@ -66,6 +66,18 @@ class Worker:
     def quiet_now(self, now: datetime) -> bool:
         return in_quiet_hours(now.astimezone(ZoneInfo(self.settings.timezone)), self.quiet)
 
+    def too_late(self, send_at: datetime, now: datetime) -> str | None:
+        """Why a start this late needs a person to decide, or None. A little late is fine; late into quiet
+        hours, or on another day than planned (the worker was down overnight), is not."""
+        if now - send_at <= self.late_grace:
+            return None
+        if self.quiet_now(now):
+            return "due during quiet hours"
+        zone = ZoneInfo(self.settings.timezone)
+        if send_at.astimezone(zone).date() != now.astimezone(zone).date():
+            return "not sent on the day it was planned for"
+        return None
+
     def start_due(self, now: datetime) -> list[int]:
         """Start every scheduled broadcast whose time has come. Commits."""
         started = []
@@ -76,10 +88,10 @@ class Worker:
                 self._occur(b, now)
                 continue
             expired = b.valid_until is not None and b.valid_until <= now
-            late = now - b.send_at > self.late_grace
-            if expired or (late and self.quiet_now(now)):
+            too_late = self.too_late(b.send_at, now)
+            if expired or too_late:
                 b.state = BroadcastState.missed
-                b.state_reason = "expired before it could start" if expired else "due during quiet hours"
+                b.state_reason = "expired before it could start" if expired else too_late
                 audit.record(db.session, "broadcast.missed", actor_label="worker", obj_type="broadcast", obj_id=b.id,
                              detail={"send_at": b.send_at.isoformat(), "reason": b.state_reason})
                 db.session.commit()
@@ -99,10 +111,10 @@ class Worker:
         from broadcast.service import occurrence
         from broadcast.timing import next_occurrence, parse_holidays, parse_recurrence
 
-        late = now - parent.send_at > self.late_grace
-        if late and self.quiet_now(now):
+        too_late = self.too_late(parent.send_at, now)
+        if too_late:
             audit.record(db.session, "broadcast.missed", actor_label="worker", obj_type="broadcast", obj_id=parent.id,
-                         detail={"send_at": parent.send_at.isoformat(), "reason": "due during quiet hours"})
+                         detail={"send_at": parent.send_at.isoformat(), "reason": too_late})
         else:
             child = occurrence(db.session, parent, now)
             count = dispatch.snapshot(db.session, child, self.settings, now)

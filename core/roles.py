@@ -49,6 +49,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "broadcasts.submit": frozenset({Role.chief_analyst}),
     "broadcasts.approve": frozenset({Role.approver}),
     "broadcasts.schedule": frozenset({Role.chief_analyst}),
+    # who got what, by name and number: the chief analyst and compliance
+    "broadcasts.report": frozenset({Role.chief_analyst, Role.approver}),
 }
 
 

@@ -21,9 +21,10 @@ def verified_form() -> dict[str, str]:
     if (request.content_length or 0) > MAX_WEBHOOK_BYTES:
         abort(413)
     signature = request.headers.get("X-Twilio-Signature", "")
-    url = current_app.config["PUBLIC_BASE_URL"] + request.full_path.rstrip("?")
+    url = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + request.full_path.rstrip("?")
     form = request.form.to_dict()
-    token = auth_token(current_app.config)
+    token = auth_token(current_app.config) if current_app.config.get("SMS_GATEWAY") != "twilio" \
+        else current_app.config.get("TWILIO_AUTH_TOKEN")
     if not signature or not token or not RequestValidator(token).validate(url, form, signature):
         abort(403)
     return form

@@ -15,14 +15,15 @@ def test_report_counts_by_state_tier_and_error(app, approved, clock, worker, gat
     from sms.gateway import GatewayError
 
     gateway.script["+8613800000001"] = [GatewayError("invalid", retryable=False, code="21211", status=400)]
+    gateway.script["+8613800000002"] = [GatewayError("unsubscribed", retryable=False, code="21610", status=400)]
     start_now(app, approved, clock, worker)
     worker.send_batch()
     from broadcast.report import report
 
     r = report(db.session, approved)
-    assert r["recipients"] == 5 and r["handed_over"] == 5
-    assert r["counts"]["queued"] == 4 and r["counts"]["failed"] == 1 and r["errors"] == {"21211": 1}
-    assert r["by_tier"] == {"gold": {"queued": 4, "failed": 1}}
+    assert r["recipients"] == 5 and r["handed_over"] == 5 and r["opted_out"] == 1
+    assert r["counts"]["queued"] == 3 and r["counts"]["failed"] == 2 and r["errors"] == {"21211": 1, "21610": 1}
+    assert r["by_tier"] == {"gold": {"queued": 3, "failed": 2}}
     api = app.test_client().get(f"/api/v1/broadcasts/{approved.id}/report", headers=api_token(approved.chief)).json
     assert api["counts"] == r["counts"] and api["state"] == "sending"
 

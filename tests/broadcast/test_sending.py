@@ -182,6 +182,7 @@ def test_quiet_hours_refuse_a_schedule_and_pause_a_send(app, approved, clock, wo
 @pytest.mark.parametrize("late_until, expected", [
     (datetime(2026, 11, 25, 6, 0, tzinfo=timezone.utc), BroadcastState.sending),  # 14:00: still fine, sent late
     (datetime(2026, 11, 25, 14, 0, tzinfo=timezone.utc), BroadcastState.missed),  # 22:00: quiet hours
+    (datetime(2026, 11, 28, 3, 0, tzinfo=timezone.utc), BroadcastState.missed),  # three days later, 11:00
 ])
 def test_a_schedule_that_fires_late(app, approved, clock, worker, late_until, expected):
     settings = service.Settings.from_config(app.config)
@@ -292,3 +293,17 @@ def test_an_unsure_message_that_runs_out_of_attempts_is_unknown_not_failed(app, 
         clock.advance(seconds=60)
     assert states(approved) == {"queued": 4, "unknown": 1}
     assert gateway.calls.count("+8613800000001") == 3
+
+
+def test_the_webhook_checks_against_the_public_url_even_with_a_trailing_slash(app, client, approved, clock, worker,
+                                                                               monkeypatch):
+    start_now(app, approved, clock, worker)
+    worker.send_batch()
+    m = db.session.scalars(sa.select(OutboundMessage)).first()
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://sms.example.com/")
+    form = {"MessageSid": m.provider_sid, "MessageStatus": "delivered"}
+    signature = RequestValidator(auth_token(app.config)).compute_signature("https://sms.example.com/sms/status", form)
+    assert client.post("/sms/status", data=form, headers={"X-Twilio-Signature": signature}).status_code == 204
+    monkeypatch.setitem(app.config, "SMS_GATEWAY", "twilio")
+    monkeypatch.setitem(app.config, "TWILIO_AUTH_TOKEN", "")
+    assert client.post("/sms/status", data=form, headers={"X-Twilio-Signature": signature}).status_code == 403

@@ -177,3 +177,47 @@ def test_english_broadcast_uses_the_english_opt_out_line(app, people, settings, 
     p = service.preview(db.session, b, settings)
     assert p["encoding"] == "UCS-2"  # the 【】 signature is not GSM-7
     assert p["text"].endswith("markets are calm. Reply STOP to opt out")
+
+
+def test_four_eyes_covers_whoever_edited_or_submitted(app, people, settings, make_client, make_staff):
+    make_client("1", tier=Tier.gold)
+    writer = make_staff("researcher", email="writer@example.com")
+    b = new_suggestion(writer, settings)
+    service.update_draft(db.session, b, {"title": "改过"}, people["both"], settings)
+    service.submit(db.session, b, people["chief"], settings)
+    with pytest.raises(service.BroadcastError) as info:
+        service.approve(db.session, b, people["both"])
+    assert info.value.status == 403
+    service.approve(db.session, b, people["approver"])
+
+
+def test_an_approval_applies_to_the_submission_the_approver_read(app, people, settings, make_client):
+    make_client("1", tier=Tier.gold)
+    b = new_suggestion(people["chief"], settings)
+    service.submit(db.session, b, people["chief"], settings)
+    seen = service.submission_mark(b)
+    service.update_draft(db.session, b, {"title": "偷偷改了"}, people["chief"], settings)
+    service.submit(db.session, b, people["chief"], settings, now=datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc))
+    with pytest.raises(service.BroadcastError) as info:
+        service.approve(db.session, b, people["approver"], seen=seen)
+    assert info.value.status == 409
+    service.approve(db.session, b, people["approver"], seen=service.submission_mark(b))
+    assert b.state == BroadcastState.approved
+
+
+def test_note_link_without_a_note_is_refused_at_save_time(app, people, settings):
+    with pytest.raises(service.BroadcastError) as info:
+        new_suggestion(people["chief"], settings, note_markdown="")
+    assert info.value.field == "body" and "note_link" in str(info.value)
+
+
+def test_a_researcher_edits_only_their_own_broadcasts(app, people, settings, make_staff):
+    researcher = make_staff("researcher")
+    b = new_suggestion(people["chief"], settings)
+    with pytest.raises(service.BroadcastError) as info:
+        service.update_draft(db.session, b, {"title": "x"}, researcher, settings)
+    assert info.value.status == 403
+    own = new_suggestion(researcher, settings)
+    service.update_draft(db.session, own, {"title": "y"}, researcher, settings)
+    service.update_draft(db.session, own, {"title": "z"}, people["chief"], settings)
+    assert own.title == "z"

@@ -66,8 +66,9 @@ CASES += [
     ("broadcast.broadcast_list", "GET", "/broadcasts", VIEWERS, 200, None),
     ("broadcast.compose", "GET", "/broadcasts/new", DRAFTERS, 200, None),
     ("broadcast.compose", "POST", "/broadcasts/new", DRAFTERS, 302, lambda: dict(COMMENT)),
-    ("broadcast.edit", "GET", "/broadcasts/{draft}/edit", DRAFTERS, 200, None),
-    ("broadcast.edit", "POST", "/broadcasts/{draft}/edit", DRAFTERS, 302, lambda: dict(COMMENT)),
+    # the draft is the chief analyst's: a researcher edits only their own
+    ("broadcast.edit", "GET", "/broadcasts/{draft}/edit", {"chief_analyst"}, 200, None),
+    ("broadcast.edit", "POST", "/broadcasts/{draft}/edit", {"chief_analyst"}, 302, lambda: dict(COMMENT)),
     ("broadcast.live_preview", "POST", "/broadcasts/live-preview", DRAFTERS, 200, lambda: dict(COMMENT)),
     ("broadcast.detail", "GET", "/broadcasts/{draft}", VIEWERS, 200, None),
     ("broadcast.submit", "POST", "/broadcasts/{draft}/submit", {"chief_analyst"}, 302, lambda: {}),
@@ -75,7 +76,7 @@ CASES += [
     ("broadcast.reject", "POST", "/broadcasts/{submitted}/reject", {"approver"}, 302, lambda: {"comment": "改"}),
     ("broadcast_api.create", "POST", "/api/v1/broadcasts", DRAFTERS, 201, lambda: dict(COMMENT_JSON)),
     ("broadcast_api.get", "GET", "/api/v1/broadcasts/{draft}", VIEWERS, 200, None),
-    ("broadcast_api.update", "PATCH", "/api/v1/broadcasts/{draft}", DRAFTERS, 200, lambda: {"title": "新标题"}),
+    ("broadcast_api.update", "PATCH", "/api/v1/broadcasts/{draft}", {"chief_analyst"}, 200, lambda: {"title": "新标题"}),
     ("broadcast_api.preview", "GET", "/api/v1/broadcasts/{draft}/preview", VIEWERS, 200, None),
     ("broadcast_api.submit", "POST", "/api/v1/broadcasts/{draft}/submit", {"chief_analyst"}, 200, None),
     ("broadcast_api.approve", "POST", "/api/v1/broadcasts/{submitted}/approve", {"approver"}, 200, None),
@@ -85,7 +86,7 @@ CASES += [
 # the provider's webhooks are authorised by their signature, tested in tests/broadcast/test_sending.py
 CHIEF = {"chief_analyst"}
 CASES += [
-    ("broadcast.report_csv", "GET", "/broadcasts/{scheduled}/report.csv", VIEWERS, 200, None),
+    ("broadcast.report_csv", "GET", "/broadcasts/{scheduled}/report.csv", {"chief_analyst", "approver"}, 200, None),
     ("broadcast.progress", "GET", "/broadcasts/progress?ids={scheduled}", VIEWERS, 200, None),
     ("broadcast.schedule", "POST", "/broadcasts/{approved}/schedule", CHIEF, 302,
      lambda: {"when": "now", "confirm_duplicate": "1"}),
@@ -97,7 +98,8 @@ CASES += [
     ("broadcast_api.pause", "POST", "/api/v1/broadcasts/{scheduled}/pause", CHIEF, 200, None),
     ("broadcast_api.resume", "POST", "/api/v1/broadcasts/{paused}/resume", CHIEF, 200, None),
     ("broadcast_api.cancel", "POST", "/api/v1/broadcasts/{scheduled}/cancel", CHIEF, 200, None),
-    ("broadcast_api.report", "GET", "/api/v1/broadcasts/{scheduled}/report", VIEWERS, 200, None),
+    ("broadcast_api.report", "GET", "/api/v1/broadcasts/{scheduled}/report", {"chief_analyst", "approver"}, 200,
+     None),
 ]
 # the research note behind a short link is for the client who got the link (an unguessable token)
 PUBLIC = {"static", "staff.login", "staff.logout", "staff.set_language", "sms.status", "notes.note"}
