@@ -8,6 +8,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from broadcast.leader import AlreadyRunning
 from broadcast.worker import Worker
 from sms.gateway import from_config
 
@@ -22,7 +23,10 @@ def worker_command():
         signal.signal(sig, lambda *_: stop.set())
     worker = Worker(app, from_config(app.config))
     click.echo(f"worker: gateway {worker.gateway.name}, status callbacks to {worker.callback_url}")
-    worker.run(stop)
+    try:
+        worker.run(stop)
+    except AlreadyRunning as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @click.command("serve")

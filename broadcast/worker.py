@@ -60,6 +60,7 @@ class Worker:
         self.limiter = RateLimiter(float(config.get("SMS_RATE_PER_SECOND", 10)))
         self.callback_url = self.settings.public_base_url + "/sms/status"
         self.pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="sms-send")
+        self.running = threading.Event()  # set once the worker holds the lock and sends
 
     # ---- the periodic job ---------------------------------------------------------------------------------
 
@@ -182,6 +183,17 @@ class Worker:
         from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
         from apscheduler.schedulers.background import BackgroundScheduler
 
+        from broadcast.leader import WorkerLock
+
+        with self.app.app_context():
+            lock = WorkerLock(db.engine)
+        lock.acquire()  # AlreadyRunning: a second worker would run a second scheduler
+        try:
+            self._run(stop, idle_sleep, SQLAlchemyJobStore, BackgroundScheduler)
+        finally:
+            lock.release()
+
+    def _run(self, stop: threading.Event, idle_sleep: float, SQLAlchemyJobStore, BackgroundScheduler) -> None:
         self.recover()
         with self.app.app_context():
             store = SQLAlchemyJobStore(engine=db.engine, tablename="apscheduler_jobs")
@@ -190,6 +202,7 @@ class Worker:
                           coalesce=True, max_instances=1, misfire_grace_time=30)
         scheduler.start()
         _CURRENT["worker"] = self
+        self.running.set()
         log.info("worker started: gateway %s, %s msg/s", self.gateway.name, 1 / self.limiter.interval
                  if self.limiter.interval else "unlimited")
         try:
@@ -197,7 +210,8 @@ class Worker:
                 if not self.send_batch():
                     stop.wait(idle_sleep)
         finally:
-            scheduler.shutdown(wait=False)
+            self.running.clear()
+            scheduler.shutdown(wait=True)
             self.pool.shutdown(wait=True)
             _CURRENT.pop("worker", None)
 
