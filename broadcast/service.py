@@ -1,6 +1,7 @@
 """Broadcast operations: drafts, submission, four-eyes approval, preview. Functions flush; callers commit."""
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -227,8 +228,9 @@ def update_draft(session, b: Broadcast, data: dict, actor, settings: Settings) -
     return b
 
 
-def compliance_problems(b: Broadcast, settings: Settings, now: datetime | None = None) -> list:
-    """What stands between this broadcast and submission (empty when nothing)."""
+def compliance_problems(b: Broadcast, settings: Settings, now: datetime | None = None, session=None) -> list:
+    """What stands between this broadcast and submission (empty when nothing). With a session, the segment
+    limit is checked on the longest text any recipient would get, not only on the sample."""
     suggestion = None
     if b.kind == BroadcastKind.trade_suggestion:
         suggestion = compliance.Suggestion(
@@ -238,6 +240,8 @@ def compliance_problems(b: Broadcast, settings: Settings, now: datetime | None =
     text = final_text(b, render_for(b, None, settings), settings)
     draft = compliance.Draft(kind=b.kind.value, title=b.title, body=b.body, note_markdown=b.note_markdown or "",
                              suggestion=suggestion, segments=measure(text).segments)
+    if session is not None and not audiences.parse(b.audience).is_empty:
+        draft = dataclasses.replace(draft, segments=max(draft.segments, audience_segments(session, b, settings)[1]))
     problems = list(compliance.check(draft, now or utcnow(), settings.rules))
     if audiences.parse(b.audience).is_empty:
         problems.append(compliance.ComplianceProblem(N_("choose the audience: tiers, branches, staff or accounts"),
@@ -249,7 +253,7 @@ def submit(session, b: Broadcast, actor, settings: Settings, now: datetime | Non
     if b.state not in (BroadcastState.draft, BroadcastState.rejected):
         raise BroadcastError(N_("only a draft can be submitted (this one is %(state)s)"), None, status=409,
                              state=b.state.value)
-    problems = compliance_problems(b, settings, now)
+    problems = compliance_problems(b, settings, now, session=session)
     if problems:
         raise NotCompliant(problems)
     b.state = BroadcastState.submitted
@@ -342,18 +346,43 @@ def final_text(b: Broadcast, rendered: str, settings: Settings) -> str:
     return f"【{settings.company_name}】{rendered}{separator}{opt_out}"
 
 
-def preview(session, b: Broadcast, settings: Settings) -> dict[str, Any]:
+EXACT_UP_TO = 20_000  # recipients whose texts are all rendered and counted; beyond, the rest is extrapolated
+
+
+def audience_segments(session, b: Broadcast, settings: Settings, limit: int = EXACT_UP_TO) -> tuple[int, int, int]:
+    """(segments of all the recipients' own texts, the most any one text takes, how many were counted).
+
+    Each recipient's text differs (names, their business staff's name and phone), so totals and the
+    longest text are counted on the real texts, up to `limit` recipients."""
+    query = audiences.recipients_query(audiences.parse(b.audience)).order_by(Client.id).limit(limit)
+    link = sample_note_link(settings) if b.note_markdown else None
+    total = longest = counted = 0
+    for client in session.scalars(query).unique():
+        n = measure(final_text(b, render_for(b, client, settings, note_link=link), settings)).segments
+        total += n
+        longest = max(longest, n)
+        counted += 1
+    return total, longest, counted
+
+
+def preview(session, b: Broadcast, settings: Settings, exact: bool = True) -> dict[str, Any]:
+    """The text for a sample recipient and the figures for the whole audience. With `exact`, totals count
+    every recipient's own text (up to EXACT_UP_TO, then extrapolated); without, the sample's count times
+    the audience (the compose page's running preview, which must answer within a keystroke)."""
     audience = audiences.parse(b.audience)
     by_tier = audiences.count_by_tier(session, audience)
     recipients = sum(by_tier.values())
     sample = session.scalars(audiences.recipients_query(audience).order_by(Client.account_no).limit(1)).first()
     text = final_text(b, render_for(b, sample, settings), settings)
     m = measure(text)
-    # the real total counts each recipient's own text (names differ in length); estimated from the sample
-    total_segments = m.segments * recipients
+    total_segments, longest = m.segments * recipients, m.segments
+    if exact and recipients:
+        counted_total, longest, counted = audience_segments(session, b, settings)
+        total_segments = round(counted_total * recipients / counted) if counted else 0
     return {
         "text": text, "sample_account_no": sample.account_no if sample else None,
         "characters": m.characters, "encoding": m.encoding, "units": m.units, "segments": m.segments,
+        "max_segments": longest, "exact": bool(exact and recipients <= EXACT_UP_TO),
         "recipients": recipients, "by_tier": by_tier, "total_segments": total_segments,
         "cost": str((settings.price_per_segment * total_segments).quantize(Decimal("0.01"))),
         "send_seconds": round(recipients / settings.rate_per_second, 1) if settings.rate_per_second else None,
@@ -379,7 +408,7 @@ def dry_run(session, data: dict, settings: Settings, base: Broadcast | None = No
         except BroadcastError as exc:
             return {"error": str(exc), "error_template": exc.template, "error_args": exc.args_,
                     "field": exc.field}
-        result = preview(session, b, settings)
+        result = preview(session, b, settings, exact=False)
         result["problems"] = [{"field": p.field, "error": str(p), "template": p.template, "args": p.args_}
                               for p in compliance_problems(b, settings)]
     return result

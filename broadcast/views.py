@@ -145,7 +145,7 @@ def detail(broadcast_id: int):
     sent = b.state not in (BroadcastState.draft, BroadcastState.submitted, BroadcastState.approved,
                            BroadcastState.rejected)
     return render_template("broadcast/detail.html", b=b, preview=service.preview(db.session, b, settings),
-                           problems=[] if sent else service.compliance_problems(b, settings),
+                           problems=[] if sent else service.compliance_problems(b, settings, session=db.session),
                            note_html=render_note(b.note_markdown),
                            report=report(db.session, b) if sent and can(current_user, "broadcasts.report") else None,
                            quiet_hours=current_app.config.get("QUIET_HOURS"),

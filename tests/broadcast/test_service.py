@@ -221,3 +221,17 @@ def test_a_researcher_edits_only_their_own_broadcasts(app, people, settings, mak
     service.update_draft(db.session, own, {"title": "y"}, researcher, settings)
     service.update_draft(db.session, own, {"title": "z"}, people["chief"], settings)
     assert own.title == "z"
+
+
+def test_the_segment_limit_holds_for_every_recipient_not_only_the_sample(app, people, settings, make_client):
+    make_client("1", name="王", tier=Tier.gold)
+    make_client("2", name="欧阳" * 50, tier=Tier.gold)  # a 100-character name
+    body = "{name}您好：" + "市" * 370
+    b = service.create_draft(db.session, {"kind": "daily_comment", "title": "长", "body": body,
+                                          "audience": {"tiers": ["gold"]}}, people["chief"], settings)
+    p = service.preview(db.session, b, settings)
+    assert p["segments"] == 6 and p["max_segments"] == 8 and p["total_segments"] == 14 and p["exact"]
+    with pytest.raises(service.NotCompliant) as info:
+        service.submit(db.session, b, people["chief"], settings)
+    assert [problem.field for problem in info.value.problems] == ["body"]
+    assert "8 segments" in str(info.value.problems[0])
