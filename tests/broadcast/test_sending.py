@@ -19,6 +19,21 @@ from sms.gateway import GatewayError, auth_token
 from tests.broadcast.helpers import T0, start_now, states
 
 
+@pytest.fixture
+def short_suggestion(app, make_staff, book):
+    """An approved trade suggestion to the five gold clients, valid for 30 minutes after T0."""
+    settings = service.Settings.from_config(app.config)
+    chief, ok = make_staff("chief_analyst"), make_staff("approver")
+    b = service.create_draft(db.session, {
+        "kind": "trade_suggestion", "title": "rb", "body": "{name}：{contract}{direction}，止损{stop}",
+        "suggestion": {"contract": "rb2510", "direction": "long", "entry": "3150", "stop": "3098", "targets": ["3260"],
+                       "position_pct": 10, "valid_until": (T0 + timedelta(minutes=30)).isoformat(),
+                       "risk_statement": "有风险"}, "audience": {"tiers": ["gold"]}}, chief, settings)
+    service.submit(db.session, b, chief, settings, now=T0)
+    service.approve(db.session, b, ok)
+    return b, chief, settings
+
+
 def test_snapshot_makes_one_message_per_recipient_with_its_own_link(app, approved, clock, worker):
     start_now(app, approved, clock, worker)
     messages = db.session.scalars(sa.select(OutboundMessage).order_by(OutboundMessage.id)).all()
@@ -141,16 +156,8 @@ def test_pause_resume_cancel_never_send_a_second_copy(app, approved, clock, work
     assert len(gateway.calls) == 3 == len(set(gateway.calls))
 
 
-def test_an_expired_suggestion_is_not_delivered(app, make_staff, book, clock, worker, gateway):
-    settings = service.Settings.from_config(app.config)
-    chief, ok = make_staff("chief_analyst"), make_staff("approver")
-    b = service.create_draft(db.session, {
-        "kind": "trade_suggestion", "title": "rb", "body": "{name}：{contract}{direction}，止损{stop}",
-        "suggestion": {"contract": "rb2510", "direction": "long", "entry": "3150", "stop": "3098", "targets": ["3260"],
-                       "position_pct": 10, "valid_until": (T0 + timedelta(minutes=30)).isoformat(),
-                       "risk_statement": "有风险"}, "audience": {"tiers": ["gold"]}}, chief, settings)
-    service.submit(db.session, b, chief, settings, now=T0)
-    service.approve(db.session, b, ok)
+def test_an_expired_suggestion_is_not_delivered(app, short_suggestion, clock, worker, gateway):
+    b, chief, settings = short_suggestion
     service.schedule(db.session, b, chief, None, settings, clock(), "21:00-08:00")
     db.session.commit()
     worker.tick()
@@ -251,16 +258,8 @@ def test_recurrence_is_refused_for_suggestions_and_bad_specs(app, approved, cloc
     assert info.value.field == "recurrence"
 
 
-def test_nothing_is_claimed_after_valid_until_even_between_sweeps(app, make_staff, book, clock, worker, gateway):
-    settings = service.Settings.from_config(app.config)
-    chief, ok = make_staff("chief_analyst"), make_staff("approver")
-    b = service.create_draft(db.session, {
-        "kind": "trade_suggestion", "title": "rb", "body": "{name}：{contract}{direction}，止损{stop}",
-        "suggestion": {"contract": "rb2510", "direction": "long", "entry": "3150", "stop": "3098", "targets": ["3260"],
-                       "position_pct": 10, "valid_until": (T0 + timedelta(minutes=30)).isoformat(),
-                       "risk_statement": "有风险"}, "audience": {"tiers": ["gold"]}}, chief, settings)
-    service.submit(db.session, b, chief, settings, now=T0)
-    service.approve(db.session, b, ok)
+def test_nothing_is_claimed_after_valid_until_even_between_sweeps(app, short_suggestion, clock, worker, gateway):
+    b, chief, settings = short_suggestion
     service.schedule(db.session, b, chief, None, settings, clock(), "")
     db.session.commit()
     worker.tick()
