@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, g, jsonify, request
 
-from broadcast import service
+from broadcast import scheduling, service, texts
 from broadcast.models import Broadcast
 from broadcast.report import report as broadcast_report
 from broadcast.serialise import broadcast_json
+from broadcast.settings import Settings
 from core.extensions import csrf, db
 from core.http import api_error
 from core.roles import api_require
@@ -16,8 +17,8 @@ bp = Blueprint("broadcast_api", __name__, url_prefix="/api/v1/broadcasts")
 csrf.exempt(bp)
 
 
-def _settings() -> service.Settings:
-    return service.Settings.from_config(current_app.config)
+def _settings() -> Settings:
+    return Settings.from_config(current_app.config)
 
 
 def _get(broadcast_id: int) -> Broadcast:
@@ -72,7 +73,7 @@ def update(broadcast_id: int):
 @bp.get("/<int:broadcast_id>/preview")
 @api_require("broadcasts.view")
 def preview(broadcast_id: int):
-    return jsonify(service.preview(db.session, _get(broadcast_id), _settings()))
+    return jsonify(texts.preview(db.session, _get(broadcast_id), _settings()))
 
 
 @bp.post("/<int:broadcast_id>/submit")
@@ -134,7 +135,7 @@ def schedule(broadcast_id: int):
     settings = _settings()
     try:
         send_at = service.parse_time(data.get("send_at"), settings.timezone, "send_at")
-        service.schedule(db.session, b, g.api_user, send_at, settings, utcnow(), current_app.config.get("QUIET_HOURS"),
+        scheduling.schedule(db.session, b, g.api_user, send_at, settings, utcnow(), current_app.config.get("QUIET_HOURS"),
                          recurrence=recurrence, holidays=current_app.config.get("HOLIDAYS"),
                          confirm_duplicate=data.get("confirm_duplicate") is True)
     except service.BroadcastError as exc:
@@ -156,19 +157,19 @@ def _control(broadcast_id: int, action):
 @bp.post("/<int:broadcast_id>/pause")
 @api_require("broadcasts.schedule")
 def pause(broadcast_id: int):
-    return _control(broadcast_id, lambda b: service.pause(db.session, b, g.api_user))
+    return _control(broadcast_id, lambda b: scheduling.pause(db.session, b, g.api_user))
 
 
 @bp.post("/<int:broadcast_id>/resume")
 @api_require("broadcasts.schedule")
 def resume(broadcast_id: int):
-    return _control(broadcast_id, lambda b: service.resume(db.session, b, g.api_user))
+    return _control(broadcast_id, lambda b: scheduling.resume(db.session, b, g.api_user))
 
 
 @bp.post("/<int:broadcast_id>/cancel")
 @api_require("broadcasts.schedule")
 def cancel(broadcast_id: int):
-    return _control(broadcast_id, lambda b: service.cancel(db.session, b, g.api_user, utcnow()))
+    return _control(broadcast_id, lambda b: scheduling.cancel(db.session, b, g.api_user, utcnow()))
 
 
 @bp.get("/<int:broadcast_id>/report")

@@ -16,7 +16,8 @@ import sqlalchemy as sa
 from broadcast import audience as audiences
 from broadcast import delivery
 from broadcast.models import Broadcast, BroadcastState, MessageState, OutboundMessage
-from broadcast.service import NOTE_TOKEN_BYTES, Settings, final_text, render_for
+from broadcast.settings import Settings
+from broadcast.texts import NOTE_TOKEN_BYTES, final_text, render_for
 from clients.imports import chunks
 from clients.models import Client
 from core import audit

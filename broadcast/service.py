@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
-import secrets
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,13 +12,12 @@ import sqlalchemy as sa
 from broadcast import audience as audiences
 from broadcast import compliance, placeholders
 from broadcast.models import EDITABLE, Broadcast, BroadcastKind, BroadcastState, Direction
-from clients.models import Client
+from broadcast.settings import Settings
+from broadcast.texts import audience_segments, final_text, preview, render_for
 from core import audit
 from core.errors import N_, Problem
 from core.timeutil import utcnow
 from sms.segments import measure
-
-NOTE_TOKEN_BYTES = 8  # secrets.token_urlsafe(8): 11 characters, 64 bits, unguessable
 
 
 class BroadcastError(Problem):
@@ -36,39 +33,6 @@ class NotCompliant(Exception):
     def __init__(self, problems: list[compliance.ComplianceProblem]):
         super().__init__("; ".join(str(p) for p in problems))
         self.problems = problems
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What the department configures (from the app config, see Settings.from_config)."""
-
-    company_name: str
-    opt_out_zh: str = "拒收请回复R"
-    opt_out_en: str = "Reply STOP to opt out"
-    price_per_segment: Decimal = Decimal("0.05")
-    rate_per_second: float = 10.0
-    public_base_url: str = "http://127.0.0.1:5000"
-    timezone: str = "Asia/Shanghai"
-    rules: compliance.Rules = compliance.Rules()
-
-    @classmethod
-    def from_config(cls, config) -> Settings:
-        phrases = tuple(config.get("PROFIT_PHRASES") or compliance.DEFAULT_PROFIT_PHRASES) + tuple(
-            config.get("PROFIT_PHRASES_EXTRA") or ())
-        return cls(
-            company_name=config["COMPANY_NAME"],
-            opt_out_zh=config.get("OPT_OUT_LINE_ZH", cls.opt_out_zh),
-            opt_out_en=config.get("OPT_OUT_LINE_EN", cls.opt_out_en),
-            price_per_segment=Decimal(str(config.get("SMS_PRICE_PER_SEGMENT", cls.price_per_segment))),
-            rate_per_second=float(config.get("SMS_RATE_PER_SECOND", cls.rate_per_second)),
-            public_base_url=config.get("PUBLIC_BASE_URL", cls.public_base_url).rstrip("/"),
-            timezone=config.get("TIMEZONE", cls.timezone),
-            rules=compliance.Rules(
-                position_cap_pct=Decimal(str(config.get("POSITION_CAP_PCT", "30"))),
-                max_segments=int(config.get("MAX_SEGMENTS", 6)),
-                profit_phrases=phrases,
-            ),
-        )
 
 
 # ---- reading and checking input -----------------------------------------------------------------------
@@ -314,81 +278,6 @@ def reject(session, b: Broadcast, actor, comment: str | None, seen: str | None =
     return _decide(session, b, actor, False, comment, seen)
 
 
-# ---- the text a client gets, and the preview ------------------------------------------------------------
-
-def sample_note_link(settings: Settings) -> str:
-    """A link of the same length as a real one, so that the preview counts segments right."""
-    return f"{settings.public_base_url}/n/{'x' * len(secrets.token_urlsafe(NOTE_TOKEN_BYTES))}"
-
-
-def render_for(b: Broadcast, client: Client | None, settings: Settings, note_link: str | None = None) -> str:
-    owner = client.owner if client is not None else None
-    values = {
-        "name": client.name if client is not None else "张先生",
-        "staff_name": owner.name if owner else "",
-        "staff_phone": (owner.phone or "") if owner else "",
-        "contract": b.contract or "",
-        "direction": {"long": "做多", "short": "做空"}.get(b.direction.value, "") if b.direction else "",
-        "entry": b.entry or "",
-        "stop": b.stop or "",
-        "target": "/".join(b.targets or []),
-        "note_link": note_link or (sample_note_link(settings) if b.note_markdown else ""),
-    }
-    if b.language == "en" and b.direction:
-        values["direction"] = b.direction.value
-    return placeholders.render(b.body, values)
-
-
-def final_text(b: Broadcast, rendered: str, settings: Settings) -> str:
-    """The signature 【company】 first and the opt-out line last, as the carriers' rules ask."""
-    opt_out = settings.opt_out_en if b.language == "en" else settings.opt_out_zh
-    separator = " " if b.language == "en" else ""
-    return f"【{settings.company_name}】{rendered}{separator}{opt_out}"
-
-
-EXACT_UP_TO = 20_000  # recipients whose texts are all rendered and counted; beyond, the rest is extrapolated
-
-
-def audience_segments(session, b: Broadcast, settings: Settings, limit: int = EXACT_UP_TO) -> tuple[int, int, int]:
-    """(segments of all the recipients' own texts, the most any one text takes, how many were counted).
-
-    Each recipient's text differs (names, their business staff's name and phone), so totals and the
-    longest text are counted on the real texts, up to `limit` recipients."""
-    query = audiences.recipients_query(audiences.parse(b.audience)).order_by(Client.id).limit(limit)
-    link = sample_note_link(settings) if b.note_markdown else None
-    total = longest = counted = 0
-    for client in session.scalars(query).unique():
-        n = measure(final_text(b, render_for(b, client, settings, note_link=link), settings)).segments
-        total += n
-        longest = max(longest, n)
-        counted += 1
-    return total, longest, counted
-
-
-def preview(session, b: Broadcast, settings: Settings, exact: bool = True) -> dict[str, Any]:
-    """The text for a sample recipient and the figures for the whole audience. With `exact`, totals count
-    every recipient's own text (up to EXACT_UP_TO, then extrapolated); without, the sample's count times
-    the audience (the compose page's running preview, which must answer within a keystroke)."""
-    audience = audiences.parse(b.audience)
-    by_tier = audiences.count_by_tier(session, audience)
-    recipients = sum(by_tier.values())
-    sample = session.scalars(audiences.recipients_query(audience).order_by(Client.account_no).limit(1)).first()
-    text = final_text(b, render_for(b, sample, settings), settings)
-    m = measure(text)
-    total_segments, longest = m.segments * recipients, m.segments
-    if exact and recipients:
-        counted_total, longest, counted = audience_segments(session, b, settings)
-        total_segments = round(counted_total * recipients / counted) if counted else 0
-    return {
-        "text": text, "sample_account_no": sample.account_no if sample else None,
-        "characters": m.characters, "encoding": m.encoding, "units": m.units, "segments": m.segments,
-        "max_segments": longest, "exact": bool(exact and recipients <= EXACT_UP_TO),
-        "recipients": recipients, "by_tier": by_tier, "total_segments": total_segments,
-        "cost": str((settings.price_per_segment * total_segments).quantize(Decimal("0.01"))),
-        "send_seconds": round(recipients / settings.rate_per_second, 1) if settings.rate_per_second else None,
-    }
-
-
 def dry_run(session, data: dict, settings: Settings, base: Broadcast | None = None) -> dict[str, Any]:
     """The preview and compliance problems of `data` as if saved (onto `base`), saving nothing.
 
@@ -416,134 +305,3 @@ def dry_run(session, data: dict, settings: Settings, base: Broadcast | None = No
 
 def visible_broadcasts() -> sa.Select:
     return sa.select(Broadcast).order_by(Broadcast.id.desc())
-
-
-# ---- scheduling and control of a send --------------------------------------------------------------------
-
-def _local(moment: datetime, settings: Settings) -> datetime:
-    return moment.astimezone(ZoneInfo(settings.timezone))
-
-
-def overlapping_recent(session, b: Broadcast, moment: datetime) -> tuple[Broadcast, int] | None:
-    """Another broadcast with the same text, going within 24 hours of `moment` to some of the same clients:
-    that one and how many clients both reach; None when there is none."""
-    window = timedelta(hours=24)
-    others = session.scalars(sa.select(Broadcast).where(
-        Broadcast.id != b.id, Broadcast.body == b.body,
-        Broadcast.state.in_([BroadcastState.scheduled, BroadcastState.sending, BroadcastState.paused,
-                             BroadcastState.completed]),
-        sa.func.coalesce(Broadcast.started_at, Broadcast.send_at).between(moment - window, moment + window)))
-    mine = audiences.recipients_query(audiences.parse(b.audience)).with_only_columns(Client.id)
-    for other in others:
-        theirs = audiences.recipients_query(audiences.parse(other.audience)).with_only_columns(Client.id)
-        both = session.scalar(sa.select(sa.func.count()).select_from(Client).where(
-            Client.id.in_(mine), Client.id.in_(theirs)))
-        if both:
-            return other, both
-    return None
-
-
-def schedule(session, b: Broadcast, actor, send_at: datetime | None, settings: Settings, now: datetime,
-             quiet_hours: str | None, *, recurrence: str | None = None, holidays: str | None = None,
-             confirm_duplicate: bool = False) -> Broadcast:
-    """Schedule an approved broadcast for `send_at` (None: now), or on a recurrence (a regular commentary,
-    every trading day at a time). Refused in quiet hours, in the past, or after a suggestion's valid-until;
-    the same text to an overlapping audience within 24 hours needs `confirm_duplicate`."""
-    from broadcast.timing import (
-        TimingError,
-        in_quiet_hours,
-        next_occurrence,
-        parse_holidays,
-        parse_quiet_hours,
-        parse_recurrence,
-    )
-
-    if b.state not in (BroadcastState.approved, BroadcastState.missed):
-        raise BroadcastError(N_("only an approved broadcast can be scheduled (this one is %(state)s)"), None,
-                             status=409, state=b.state.value)
-    try:
-        at = parse_recurrence(recurrence)
-        if at is not None:
-            if b.kind == BroadcastKind.trade_suggestion:
-                raise BroadcastError(N_("a trade suggestion is sent once; only commentaries recur"), "recurrence")
-            local_now = _local(max(now, send_at or now) - timedelta(seconds=1), settings)
-            send_at = next_occurrence(local_now, at, parse_holidays(holidays)).astimezone(now.tzinfo)
-    except TimingError as exc:
-        raise BroadcastError(exc.template, "recurrence", **exc.args_) from None
-    moment = send_at or now
-    if moment < now - timedelta(minutes=1):
-        raise BroadcastError(N_("the send time is in the past"), "send_at")
-    if in_quiet_hours(_local(moment, settings), parse_quiet_hours(quiet_hours)):
-        raise BroadcastError(N_("%(time)s is within quiet hours (%(quiet)s); choose another time"), "send_at",
-                             time=_local(moment, settings).strftime("%Y-%m-%d %H:%M"), quiet=quiet_hours)
-    if b.valid_until is not None and b.valid_until <= moment:
-        raise BroadcastError(N_("the suggestion would have expired by then"), "send_at")
-    if not confirm_duplicate:
-        duplicate = overlapping_recent(session, b, moment)
-        if duplicate is not None:
-            other, both = duplicate
-            raise BroadcastError(N_("the same text goes to %(n)s of the same clients within 24 hours (broadcast "
-                                    "%(id)s); confirm to send it again"), "confirm_duplicate", status=409,
-                                 n=both, id=other.id)
-    b.state = BroadcastState.scheduled
-    b.send_at = moment
-    b.recurrence = recurrence.strip() if recurrence else None
-    b.scheduled_by_id = actor.id
-    b.state_reason = None
-    session.flush()
-    audit.record(session, "broadcast.schedule", actor=actor, obj_type="broadcast", obj_id=b.id,
-                 detail={"send_at": moment.isoformat(), "recurrence": b.recurrence,
-                         "confirmed_duplicate": confirm_duplicate or None})
-    return b
-
-
-def occurrence(session, parent: Broadcast, now: datetime) -> Broadcast:
-    """A child broadcast for one occurrence of a recurring parent, approved under the parent's approval."""
-    child = Broadcast(kind=parent.kind, title=parent.title, body=parent.body, note_markdown=parent.note_markdown,
-                      language=parent.language, audience=dict(parent.audience), author_id=parent.author_id,
-                      state=BroadcastState.sending, parent_id=parent.id, decided_by_id=parent.decided_by_id,
-                      decided_at=parent.decided_at, submitted_at=parent.submitted_at, send_at=parent.send_at,
-                      scheduled_by_id=parent.scheduled_by_id, started_at=now)
-    session.add(child)
-    session.flush()
-    return child
-
-
-def pause(session, b: Broadcast, actor) -> Broadcast:
-    if b.state not in (BroadcastState.scheduled, BroadcastState.sending):
-        raise BroadcastError(N_("only a scheduled or sending broadcast can be paused (this one is %(state)s)"),
-                             None, status=409, state=b.state.value)
-    b.state_reason = b.state.value  # resumed into the state it was paused from
-    b.state = BroadcastState.paused
-    session.flush()
-    audit.record(session, "broadcast.pause", actor=actor, obj_type="broadcast", obj_id=b.id)
-    return b
-
-
-def resume(session, b: Broadcast, actor) -> Broadcast:
-    """Back to where it was. Nobody gets a second copy: messages already handed over keep their rows."""
-    if b.state != BroadcastState.paused:
-        raise BroadcastError(N_("only a paused broadcast can be resumed (this one is %(state)s)"), None,
-                             status=409, state=b.state.value)
-    b.state = BroadcastState.sending if b.state_reason == "sending" else BroadcastState.scheduled
-    b.state_reason = None
-    session.flush()
-    audit.record(session, "broadcast.resume", actor=actor, obj_type="broadcast", obj_id=b.id)
-    return b
-
-
-def cancel(session, b: Broadcast, actor, now: datetime) -> int:
-    """Stop it for good; what was not yet handed over is not sent. Returns how many messages were cancelled."""
-    from broadcast.dispatch import cancel_pending
-
-    if b.state not in (BroadcastState.approved, BroadcastState.scheduled, BroadcastState.sending,
-                       BroadcastState.paused):
-        raise BroadcastError(N_("a broadcast that is %(state)s cannot be cancelled"), None, status=409,
-                             state=b.state.value)
-    b.state = BroadcastState.cancelled
-    b.finished_at = now
-    count = cancel_pending(session, b, now)
-    session.flush()
-    audit.record(session, "broadcast.cancel", actor=actor, obj_type="broadcast", obj_id=b.id,
-                 detail={"messages_cancelled": count})
-    return count

@@ -17,10 +17,11 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from broadcast import service
+from broadcast import scheduling, service, texts
 from broadcast.models import Broadcast, BroadcastKind, BroadcastState
 from broadcast.notes import render_note
 from broadcast.report import csv_export, report
+from broadcast.settings import Settings
 from clients import service as client_service
 from clients.tiers import Tier
 from core.errors import N_
@@ -33,8 +34,8 @@ from staff.models import Staff
 bp = Blueprint("broadcast", __name__, url_prefix="/broadcasts")
 
 
-def _settings() -> service.Settings:
-    return service.Settings.from_config(current_app.config)
+def _settings() -> Settings:
+    return Settings.from_config(current_app.config)
 
 
 def form_to_data(form) -> dict:
@@ -144,7 +145,7 @@ def detail(broadcast_id: int):
     settings = _settings()
     sent = b.state not in (BroadcastState.draft, BroadcastState.submitted, BroadcastState.approved,
                            BroadcastState.rejected)
-    return render_template("broadcast/detail.html", b=b, preview=service.preview(db.session, b, settings),
+    return render_template("broadcast/detail.html", b=b, preview=texts.preview(db.session, b, settings),
                            problems=[] if sent else service.compliance_problems(b, settings, session=db.session),
                            note_html=render_note(b.note_markdown),
                            report=report(db.session, b) if sent and can(current_user, "broadcasts.report") else None,
@@ -191,7 +192,7 @@ def schedule(broadcast_id: int):
                 raise service.BroadcastError(N_("%(name)s is required"), "send_at", name="send_at")
         elif when == "daily":
             recurrence = f"trading_days@{request.form.get('daily_at') or '08:30'}"
-        service.schedule(db.session, b, current_user, send_at, settings, utcnow(), current_app.config.get("QUIET_HOURS"),
+        scheduling.schedule(db.session, b, current_user, send_at, settings, utcnow(), current_app.config.get("QUIET_HOURS"),
                          recurrence=recurrence, holidays=current_app.config.get("HOLIDAYS"),
                          confirm_duplicate=request.form.get("confirm_duplicate") == "1")
     except service.BroadcastError as exc:
@@ -221,20 +222,20 @@ def _control(broadcast_id: int, action, done_message: str):
 @bp.post("/<int:broadcast_id>/pause")
 @require("broadcasts.schedule")
 def pause(broadcast_id: int):
-    return _control(broadcast_id, lambda b: service.pause(db.session, b, current_user), _("Paused."))
+    return _control(broadcast_id, lambda b: scheduling.pause(db.session, b, current_user), _("Paused."))
 
 
 @bp.post("/<int:broadcast_id>/resume")
 @require("broadcasts.schedule")
 def resume(broadcast_id: int):
-    return _control(broadcast_id, lambda b: service.resume(db.session, b, current_user),
+    return _control(broadcast_id, lambda b: scheduling.resume(db.session, b, current_user),
                     _("Resumed; nobody receives it twice."))
 
 
 @bp.post("/<int:broadcast_id>/cancel")
 @require("broadcasts.schedule")
 def cancel(broadcast_id: int):
-    return _control(broadcast_id, lambda b: service.cancel(db.session, b, current_user, utcnow()),
+    return _control(broadcast_id, lambda b: scheduling.cancel(db.session, b, current_user, utcnow()),
                     _("Cancelled; what was not yet handed over will not be sent."))
 
 

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from broadcast import dispatch
 from broadcast.models import Broadcast, BroadcastState
-from broadcast.service import Settings
+from broadcast.settings import Settings
 from broadcast.timing import in_quiet_hours, parse_quiet_hours
 from core import audit
 from core.extensions import db
@@ -109,7 +109,7 @@ class Worker:
     def _occur(self, parent: Broadcast, now: datetime) -> None:
         """One occurrence of a recurring commentary: sent as a child broadcast, unless the worker comes back
         so late that the occurrence falls in quiet hours (then it is recorded as missed); then the next one."""
-        from broadcast.service import occurrence
+        from broadcast.scheduling import occurrence
         from broadcast.timing import next_occurrence, parse_holidays, parse_recurrence
 
         too_late = self.too_late(parent.send_at, now)

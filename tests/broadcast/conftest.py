@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from broadcast import service
+from broadcast.settings import Settings
 from broadcast.worker import Worker
 from clients.tiers import Tier
 from core.extensions import db
@@ -37,7 +38,7 @@ def book(make_client):
 @pytest.fixture
 def approved(app, make_staff, book):
     """An approved daily comment to the five gold clients, with a research note."""
-    settings = service.Settings.from_config(app.config)
+    settings = Settings.from_config(app.config)
     chief, ok = make_staff("chief_analyst"), make_staff("approver")
     b = service.create_draft(db.session, {"kind": "daily_comment", "title": "早评", "body": "{name}您好，早评见{note_link}",
                                           "note_markdown": "## 早评", "audience": {"tiers": ["gold"]}}, chief, settings)

@@ -5,8 +5,9 @@ from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
-from broadcast import service
+from broadcast import scheduling
 from broadcast.models import OutboundMessage
+from broadcast.settings import Settings
 from core.extensions import db
 from sms.gateway import GatewayError, Sent
 
@@ -61,7 +62,7 @@ def states(b) -> dict[str, int]:
 
 
 def start_now(app, b, clock, worker):
-    service.schedule(db.session, b, b.chief, None, service.Settings.from_config(app.config), clock(), "21:00-08:00")
+    scheduling.schedule(db.session, b, b.chief, None, Settings.from_config(app.config), clock(), "21:00-08:00")
     db.session.commit()
     worker.tick()
 

@@ -11,8 +11,9 @@ import pytest
 import sqlalchemy as sa
 from twilio.request_validator import RequestValidator
 
-from broadcast import dispatch, service
+from broadcast import dispatch, scheduling, service
 from broadcast.models import Broadcast, BroadcastState, MessageState, OutboundMessage
+from broadcast.settings import Settings
 from clients.models import Client
 from core.extensions import db
 from sms.gateway import GatewayError, auth_token
@@ -22,7 +23,7 @@ from tests.broadcast.helpers import T0, start_now, states
 @pytest.fixture
 def short_suggestion(app, make_staff, book):
     """An approved trade suggestion to the five gold clients, valid for 30 minutes after T0."""
-    settings = service.Settings.from_config(app.config)
+    settings = Settings.from_config(app.config)
     chief, ok = make_staff("chief_analyst"), make_staff("approver")
     b = service.create_draft(db.session, {
         "kind": "trade_suggestion", "title": "rb", "body": "{name}：{contract}{direction}，止损{stop}",
@@ -40,7 +41,7 @@ def test_snapshot_makes_one_message_per_recipient_with_its_own_link(app, approve
     assert len(messages) == 5 and len({m.note_token for m in messages}) == 5
     assert all(m.body.startswith("【") and m.body.endswith("拒收请回复R") and f"/n/{m.note_token}" in m.body
                for m in messages)
-    settings = service.Settings.from_config(app.config)
+    settings = Settings.from_config(app.config)
     assert dispatch.snapshot(db.session, db.session.get(Broadcast, approved.id), settings, clock()) == 0
 
 
@@ -143,13 +144,13 @@ def test_pause_resume_cancel_never_send_a_second_copy(app, approved, clock, work
     start_now(app, approved, clock, worker)
     worker.send_batch(limit=2)
     b = db.session.get(Broadcast, approved.id)
-    service.pause(db.session, b, b.chief)
+    scheduling.pause(db.session, b, b.chief)
     db.session.commit()
     assert worker.send_batch() == 0
-    service.resume(db.session, b, b.chief)
+    scheduling.resume(db.session, b, b.chief)
     db.session.commit()
     worker.send_batch(limit=1)
-    service.cancel(db.session, b, b.chief, clock())
+    scheduling.cancel(db.session, b, b.chief, clock())
     db.session.commit()
     assert worker.send_batch() == 0
     assert states(approved) == {"queued": 3, "cancelled": 2}
@@ -158,7 +159,7 @@ def test_pause_resume_cancel_never_send_a_second_copy(app, approved, clock, work
 
 def test_an_expired_suggestion_is_not_delivered(app, short_suggestion, clock, worker, gateway):
     b, chief, settings = short_suggestion
-    service.schedule(db.session, b, chief, None, settings, clock(), "21:00-08:00")
+    scheduling.schedule(db.session, b, chief, None, settings, clock(), "21:00-08:00")
     db.session.commit()
     worker.tick()
     worker.send_batch(limit=2)
@@ -171,11 +172,11 @@ def test_an_expired_suggestion_is_not_delivered(app, short_suggestion, clock, wo
 
 
 def test_quiet_hours_refuse_a_schedule_and_pause_a_send(app, approved, clock, worker):
-    settings = service.Settings.from_config(app.config)
+    settings = Settings.from_config(app.config)
     b = db.session.get(Broadcast, approved.id)
     night = datetime(2026, 11, 25, 14, 30, tzinfo=timezone.utc)  # 22:30 in Shanghai
     with pytest.raises(service.BroadcastError) as info:
-        service.schedule(db.session, b, b.chief, night, settings, clock(), "21:00-08:00")
+        scheduling.schedule(db.session, b, b.chief, night, settings, clock(), "21:00-08:00")
     assert info.value.field == "send_at"
     start_now(app, approved, clock, worker)
     worker.send_batch(limit=2)
@@ -192,9 +193,9 @@ def test_quiet_hours_refuse_a_schedule_and_pause_a_send(app, approved, clock, wo
     (datetime(2026, 11, 28, 3, 0, tzinfo=timezone.utc), BroadcastState.missed),  # three days later, 11:00
 ])
 def test_a_schedule_that_fires_late(app, approved, clock, worker, late_until, expected):
-    settings = service.Settings.from_config(app.config)
+    settings = Settings.from_config(app.config)
     b = db.session.get(Broadcast, approved.id)
-    service.schedule(db.session, b, b.chief, T0 + timedelta(minutes=5), settings, clock(), "21:00-08:00")
+    scheduling.schedule(db.session, b, b.chief, T0 + timedelta(minutes=5), settings, clock(), "21:00-08:00")
     db.session.commit()
     clock.now = late_until  # the worker was down until now
     worker.tick()
@@ -203,12 +204,12 @@ def test_a_schedule_that_fires_late(app, approved, clock, worker, late_until, ex
 
 
 def test_only_approved_broadcasts_are_scheduled(app, make_staff, book, clock):
-    settings = service.Settings.from_config(app.config)
+    settings = Settings.from_config(app.config)
     chief = make_staff("chief_analyst")
     b = service.create_draft(db.session, {"kind": "daily_comment", "title": "x", "body": "{name}",
                                           "audience": {"tiers": ["gold"]}}, chief, settings)
     with pytest.raises(service.BroadcastError) as info:
-        service.schedule(db.session, b, chief, None, settings, clock(), "")
+        scheduling.schedule(db.session, b, chief, None, settings, clock(), "")
     assert info.value.status == 409
 
 
@@ -216,9 +217,9 @@ def test_a_recurring_commentary_goes_every_trading_day_and_skips_holidays(app, a
     from broadcast.models import Broadcast as B
 
     monkeypatch.setitem(app.config, "HOLIDAYS", "2026-11-27")  # Friday
-    settings = service.Settings.from_config(app.config)
+    settings = Settings.from_config(app.config)
     b = db.session.get(B, approved.id)
-    service.schedule(db.session, b, b.chief, None, settings, clock(), "21:00-08:00",
+    scheduling.schedule(db.session, b, b.chief, None, settings, clock(), "21:00-08:00",
                      recurrence="trading_days@08:30", holidays="2026-11-27")
     db.session.commit()
     assert b.send_at == datetime(2026, 11, 26, 0, 30, tzinfo=timezone.utc)  # Thursday 08:30 in Shanghai
@@ -235,7 +236,7 @@ def test_a_recurring_commentary_goes_every_trading_day_and_skips_holidays(app, a
 
 
 def test_the_same_text_to_the_same_clients_within_a_day_needs_confirmation(app, approved, clock, worker, make_staff):
-    settings = service.Settings.from_config(app.config)
+    settings = Settings.from_config(app.config)
     start_now(app, approved, clock, worker)
     chief, ok = approved.chief, make_staff("approver")
     again = service.create_draft(db.session, {"kind": "daily_comment", "title": "早评", "body": "{name}您好，早评见{note_link}",
@@ -244,29 +245,29 @@ def test_the_same_text_to_the_same_clients_within_a_day_needs_confirmation(app, 
     service.submit(db.session, again, chief, settings, now=T0)
     service.approve(db.session, again, ok)
     with pytest.raises(service.BroadcastError) as info:
-        service.schedule(db.session, again, chief, None, settings, clock(), "")
+        scheduling.schedule(db.session, again, chief, None, settings, clock(), "")
     assert info.value.status == 409 and info.value.field == "confirm_duplicate" and "2" in str(info.value)
-    service.schedule(db.session, again, chief, None, settings, clock(), "", confirm_duplicate=True)
+    scheduling.schedule(db.session, again, chief, None, settings, clock(), "", confirm_duplicate=True)
     assert again.state == BroadcastState.scheduled
 
 
 def test_recurrence_is_refused_for_suggestions_and_bad_specs(app, approved, clock):
-    settings = service.Settings.from_config(app.config)
+    settings = Settings.from_config(app.config)
     b = db.session.get(Broadcast, approved.id)
     with pytest.raises(service.BroadcastError) as info:
-        service.schedule(db.session, b, b.chief, None, settings, clock(), "", recurrence="every day")
+        scheduling.schedule(db.session, b, b.chief, None, settings, clock(), "", recurrence="every day")
     assert info.value.field == "recurrence"
 
 
 def test_nothing_is_claimed_after_valid_until_even_between_sweeps(app, short_suggestion, clock, worker, gateway):
     b, chief, settings = short_suggestion
-    service.schedule(db.session, b, chief, None, settings, clock(), "")
+    scheduling.schedule(db.session, b, chief, None, settings, clock(), "")
     db.session.commit()
     worker.tick()
-    service.pause(db.session, db.session.get(Broadcast, b.id), chief)
+    scheduling.pause(db.session, db.session.get(Broadcast, b.id), chief)
     db.session.commit()
     clock.advance(minutes=45)  # past valid-until while paused
-    service.resume(db.session, db.session.get(Broadcast, b.id), chief)
+    scheduling.resume(db.session, db.session.get(Broadcast, b.id), chief)
     db.session.commit()
     assert worker.send_batch() == 0 and gateway.calls == []  # no tick has run the sweep yet
     worker.tick()

@@ -7,8 +7,9 @@ import pytest
 import sqlalchemy as sa
 
 from broadcast import audience as audiences
-from broadcast import service
+from broadcast import service, texts
 from broadcast.models import BroadcastState
+from broadcast.settings import Settings
 from clients.tiers import Tier
 from core.audit import AuditEntry
 from core.extensions import db
@@ -22,7 +23,7 @@ BODY = "{name}您好：{contract}建议{direction}，入场{entry}，止损{stop
 
 @pytest.fixture
 def settings(app):
-    return service.Settings.from_config(app.config)
+    return Settings.from_config(app.config)
 
 
 @pytest.fixture
@@ -162,7 +163,7 @@ def test_preview_counts_text_segments_cost_and_time(app, people, settings, make_
     make_client("2", tier=Tier.diamond)
     make_client("3", tier=Tier.effective)
     b = new_suggestion(people["chief"], settings)
-    p = service.preview(db.session, b, settings)
+    p = texts.preview(db.session, b, settings)
     assert p["text"].startswith(f"【{app.config['COMPANY_NAME']}】王芳您好：rb2510建议做多")
     assert p["text"].endswith("拒收请回复R") and "/n/" in p["text"]
     assert p["encoding"] == "UCS-2" and p["recipients"] == 2 and p["by_tier"] == {"gold": 1, "diamond": 1}
@@ -174,7 +175,7 @@ def test_english_broadcast_uses_the_english_opt_out_line(app, people, settings, 
     make_client("1", name="Li Lei", tier=Tier.gold)
     b = new_suggestion(people["chief"], settings, kind="daily_comment", body="Dear {name}, markets are calm.",
                        language="en", note_markdown="")
-    p = service.preview(db.session, b, settings)
+    p = texts.preview(db.session, b, settings)
     assert p["encoding"] == "UCS-2"  # the 【】 signature is not GSM-7
     assert p["text"].endswith("markets are calm. Reply STOP to opt out")
 
@@ -229,7 +230,7 @@ def test_the_segment_limit_holds_for_every_recipient_not_only_the_sample(app, pe
     body = "{name}您好：" + "市" * 370
     b = service.create_draft(db.session, {"kind": "daily_comment", "title": "长", "body": body,
                                           "audience": {"tiers": ["gold"]}}, people["chief"], settings)
-    p = service.preview(db.session, b, settings)
+    p = texts.preview(db.session, b, settings)
     assert p["segments"] == 6 and p["max_segments"] == 8 and p["total_segments"] == 14 and p["exact"]
     with pytest.raises(service.NotCompliant) as info:
         service.submit(db.session, b, people["chief"], settings)

@@ -112,7 +112,9 @@ def test_every_endpoint_is_in_the_table(app):
 
 @pytest.fixture
 def world(app, make_staff, make_client):
+    from broadcast import scheduling
     from broadcast import service as broadcast_service
+    from broadcast.settings import Settings
     from clients.models import ImportKind, ImportRun
     from clients.reviews import create_review
     from core.extensions import db
@@ -123,7 +125,7 @@ def world(app, make_staff, make_client):
     run = ImportRun(kind=ImportKind.clients, filename="x.csv", rejected=[])
     db.session.add(run)
     review = create_review(db.session, "2026Q3")
-    settings = broadcast_service.Settings.from_config(app.config)
+    settings = Settings.from_config(app.config)
     draft = broadcast_service.create_draft(db.session, dict(COMMENT_JSON), people["chief_analyst"], settings)
     submitted = broadcast_service.create_draft(db.session, dict(COMMENT_JSON), people["chief_analyst"], settings)
     broadcast_service.submit(db.session, submitted, people["chief_analyst"], settings)
@@ -133,10 +135,10 @@ def world(app, make_staff, make_client):
         broadcast_service.submit(db.session, b, people["chief_analyst"], settings)
         broadcast_service.approve(db.session, b, people["approver"])
         if name != "approved":
-            broadcast_service.schedule(db.session, b, people["chief_analyst"], None, settings, utcnow(), "",
+            scheduling.schedule(db.session, b, people["chief_analyst"], None, settings, utcnow(), "",
                                        confirm_duplicate=True)
         if name == "paused":
-            broadcast_service.pause(db.session, b, people["chief_analyst"])
+            scheduling.pause(db.session, b, people["chief_analyst"])
         made[name] = b.id
     db.session.commit()
     return people, {"run": run.id, "review": review.id, "someone": people["researcher"].id, "draft": draft.id,

@@ -1,0 +1,40 @@
+"""What the department configures for broadcasts, read once from the app config."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from broadcast import compliance
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the department configures (from the app config, see Settings.from_config)."""
+
+    company_name: str
+    opt_out_zh: str = "拒收请回复R"
+    opt_out_en: str = "Reply STOP to opt out"
+    price_per_segment: Decimal = Decimal("0.05")
+    rate_per_second: float = 10.0
+    public_base_url: str = "http://127.0.0.1:5000"
+    timezone: str = "Asia/Shanghai"
+    rules: compliance.Rules = compliance.Rules()
+
+    @classmethod
+    def from_config(cls, config) -> Settings:
+        phrases = tuple(config.get("PROFIT_PHRASES") or compliance.DEFAULT_PROFIT_PHRASES) + tuple(
+            config.get("PROFIT_PHRASES_EXTRA") or ())
+        return cls(
+            company_name=config["COMPANY_NAME"],
+            opt_out_zh=config.get("OPT_OUT_LINE_ZH", cls.opt_out_zh),
+            opt_out_en=config.get("OPT_OUT_LINE_EN", cls.opt_out_en),
+            price_per_segment=Decimal(str(config.get("SMS_PRICE_PER_SEGMENT", cls.price_per_segment))),
+            rate_per_second=float(config.get("SMS_RATE_PER_SECOND", cls.rate_per_second)),
+            public_base_url=config.get("PUBLIC_BASE_URL", cls.public_base_url).rstrip("/"),
+            timezone=config.get("TIMEZONE", cls.timezone),
+            rules=compliance.Rules(
+                position_cap_pct=Decimal(str(config.get("POSITION_CAP_PCT", "30"))),
+                max_segments=int(config.get("MAX_SEGMENTS", 6)),
+                profit_phrases=phrases,
+            ),
+        )

@@ -1,0 +1,88 @@
+"""The text a client gets (signature, rendered template, opt-out line) and the preview of a broadcast."""
+from __future__ import annotations
+
+import secrets
+from decimal import Decimal
+from typing import Any
+
+from broadcast import audience as audiences
+from broadcast import placeholders
+from broadcast.models import Broadcast
+from broadcast.settings import Settings
+from clients.models import Client
+from sms.segments import measure
+
+NOTE_TOKEN_BYTES = 8  # secrets.token_urlsafe(8): 11 characters, 64 bits, unguessable
+
+
+def sample_note_link(settings: Settings) -> str:
+    """A link of the same length as a real one, so that the preview counts segments right."""
+    return f"{settings.public_base_url}/n/{'x' * len(secrets.token_urlsafe(NOTE_TOKEN_BYTES))}"
+
+
+def render_for(b: Broadcast, client: Client | None, settings: Settings, note_link: str | None = None) -> str:
+    owner = client.owner if client is not None else None
+    values = {
+        "name": client.name if client is not None else "张先生",
+        "staff_name": owner.name if owner else "",
+        "staff_phone": (owner.phone or "") if owner else "",
+        "contract": b.contract or "",
+        "direction": {"long": "做多", "short": "做空"}.get(b.direction.value, "") if b.direction else "",
+        "entry": b.entry or "",
+        "stop": b.stop or "",
+        "target": "/".join(b.targets or []),
+        "note_link": note_link or (sample_note_link(settings) if b.note_markdown else ""),
+    }
+    if b.language == "en" and b.direction:
+        values["direction"] = b.direction.value
+    return placeholders.render(b.body, values)
+
+
+def final_text(b: Broadcast, rendered: str, settings: Settings) -> str:
+    """The signature 【company】 first and the opt-out line last, as the carriers' rules ask."""
+    opt_out = settings.opt_out_en if b.language == "en" else settings.opt_out_zh
+    separator = " " if b.language == "en" else ""
+    return f"【{settings.company_name}】{rendered}{separator}{opt_out}"
+
+
+EXACT_UP_TO = 20_000  # recipients whose texts are all rendered and counted; beyond, the rest is extrapolated
+
+
+def audience_segments(session, b: Broadcast, settings: Settings, limit: int = EXACT_UP_TO) -> tuple[int, int, int]:
+    """(segments of all the recipients' own texts, the most any one text takes, how many were counted).
+
+    Each recipient's text differs (names, their business staff's name and phone), so totals and the
+    longest text are counted on the real texts, up to `limit` recipients."""
+    query = audiences.recipients_query(audiences.parse(b.audience)).order_by(Client.id).limit(limit)
+    link = sample_note_link(settings) if b.note_markdown else None
+    total = longest = counted = 0
+    for client in session.scalars(query).unique():
+        n = measure(final_text(b, render_for(b, client, settings, note_link=link), settings)).segments
+        total += n
+        longest = max(longest, n)
+        counted += 1
+    return total, longest, counted
+
+
+def preview(session, b: Broadcast, settings: Settings, exact: bool = True) -> dict[str, Any]:
+    """The text for a sample recipient and the figures for the whole audience. With `exact`, totals count
+    every recipient's own text (up to EXACT_UP_TO, then extrapolated); without, the sample's count times
+    the audience (the compose page's running preview, which must answer within a keystroke)."""
+    audience = audiences.parse(b.audience)
+    by_tier = audiences.count_by_tier(session, audience)
+    recipients = sum(by_tier.values())
+    sample = session.scalars(audiences.recipients_query(audience).order_by(Client.account_no).limit(1)).first()
+    text = final_text(b, render_for(b, sample, settings), settings)
+    m = measure(text)
+    total_segments, longest = m.segments * recipients, m.segments
+    if exact and recipients:
+        counted_total, longest, counted = audience_segments(session, b, settings)
+        total_segments = round(counted_total * recipients / counted) if counted else 0
+    return {
+        "text": text, "sample_account_no": sample.account_no if sample else None,
+        "characters": m.characters, "encoding": m.encoding, "units": m.units, "segments": m.segments,
+        "max_segments": longest, "exact": bool(exact and recipients <= EXACT_UP_TO),
+        "recipients": recipients, "by_tier": by_tier, "total_segments": total_segments,
+        "cost": str((settings.price_per_segment * total_segments).quantize(Decimal("0.01"))),
+        "send_seconds": round(recipients / settings.rate_per_second, 1) if settings.rate_per_second else None,
+    }
