@@ -195,6 +195,7 @@ class Worker:
 
     def _run(self, stop: threading.Event, idle_sleep: float, SQLAlchemyJobStore, BackgroundScheduler) -> None:
         self.recover()
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per second in the log
         with self.app.app_context():
             store = SQLAlchemyJobStore(engine=db.engine, tablename="apscheduler_jobs")
         scheduler = BackgroundScheduler(jobstores={"default": store}, timezone="UTC")
