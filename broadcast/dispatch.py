@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
@@ -23,8 +23,23 @@ from clients.models import Client
 from core import audit
 from sms.gateway import GatewayError, Sent
 from sms.segments import measure
+from staff.models import Staff
 
 SNAPSHOT_BATCH = 2000
+
+
+@dataclass(frozen=True)
+class _Owner:
+    name: str
+    phone: str | None
+
+
+@dataclass(frozen=True)
+class _Recipient:
+    """What rendering a text needs of a client (see texts.render_for)."""
+
+    name: str
+    owner: _Owner | None
 
 
 def snapshot(session, b: Broadcast, settings: Settings, now: datetime) -> int:
@@ -34,21 +49,47 @@ def snapshot(session, b: Broadcast, settings: Settings, now: datetime) -> int:
     refuse them anyway). The caller commits.
     """
     have = set(session.scalars(sa.select(OutboundMessage.client_id).where(OutboundMessage.broadcast_id == b.id)))
-    query = audiences.recipients_query(audiences.parse(b.audience)).order_by(Client.id)
+    # plain rows, not ORM objects: 100,000 recipients are read in a fraction of the time
+    query = (audiences.recipients_query(audiences.parse(b.audience))
+             .with_only_columns(Client.id, Client.name, Client.mobile, Client.tier, Staff.name, Staff.phone)
+             .outerjoin(Staff, Staff.id == Client.owner_id).order_by(Client.id))
     rows = []
-    for client in session.scalars(query).unique():
-        if client.id in have:
+    for client_id, name, mobile, tier, staff_name, staff_phone in session.execute(query):
+        if client_id in have:
             continue
+        client = _Recipient(name, _Owner(staff_name, staff_phone) if staff_name is not None else None)
         token = secrets.token_urlsafe(NOTE_TOKEN_BYTES) if b.note_markdown else None
         link = f"{settings.public_base_url}/n/{token}" if token else None
         text = final_text(b, render_for(b, client, settings, note_link=link), settings)
-        rows.append({"broadcast_id": b.id, "client_id": client.id, "to": client.mobile,
-                     "tier": client.tier.value if client.tier else None, "body": text,
+        rows.append({"broadcast_id": b.id, "client_id": client_id, "to": mobile,
+                     "tier": tier.value if tier else None, "body": text,
                      "segments": measure(text).segments, "state": MessageState.pending, "attempts": 0,
                      "note_token": token, "note_opens": 0, "created_at": now, "updated_at": now})
-    for chunk in chunks(rows, SNAPSHOT_BATCH):
-        session.execute(sa.insert(OutboundMessage).execution_options(render_nulls=True), chunk)
+    if rows and session.get_bind().dialect.name == "postgresql":
+        _copy_rows(session, rows)
+    else:
+        for chunk in chunks(rows, SNAPSHOT_BATCH):
+            # the table, not the ORM class: a plain executemany, without per-row ORM bookkeeping
+            session.execute(sa.insert(OutboundMessage.__table__), chunk)
     return len(rows)
+
+
+_COPY_COLUMNS = ("broadcast_id", "client_id", "to", "tier", "body", "segments", "state", "attempts", "note_token",
+                 "note_opens", "created_at", "updated_at")
+
+
+def _copy_rows(session, rows: list[dict]) -> None:
+    """PostgreSQL's COPY, in the session's own transaction: several times faster than INSERTs for the
+    100,000 rows of a large audience. Values are written as the column types store them (naive UTC times,
+    enum names)."""
+    columns = ", ".join(f'"{c}"' for c in _COPY_COLUMNS)
+    raw = session.connection().connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(f"COPY outbound_messages ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            values = dict(row, state=row["state"].value,
+                          created_at=row["created_at"].astimezone(timezone.utc).replace(tzinfo=None),
+                          updated_at=row["updated_at"].astimezone(timezone.utc).replace(tzinfo=None))
+            copy.write_row(tuple(values[c] for c in _COPY_COLUMNS))
 
 
 # error_code of a message whose last attempt timed out after the request may have reached the provider:

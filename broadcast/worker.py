@@ -157,7 +157,10 @@ class Worker:
             now = self.clock()
             if self.quiet_now(now):
                 return 0  # a send that runs into quiet hours pauses here and goes on when they end
-            batch = limit or max(self.concurrency, int(1.0 / self.limiter.interval) if self.limiter.interval else 100)
+            # about two seconds' worth: the claim and record commits between batches cost little of the rate,
+            # and a pause or cancel still takes effect within seconds
+            per_second = int(1.0 / self.limiter.interval) if self.limiter.interval else 100
+            batch = limit or max(self.concurrency, 2 * per_second)
             claimed = dispatch.claim(db.session, batch, now)
             if not claimed:
                 return 0

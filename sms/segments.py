@@ -56,8 +56,9 @@ class Measure:
 
 
 def measure(text: str) -> Measure:
-    encoding, units, clusters, parts = _analyse(text)
-    return Measure(encoding=encoding, units=units, segments=len(parts), characters=clusters)
+    encoding, units, clusters, parts = _analyse(text, count_only=True)
+    return Measure(encoding=encoding, units=units, segments=parts if isinstance(parts, int) else len(parts),
+                   characters=clusters)
 
 
 def split(text: str) -> list[str]:
@@ -65,29 +66,53 @@ def split(text: str) -> list[str]:
     return _analyse(text)[3]
 
 
-def _analyse(text: str) -> tuple[str, int, int, list[str]]:
-    """(encoding, units, number of user-perceived characters, segment strings)."""
-    clusters = _clusters(text)
-    if all(ch in GSM_BASIC or ch in GSM_EXTENDED for ch in text):
-        encoding, cost, single, multi = GSM7, _gsm_units, GSM_SINGLE_UNITS, GSM_MULTI_UNITS
-        # no GSM character is a mark or a joiner, so here every cluster is one character; the only
+def _analyse(text: str, count_only: bool = False) -> tuple[str, int, int, list[str] | int]:
+    """(encoding, units, number of user-perceived characters, segment strings). With `count_only`, the
+    last item may be just the number of segments, where it follows from the units alone."""
+    if set(text) <= _GSM_ALL:
+        # no GSM character is a mark or a joiner, so here every character is a cluster of its own; the only
         # thing that must stay together is an extension character's escape pair, and it is one character
-        atoms = list(text)
-    else:
-        encoding, cost, single, multi = UCS2, _utf16_units, UCS2_SINGLE_UNITS, UCS2_MULTI_UNITS
-        atoms = []
-        for cluster in clusters:
-            # a cluster too long for any segment (a letter with dozens of marks) has to be broken;
-            # it is broken between code points, so still never inside a surrogate pair
-            atoms.extend(cluster if cost(cluster) > multi else [cluster])
-    units = sum(cost(atom) for atom in atoms)
-    if units == 0:
-        parts: list[str] = []
-    elif units <= single:
-        parts = [text]
-    else:
-        parts = _pack(atoms, cost, multi)
-    return encoding, units, len(clusters), parts
+        extended = sum(text.count(ch) for ch in GSM_EXTENDED)
+        units = len(text) + extended
+        if units == 0:
+            return GSM7, 0, 0, 0 if count_only else []
+        if units <= GSM_SINGLE_UNITS:
+            return GSM7, units, len(text), 1 if count_only else [text]
+        if count_only and not extended:  # every atom one unit: greedy packing fills each segment
+            return GSM7, units, len(text), -(-units // GSM_MULTI_UNITS)
+        return GSM7, units, len(text), _pack(list(text), _gsm_units, GSM_MULTI_UNITS)
+    if _all_plain(text):
+        # the common case (Chinese text, punctuation, digits): one code unit per character, nothing joins
+        units = len(text)
+        if units <= UCS2_SINGLE_UNITS:
+            return UCS2, units, units, 1 if count_only else [text]
+        if count_only:
+            return UCS2, units, units, -(-units // UCS2_MULTI_UNITS)
+        return UCS2, units, units, _pack(list(text), len, UCS2_MULTI_UNITS)
+    clusters = _clusters(text)
+    atoms: list[str] = []
+    for cluster in clusters:
+        # a cluster too long for any segment (a letter with dozens of marks) has to be broken;
+        # it is broken between code points, so still never inside a surrogate pair
+        atoms.extend(cluster if _utf16_units(cluster) > UCS2_MULTI_UNITS else [cluster])
+    units = _utf16_units(text)
+    parts = [text] if units <= UCS2_SINGLE_UNITS else _pack(atoms, _utf16_units, UCS2_MULTI_UNITS)
+    return UCS2, units, len(clusters), parts
+
+
+_GSM_ALL = GSM_BASIC | GSM_EXTENDED
+# characters seen to be whole characters on their own: in the Basic Multilingual Plane and never joining
+# the one before; bounded by the alphabet of the texts measured (at most 65,536)
+_PLAIN: set[str] = set()
+
+
+def _all_plain(text: str) -> bool:
+    """Whether every character of `text` is one UTF-16 unit that stands alone (no marks, joiners, emoji)."""
+    for ch in set(text) - _PLAIN:
+        if ord(ch) > 0xFFFF or ch == _ZWJ or _is_regional_indicator(ch) or _extends(ch):
+            return False
+        _PLAIN.add(ch)
+    return True
 
 
 def _pack(atoms: list[str], cost, limit: int) -> list[str]:
@@ -112,7 +137,7 @@ def _gsm_units(s: str) -> int:
 
 
 def _utf16_units(s: str) -> int:
-    return len(s.encode("utf-16-le", "surrogatepass")) // 2
+    return len(s) + sum(1 for ch in s if ord(ch) > 0xFFFF)
 
 
 def _is_regional_indicator(ch: str) -> bool:
