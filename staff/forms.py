@@ -21,4 +21,5 @@ class StaffForm(FlaskForm):
                                 option_widget=CheckboxInput())
     branch = StringField(_l("Branch"), validators=[Optional(), Length(max=100)])
     staff_code = StringField(_l("Staff code"), validators=[Optional(), Length(max=40)])
+    phone = StringField(_l("Phone shown to clients ({staff_phone})"), validators=[Optional(), Length(max=30)])
     password = PasswordField(_l("Password (at least 8 characters)"), validators=[DataRequired(), Length(min=8, max=200)])

@@ -38,8 +38,15 @@ def create_staff(session, *, email: str, name: str, password: str, roles: Iterab
         raise StaffError(N_("a staff member with email %(value)s exists"), "email", value=email)
     if staff_code and session.scalar(sa.select(Staff.id).where(Staff.staff_code == staff_code)):
         raise StaffError(N_("staff code %(value)s is taken"), "staff_code", value=staff_code)
+    if phone:
+        from clients.parsing import FieldError, mobile
+
+        try:
+            phone = mobile(phone)
+        except FieldError:
+            raise StaffError(N_("the phone %(value)s is not a valid mobile number"), "phone", value=phone) from None
     staff = Staff(email=email, name=name.strip(), branch=branch or None, staff_code=staff_code or None,
-                  phone=phone)
+                  phone=phone or None)
     staff.set_password(password)
     staff.roles = [StaffRole(role=r) for r in role_values]
     session.add(staff)

@@ -75,7 +75,7 @@ def staff_list():
             staff = service.create_staff(db.session, email=form.email.data, name=form.name.data,
                                          password=form.password.data, roles=form.roles.data,
                                          branch=form.branch.data or None, staff_code=form.staff_code.data or None,
-                                         actor=current_user)
+                                         phone=form.phone.data or None, actor=current_user)
         except service.StaffError as exc:
             db.session.rollback()
             flash(problem_text(exc.template, exc.args_), "error")

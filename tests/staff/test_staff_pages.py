@@ -16,10 +16,12 @@ def test_admin_creates_a_business_staff_account(client, auth, make_staff):
     assert missing.status_code == 200 and db.session.scalar(
         sa.select(Staff).where(Staff.email == "b@example.com")) is None
     made = auth.post("/staff", {"email": "b@example.com", "name": "业务员", "roles": ["business_staff", "researcher"],
-                                "branch": "上海浦东营业部", "staff_code": "S900", "password": "long-enough-1"})
+                                "branch": "上海浦东营业部", "staff_code": "S900", "password": "long-enough-1",
+                                "phone": "138 0013 8000"})
     assert made.status_code == 302
     staff = db.session.scalar(sa.select(Staff).where(Staff.email == "b@example.com"))
     assert {r.value for r in staff.role_set} == {"business_staff", "researcher"} and staff.staff_code == "S900"
+    assert staff.phone == "+8613800138000"
     assert "业务员" in client.get("/staff").get_data(as_text=True)
 
 
