@@ -37,25 +37,20 @@ from __future__ import annotations
 import argparse
 import cProfile
 import gc
-import importlib.util
 import io
-import logging
 import os
 import pstats
 import random
-import statistics
 import sys
-import tempfile
 import time
-import uuid
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+import _common as common  # noqa: E402 - puts the repository root on sys.path too
 
 NAME = "audience_snapshot"
 TARGET_S = 5.0
@@ -67,17 +62,6 @@ SAMPLE = 1000  # rows whose text is checked against their client
 NOW = datetime(2026, 11, 25, 1, 30, tzinfo=timezone.utc)  # 09:30 in Shanghai, a Wednesday
 PUBLIC_BASE_URL = "https://sms.example.com"
 
-# every client gets a tier (the spread of benchmarks/client_list.py)
-TIER_SPREAD_SQL = """
-UPDATE clients SET tier = CASE
-    WHEN id % 100 < 1 THEN 'diamond'
-    WHEN id % 100 < 3 THEN 'platinum'
-    WHEN id % 100 < 8 THEN 'gold'
-    WHEN id % 100 < 20 THEN 'quality'
-    WHEN id % 100 < 50 THEN 'effective'
-    WHEN id % 100 < 75 THEN 'dormant'
-    ELSE 'ordinary' END
-"""
 # every tier, dormant included (named explicitly, as a dormant audience must be): all 100,000 clients
 AUDIENCE = {"tiers": ["diamond", "platinum", "gold", "quality", "effective", "dormant", "ordinary"]}
 BROADCAST = {
@@ -90,108 +74,36 @@ BROADCAST = {
 }
 
 
-def _load(stem: str):
-    """benchmarks/<stem>.py as a module (the one run_all already loaded, when there is one)."""
-    name = f"benchmarks_{stem}"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, HERE / f"{stem}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def import_bench():
-    return _load("import_clients")
-
-
 # ---- databases ---------------------------------------------------------------------------------------------
 
 def postgres_url_from_env() -> str | None:
     return os.environ.get(POSTGRES_ENV) or None
 
 
-def postgres_reachable(url: str) -> bool:
-    import sqlalchemy as sa
-
-    from core.config import normalise_db_url
-
-    engine = sa.create_engine(normalise_db_url(url), connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-        return True
-    except Exception:  # noqa: BLE001 - any failure means "not there"
-        return False
-    finally:
-        engine.dispose()
-
-
-@contextmanager
-def database(backend: str, postgres_url: str | None = None, prefix: str = "bench-"):
-    """A database of this run's own, as a SQLAlchemy URL: a SQLite file in a temporary folder, or a new
-    PostgreSQL database `bench_<random>` made beside the one `postgres_url` names; removed at the end."""
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory(prefix=prefix) as folder:
-            yield f"sqlite:///{Path(folder) / 'bench.db'}"
-        return
-    import sqlalchemy as sa
-
-    from core.config import normalise_db_url
-
-    base = sa.engine.make_url(normalise_db_url(postgres_url))
-    name = f"bench_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def make_app(url: str, **config):
-    os.environ.setdefault("SECRET_KEY", "bench")
-    from app import create_app
-
-    return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TESTING": True,
-                       "SERVER_NAME": None, "PUBLIC_BASE_URL": PUBLIC_BASE_URL, "QUIET_HOURS": "", **config})
+    """The app on `url`, with PUBLIC_BASE_URL and no quiet hours; `config` adds to or overrides that."""
+    return common.make_app(url, **{"PUBLIC_BASE_URL": PUBLIC_BASE_URL, "QUIET_HOURS": "", **config})
 
 
 def build_book(app, rows: list[list[str]], data: bytes) -> dict[str, int]:
     """Migrations, the account managers, a chief analyst and an approver, the client import and one UPDATE
     that gives every client a tier. Returns {"chief": id, "approver": id}. Call inside an app context."""
     import sqlalchemy as sa
-    from flask_migrate import upgrade
 
-    from clients.imports import import_clients
     from core.extensions import db
     from staff.service import create_staff
 
-    bench = import_bench()
-    logging.disable(logging.INFO)  # Alembic's "Running upgrade ..." lines
-    try:
-        upgrade()
-    finally:
-        logging.disable(logging.NOTSET)
-    for code, name, branch in bench.STAFF:
-        create_staff(db.session, email=f"{code.lower()}@bench.example.com", name=name,
-                     password=bench.STAFF_PASSWORD, roles=["business_staff"], branch=branch, staff_code=code)
+    bench = common.import_bench()
+    common.migrate()
+    common.create_business_staff(bench.STAFF, bench.STAFF_PASSWORD)
     chief = create_staff(db.session, email="chief@bench.example.com", name="首席分析师",
                          password=bench.STAFF_PASSWORD, roles=["chief_analyst"])
     approver = create_staff(db.session, email="approver@bench.example.com", name="合规审核",
                             password=bench.STAFF_PASSWORD, roles=["approver"])
     db.session.commit()
     ids = {"chief": chief.id, "approver": approver.id}
-    result = import_clients(db.session, data, "clients.csv")
-    db.session.commit()
-    if (result.created, len(result.rejected)) != (len(rows), 0):
-        raise AssertionError(f"import: created {result.created}, rejected {len(result.rejected)}; "
-                             f"expected {len(rows)} created, none rejected")
-    db.session.execute(sa.text(TIER_SPREAD_SQL))
+    common.import_book(data, len(rows))
+    db.session.execute(sa.text(common.TIER_SPREAD_SQL))
     db.session.commit()
     untiered, opted_out = db.session.execute(sa.text(
         "SELECT SUM(CASE WHEN tier IS NULL THEN 1 ELSE 0 END), SUM(CASE WHEN opted_out THEN 1 ELSE 0 END) "
@@ -296,12 +208,12 @@ def measure_backend(backend: str, rows: int, runs: int, postgres_url: str | None
     """Seconds per run on one backend; and, when `profile`, a cProfile report of one more snapshot."""
     from core.extensions import db
 
-    bench = import_bench()
+    bench = common.import_bench()
     client_rows = bench.make_rows(rows)
     data = bench.to_csv(client_rows)
     times: list[float] = []
     report = None
-    with database(backend, postgres_url, prefix="bench-snapshot-") as url:
+    with common.database(backend, postgres_url, prefix="bench-snapshot-") as url:
         app = make_app(url)
         with app.app_context():
             started = time.perf_counter()
@@ -336,9 +248,7 @@ def _label(backend: str, rows: int) -> str:
 
 
 def _row(backend: str, rows: int, times: list[float]) -> dict:
-    median = statistics.median(times)
-    return {"benchmark": _label(backend, rows), "median_s": median, "min_s": min(times), "target_s": TARGET_S,
-            "ok": median < TARGET_S}
+    return common.result_row(_label(backend, rows), times, TARGET_S)
 
 
 def run(rows: int = DEFAULT_ROWS, runs: int = DEFAULT_RUNS, postgres_url: str | None = None) -> list[dict]:
@@ -347,7 +257,7 @@ def run(rows: int = DEFAULT_ROWS, runs: int = DEFAULT_RUNS, postgres_url: str | 
     out = [_row("sqlite", rows, measure_backend("sqlite", rows, runs)[0])]
     url = postgres_url or postgres_url_from_env()
     if url is None:
-        if postgres_reachable(DEFAULT_POSTGRES_URL):
+        if common.postgres_reachable(DEFAULT_POSTGRES_URL):
             url = DEFAULT_POSTGRES_URL
         else:
             print(f"  {NAME}: no PostgreSQL at {DEFAULT_POSTGRES_URL} (set {POSTGRES_ENV}); PostgreSQL skipped",
@@ -379,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         print(text, flush=True)
 
     print(f"{NAME}: {args.rows:,} clients, {args.runs} run(s), {' and '.join(backends)}, target {TARGET_S:.0f} s "
-          f"({os.cpu_count()} CPUs, Python {sys.version.split()[0]})", flush=True)
+          f"{common.machine()}", flush=True)
     summary, reports = [], []
     for backend in backends:
         times, report = measure_backend(backend, args.rows, args.runs, args.postgres, progress, args.profile)
@@ -394,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'benchmark':<{width}} {'median s':>9} {'min s':>8} {'rows/s':>9} {'median/5s':>9}  result")
     for r in summary:
         print(f"{r['benchmark']:<{width}} {r['median_s']:>9.2f} {r['min_s']:>8.2f} "
-              f"{args.rows / r['median_s']:>9,.0f} {r['median_s'] / TARGET_S:>9.2f}  {'PASS' if r['ok'] else 'FAIL'}")
+              f"{args.rows / r['median_s']:>9,.0f} {r['median_s'] / TARGET_S:>9.2f}  {common.verdict(r)}")
     return 0 if all(r["ok"] for r in summary) else 1
 
 

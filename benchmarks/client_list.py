@@ -26,9 +26,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib.util
-import logging
-import os
 import re
 import statistics
 import sys
@@ -39,9 +36,10 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+import _common as common  # noqa: E402 - puts the repository root on sys.path too
 
 NAME = "client_list"
 TARGET_S = 0.5
@@ -54,71 +52,27 @@ ADMIN_PASSWORD = "benchmark-admin-1"
 OWN_STAFF = "S001"  # the business staff member who signs in
 SURNAME = "王"
 
-# tier by id % 100 (lowercase codes, as stored)
-TIER_SPREAD_SQL = """
-UPDATE clients SET tier = CASE
-    WHEN id % 100 < 1 THEN 'diamond'
-    WHEN id % 100 < 3 THEN 'platinum'
-    WHEN id % 100 < 8 THEN 'gold'
-    WHEN id % 100 < 20 THEN 'quality'
-    WHEN id % 100 < 50 THEN 'effective'
-    WHEN id % 100 < 75 THEN 'dormant'
-    ELSE 'ordinary' END
-"""
-
 CLIENT_ROW = re.compile(r'<a href="/clients/(\d+)">')
 TIER_CELL = re.compile(r'<span class="tier tier-([a-z]+)">')
 VIP = {"diamond", "platinum", "gold"}
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
-def _import_bench():
-    """benchmarks/import_clients.py as a module (the one run_all already loaded, when there is one)."""
-    name = "benchmarks_import_clients"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, HERE / "import_clients.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def _make_app(folder: str):
-    os.environ.setdefault("SECRET_KEY", "bench")
-    from app import create_app
-
-    return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(folder) / 'bench.db'}",
-                       "SECRET_KEY": "bench", "TESTING": True, "SERVER_NAME": None})
-
-
 def _build_database(app, rows: list[list[str]], data: bytes, staff: list[tuple[str, str, str]],
                     staff_password: str) -> None:
     """Migrations, the admin and the account managers, the import, the tier spread."""
     import sqlalchemy as sa
-    from flask_migrate import upgrade
 
-    from clients.imports import import_clients
     from core.extensions import db
     from staff.service import create_staff
 
     with app.app_context():
-        logging.disable(logging.INFO)  # Alembic's "Running upgrade ..." lines
-        try:
-            upgrade()
-        finally:
-            logging.disable(logging.NOTSET)
+        common.migrate()
         create_staff(db.session, email=ADMIN_EMAIL, name="管理员", password=ADMIN_PASSWORD, roles=["admin"])
-        for code, name, branch in staff:
-            create_staff(db.session, email=f"{code.lower()}@bench.example.com", name=name,
-                         password=staff_password, roles=["business_staff"], branch=branch, staff_code=code)
+        common.create_business_staff(staff, staff_password)
         db.session.commit()
-        result = import_clients(db.session, data, "clients.csv")
-        db.session.commit()
-        if (result.created, len(result.rejected)) != (len(rows), 0):
-            raise AssertionError(f"import: created {result.created}, rejected {len(result.rejected)}; "
-                                 f"expected {len(rows)} created, none rejected")
-        db.session.execute(sa.text(TIER_SPREAD_SQL))
+        common.import_book(data, len(rows))
+        db.session.execute(sa.text(common.TIER_SPREAD_SQL))
         db.session.commit()
         db.session.remove()
 
@@ -189,12 +143,12 @@ def _get(client, url: str, expect: str | None, tiers: set[str] | None) -> float:
 
 def measure(rows: int = DEFAULT_ROWS, repeats: int = DEFAULT_REPEATS, progress=None) -> dict[str, list[float]]:
     """Seconds per case, one figure per timed request."""
-    bench = _import_bench()
+    bench = common.import_bench()
     data_rows = bench.make_rows(rows)
     data = bench.to_csv(data_rows)
     results: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-client-list-") as folder:
-        app = _make_app(folder)
+        app = common.make_app(common.sqlite_url(folder))
         _build_database(app, data_rows, data, bench.STAFF, bench.STAFF_PASSWORD)
         # requests run outside any app context, as in production: each gets its own app context, so its
         # own `g` (Flask-Login's user) and its own database session, removed at the end of the request
@@ -226,12 +180,8 @@ def _width(text: str) -> int:
 
 
 def _summarise(results: dict[str, list[float]], rows: int) -> list[dict]:
-    out = []
-    for label, times in results.items():
-        median = statistics.median(times)
-        out.append({"benchmark": f"{NAME}: {rows:,} clients, {label}", "median_s": median, "min_s": min(times),
-                    "target_s": TARGET_S, "ok": median < TARGET_S})
-    return out
+    return [common.result_row(f"{NAME}: {rows:,} clients, {label}", times, TARGET_S)
+            for label, times in results.items()]
 
 
 def run(rows: int = DEFAULT_ROWS, repeats: int = DEFAULT_REPEATS) -> list[dict]:
@@ -253,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{label}: median {statistics.median(times) * 1000:.0f} ms  ({url})", flush=True)
 
     print(f"{NAME}: {args.rows:,} clients, {args.repeats} timed requests per case, SQLite, target "
-          f"{TARGET_S * 1000:.0f} ms median per page ({os.cpu_count()} CPUs, Python {sys.version.split()[0]})",
+          f"{TARGET_S * 1000:.0f} ms median per page {common.machine()}",
           flush=True)
     start = time.perf_counter()
     results = measure(args.rows, args.repeats, progress)
@@ -264,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{_pad('case', width)} {'median ms':>10} {'min ms':>8} {'median/500ms':>12}  result")
     for label, row in zip(results, summary, strict=True):
         print(f"{_pad(label, width)} {row['median_s'] * 1000:>10.0f} {row['min_s'] * 1000:>8.0f} "
-              f"{row['median_s'] / TARGET_S:>12.2f}  {'PASS' if row['ok'] else 'FAIL'}")
+              f"{row['median_s'] / TARGET_S:>12.2f}  {common.verdict(row)}")
     return 0 if all(row["ok"] for row in summary) else 1
 
 

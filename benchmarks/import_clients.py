@@ -20,19 +20,18 @@ import argparse
 import csv
 import gc
 import io
-import logging
-import os
 import random
-import statistics
 import sys
 import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+import _common as common  # noqa: E402 - puts the repository root on sys.path too
 
 NAME = "import_clients"
 TARGET_S = 30.0
@@ -128,14 +127,6 @@ def to_csv(rows: list[list[str]]) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def _make_app(folder: str):
-    os.environ.setdefault("SECRET_KEY", "bench")
-    from app import create_app
-
-    return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(folder) / 'bench.db'}",
-                       "SECRET_KEY": "bench", "TESTING": True, "SERVER_NAME": None})
-
-
 def _timed_import(data: bytes, filename: str) -> tuple[float, object]:
     from clients.imports import import_clients
     from core.extensions import db
@@ -152,22 +143,13 @@ def _timed_import(data: bytes, filename: str) -> tuple[float, object]:
 
 def one_run(first: bytes, changed: bytes, rows: int, n_changed: int) -> dict[str, float]:
     """Times the three imports on a fresh database; checks every import's counts."""
-    from flask_migrate import upgrade
-
     from core.extensions import db
-    from staff.service import create_staff
 
     with tempfile.TemporaryDirectory(prefix="bench-import-") as folder:
-        app = _make_app(folder)
+        app = common.make_app(common.sqlite_url(folder))
         with app.app_context():
-            logging.disable(logging.INFO)  # Alembic's "Running upgrade ..." lines
-            try:
-                upgrade()
-            finally:
-                logging.disable(logging.NOTSET)
-            for code, name, branch in STAFF:
-                create_staff(db.session, email=f"{code.lower()}@bench.example.com", name=name,
-                             password=STAFF_PASSWORD, roles=["business_staff"], branch=branch, staff_code=code)
+            common.migrate()
+            common.create_business_staff(STAFF, STAFF_PASSWORD)
             db.session.commit()
             db.session.remove()
 
@@ -215,12 +197,7 @@ def _label(phase: str, rows: int) -> str:
 
 
 def _summarise(results: dict[str, list[float]], rows: int) -> list[dict]:
-    out = []
-    for phase, times in results.items():
-        median = statistics.median(times)
-        out.append({"benchmark": _label(phase, rows), "median_s": median, "min_s": min(times),
-                    "target_s": TARGET_S, "ok": median < TARGET_S})
-    return out
+    return [common.result_row(_label(phase, rows), times, TARGET_S) for phase, times in results.items()]
 
 
 def run(rows: int = DEFAULT_ROWS, runs: int = DEFAULT_RUNS) -> list[dict]:
@@ -241,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"run {n}/{total}: " + ", ".join(f"{p} {s:.2f} s" for p, s in times.items()), flush=True)
 
     print(f"{NAME}: {args.rows:,} rows, {args.runs} run(s), SQLite, target {TARGET_S:.0f} s per import "
-          f"({os.cpu_count()} CPUs, Python {sys.version.split()[0]})", flush=True)
+          f"{common.machine()}", flush=True)
     results = measure(args.rows, args.runs, progress)
     summary = _summarise(results, args.rows)
     print()
@@ -249,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     for phase, row in zip(results, summary, strict=True):
         print(f"{PHASES[phase]:<34} {row['median_s']:>9.2f} {row['min_s']:>8.2f} "
               f"{args.rows / row['median_s']:>9,.0f} {row['median_s'] / TARGET_S:>10.2f}  "
-              f"{'PASS' if row['ok'] else 'FAIL'}")
+              f"{common.verdict(row)}")
     return 0 if all(row["ok"] for row in summary) else 1
 
 

@@ -46,9 +46,7 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib.util
 import logging
-import os
 import statistics
 import sys
 import threading
@@ -57,9 +55,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+import _common as common  # noqa: E402 - puts the repository root on sys.path too
 
 NAME = "send_rate"
 DEFAULT_MESSAGES = 10_000
@@ -72,18 +71,6 @@ DEFAULT_CONCURRENCY = 8
 SID = "AC" + "be0c" * 8
 TOKEN = "benchmark-auth-token"
 FROM = "+15005550006"
-
-
-def _load(stem: str):
-    """benchmarks/<stem>.py as a module (the one run_all already loaded, when there is one)."""
-    name = f"benchmarks_{stem}"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, HERE / f"{stem}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 class TimedGateway:
@@ -207,8 +194,8 @@ def one_run(messages: int, concurrency: int, plain: int = 0, progress=None) -> R
     from sms.gateway import TwilioGateway
     from staff.models import Staff
 
-    snap = _load("audience_snapshot")
-    bench = snap.import_bench()
+    snap = common.load("audience_snapshot")
+    bench = common.import_bench()
     client_rows = bench.make_rows(messages)
     data = bench.to_csv(client_rows)
     pool_full = _CountPoolFull()
@@ -216,7 +203,7 @@ def one_run(messages: int, concurrency: int, plain: int = 0, progress=None) -> R
     urllib3_log.addHandler(pool_full)
     propagate, urllib3_log.propagate = urllib3_log.propagate, False  # counted in the table, not printed
     with TwilioEmulator(account_sid=SID, auth_token=TOKEN, latency=LATENCY) as emulator, \
-            snap.database("sqlite", prefix="bench-send-") as url:
+            common.database("sqlite", prefix="bench-send-") as url:
         app = snap.make_app(url, SMS_GATEWAY="twilio", TWILIO_ACCOUNT_SID=SID, TWILIO_AUTH_TOKEN=TOKEN,
                             TWILIO_FROM=FROM, TWILIO_API_BASE=emulator.base_url, SMS_RATE_PER_SECOND=RATE,
                             SMS_CONCURRENCY=concurrency, QUIET_HOURS="", SMS_MAX_ATTEMPTS=5)
@@ -296,11 +283,8 @@ def _label(messages: int, concurrency: int) -> str:
 
 
 def _row(results: list[Result]) -> dict:
-    times = [r.elapsed for r in results]
-    median = statistics.median(times)
-    target = target_s(results[0].messages)
-    return {"benchmark": _label(results[0].messages, results[0].concurrency), "median_s": median,
-            "min_s": min(times), "target_s": target, "ok": median <= target}
+    return common.result_row(_label(results[0].messages, results[0].concurrency), [r.elapsed for r in results],
+                             target_s(results[0].messages), inclusive=True)
 
 
 def _plain_line(results: list[Result]) -> str | None:
@@ -348,8 +332,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"{NAME}: {args.messages:,} messages, SMS_RATE_PER_SECOND={RATE:.0f}, emulator latency "
           f"{LATENCY * 1000:.0f} ms, concurrency {', '.join(map(str, levels))}, {args.runs} run(s) each; target "
-          f"{RATE * SHARE:.0f} msg/s, {target_s(args.messages):.1f} s ({os.cpu_count()} CPUs, Python "
-          f"{sys.version.split()[0]})", flush=True)
+          f"{RATE * SHARE:.0f} msg/s, {target_s(args.messages):.1f} s {common.machine()}", flush=True)
     all_results: list[list[Result]] = []
     for i, level in enumerate(levels):
         plain = args.plain if i == len(levels) - 1 else 0  # once, at the end
@@ -363,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
         rate = r.messages / row["median_s"]
         print(f"{r.concurrency:>11} {row['median_s']:>9.1f} {row['min_s']:>8.1f} {rate:>7.1f} {rate / RATE:>8.0%} "
               f"{r.batches:>7} {r.send_window:>10.1f} {r.elapsed - r.send_window:>9.1f} "
-              f"{r.request_median * 1000:>6.0f} {r.pool_full:>9}  {'PASS' if row['ok'] else 'FAIL'}")
+              f"{r.request_median * 1000:>6.0f} {r.pool_full:>9}  {common.verdict(row)}")
     line = _plain_line(all_results[-1])
     if line:
         print()

@@ -35,12 +35,8 @@ from __future__ import annotations
 import argparse
 import csv
 import gc
-import importlib.util
 import io
-import logging
-import os
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -48,9 +44,10 @@ from datetime import date
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+import _common as common  # noqa: E402 - puts the repository root on sys.path too
 
 NAME = "tier_review"
 DEFAULT_ROWS = 100_000
@@ -82,26 +79,6 @@ LARGE_PROFILES = (
     (0.005, (100e3, 400e3), (12e3, 40e3)),  # gold by commission (C >= 10,000)
     (0.060, (560e3, 880e3), None),  # quality (E >= 500,000)
 )
-
-
-def _import_bench():
-    """benchmarks/import_clients.py as a module (the one run_all already loaded, when there is one)."""
-    name = "benchmarks_import_clients"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, HERE / "import_clients.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def _make_app(folder: str):
-    os.environ.setdefault("SECRET_KEY", "bench")
-    from app import create_app
-
-    return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(folder) / 'bench.db'}",
-                       "SECRET_KEY": "bench", "TESTING": True, "SERVER_NAME": None})
 
 
 def _money(value: float) -> str:
@@ -234,33 +211,20 @@ def _check_published(review_id: int, seed: int) -> None:
 def one_run(clients_data: bytes, monthly_data: bytes, rows: int, n_monthly: int, bench) -> dict:
     """Times the four steps on a fresh database; checks each step's result. Returns seconds per phase and
     the tier counts of the review."""
-    from flask_migrate import upgrade
-
-    from clients.imports import import_clients, import_monthly
+    from clients.imports import import_monthly
     from clients.reviews import create_review, publish_review
     from core.extensions import db
-    from staff.service import create_staff
 
     with tempfile.TemporaryDirectory(prefix="bench-tier-review-") as folder:
-        app = _make_app(folder)
+        app = common.make_app(common.sqlite_url(folder))
         with app.app_context():
-            logging.disable(logging.INFO)  # Alembic's "Running upgrade ..." lines
+            common.migrate()
+            common.create_business_staff(bench.STAFF, bench.STAFF_PASSWORD)
+            db.session.commit()
             try:
-                upgrade()
+                common.import_book(clients_data, rows, "client import")
             finally:
-                logging.disable(logging.NOTSET)
-            for code, name, branch in bench.STAFF:
-                create_staff(db.session, email=f"{code.lower()}@bench.example.com", name=name,
-                             password=bench.STAFF_PASSWORD, roles=["business_staff"], branch=branch,
-                             staff_code=code)
-            db.session.commit()
-            result = import_clients(db.session, clients_data, "clients.csv")
-            db.session.commit()
-            created, rejected = result.created, len(result.rejected)
-            db.session.remove()
-            if (created, rejected) != (rows, 0):
-                raise AssertionError(f"client import: created {created}, rejected {rejected}; "
-                                     f"expected {rows:,} created, none rejected")
+                db.session.remove()
 
             def monthly_step():
                 run = import_monthly(db.session, monthly_data, "monthly.csv")
@@ -288,7 +252,7 @@ def one_run(clients_data: bytes, monthly_data: bytes, rows: int, n_monthly: int,
 
 def measure(rows: int = DEFAULT_ROWS, runs: int = DEFAULT_RUNS, progress=None) -> dict[str, list[float]]:
     """Seconds per phase, one figure per run."""
-    bench = _import_bench()
+    bench = common.import_bench()
     client_rows = bench.make_rows(rows)
     clients_data = bench.to_csv(client_rows)
     monthly_rows = make_monthly_rows(client_rows)
@@ -311,12 +275,7 @@ def _label(phase: str, rows: int) -> str:
 
 
 def _summarise(results: dict[str, list[float]], rows: int) -> list[dict]:
-    out = []
-    for phase, times in results.items():
-        median = statistics.median(times)
-        out.append({"benchmark": _label(phase, rows), "median_s": median, "min_s": min(times),
-                    "target_s": TARGETS[phase], "ok": median < TARGETS[phase]})
-    return out
+    return [common.result_row(_label(phase, rows), times, TARGETS[phase]) for phase, times in results.items()]
 
 
 def run(rows: int = DEFAULT_ROWS, runs: int = DEFAULT_RUNS) -> list[dict]:
@@ -343,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{NAME}: {args.rows:,} clients, {args.rows * len(MONTHS):,} monthly rows, {args.runs} run(s), "
           "SQLite, "
           f"targets {TARGETS['monthly']:.0f} s for the import, {TARGETS['draft']:.0f} s per review step "
-          f"({os.cpu_count()} CPUs, Python {sys.version.split()[0]})", flush=True)
+          f"{common.machine()}", flush=True)
     results = measure(args.rows, args.runs, progress)
     summary = _summarise(results, args.rows)
     counts = {phase: args.rows * len(MONTHS) if phase == "monthly" else args.rows for phase in PHASES}
@@ -354,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     for phase, row in zip(results, summary, strict=True):
         print(f"{PHASES[phase]:<{width}} {row['median_s']:>9.2f} {row['min_s']:>8.2f} "
               f"{counts[phase] / row['median_s']:>9,.0f} {row['target_s']:>9.0f} "
-              f"{row['median_s'] / row['target_s']:>13.2f}  {'PASS' if row['ok'] else 'FAIL'}")
+              f"{row['median_s'] / row['target_s']:>13.2f}  {common.verdict(row)}")
     return 0 if all(row["ok"] for row in summary) else 1
 
 

@@ -1,0 +1,163 @@
+"""Setup shared by the benchmarks in this folder (not a benchmark: run_all.py skips names starting with "_").
+
+Loading a sibling benchmark as a module, a fresh migrated app on a SQLite file or on a new PostgreSQL
+database beside a given one, the account managers as business staff, the checked client import, and the
+result rows run_all.py prints.
+"""
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import statistics
+import sys
+import tempfile
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+# a tier for every client by id % 100 (lowercase codes, as stored): 1% diamond, 2% platinum, 5% gold,
+# 12% quality, 30% effective, 25% dormant, 25% ordinary
+TIER_SPREAD_SQL = """
+UPDATE clients SET tier = CASE
+    WHEN id % 100 < 1 THEN 'diamond'
+    WHEN id % 100 < 3 THEN 'platinum'
+    WHEN id % 100 < 8 THEN 'gold'
+    WHEN id % 100 < 20 THEN 'quality'
+    WHEN id % 100 < 50 THEN 'effective'
+    WHEN id % 100 < 75 THEN 'dormant'
+    ELSE 'ordinary' END
+"""
+
+
+def load(stem: str):
+    """benchmarks/<stem>.py as a module (the one run_all already loaded, when there is one)."""
+    name = f"benchmarks_{stem}"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, HERE / f"{stem}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def import_bench():
+    """benchmarks/import_clients.py: the generated client export, STAFF and STAFF_PASSWORD."""
+    return load("import_clients")
+
+
+def machine() -> str:
+    """The "(N CPUs, Python X.Y.Z)" the benchmarks' header lines end with."""
+    return f"({os.cpu_count()} CPUs, Python {sys.version.split()[0]})"
+
+
+# ---- databases and the app ---------------------------------------------------------------------------------
+
+def sqlite_url(folder: str) -> str:
+    return f"sqlite:///{Path(folder) / 'bench.db'}"
+
+
+@contextmanager
+def database(backend: str, postgres_url: str | None = None, prefix: str = "bench-"):
+    """A database of this run's own, as a SQLAlchemy URL: a SQLite file in a temporary folder, or a new
+    PostgreSQL database `bench_<random>` made beside the one `postgres_url` names; removed at the end."""
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory(prefix=prefix) as folder:
+            yield sqlite_url(folder)
+        return
+    import sqlalchemy as sa
+
+    from core.config import normalise_db_url
+
+    base = sa.engine.make_url(normalise_db_url(postgres_url))
+    name = f"bench_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def postgres_reachable(url: str) -> bool:
+    import sqlalchemy as sa
+
+    from core.config import normalise_db_url
+
+    engine = sa.create_engine(normalise_db_url(url), connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not there"
+        return False
+    finally:
+        engine.dispose()
+
+
+def make_app(url: str, **config):
+    """The app on database `url`, for testing (SECRET_KEY "bench"); `config` adds to or overrides that."""
+    os.environ.setdefault("SECRET_KEY", "bench")
+    from app import create_app
+
+    return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TESTING": True,
+                       "SERVER_NAME": None, **config})
+
+
+def migrate() -> None:
+    """The migrations, without Alembic's "Running upgrade ..." lines. Call inside an app context."""
+    from flask_migrate import upgrade
+
+    logging.disable(logging.INFO)
+    try:
+        upgrade()
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+def create_business_staff(staff: list[tuple[str, str, str]], password: str) -> None:
+    """The account managers (staff_code, name, branch) as business staff, <code>@bench.example.com; not
+    committed. Call inside an app context."""
+    from core.extensions import db
+    from staff.service import create_staff
+
+    for code, name, branch in staff:
+        create_staff(db.session, email=f"{code.lower()}@bench.example.com", name=name,
+                     password=password, roles=["business_staff"], branch=branch, staff_code=code)
+
+
+def import_book(data: bytes, rows: int, label: str = "import") -> None:
+    """`import_clients` of the client export `data`, committed; AssertionError unless it created `rows`
+    clients and rejected none. Call inside an app context."""
+    from clients.imports import import_clients
+    from core.extensions import db
+
+    result = import_clients(db.session, data, "clients.csv")
+    db.session.commit()
+    created, rejected = result.created, len(result.rejected)
+    if (created, rejected) != (rows, 0):
+        raise AssertionError(f"{label}: created {created}, rejected {rejected}; "
+                             f"expected {rows:,} created, none rejected")
+
+
+# ---- results -----------------------------------------------------------------------------------------------
+
+def result_row(label: str, times: list[float], target_s: float, inclusive: bool = False) -> dict:
+    """{"benchmark", "median_s", "min_s", "target_s", "ok"}: ok when the median is under the target (or
+    equal to it, when `inclusive`)."""
+    median = statistics.median(times)
+    ok = median <= target_s if inclusive else median < target_s
+    return {"benchmark": label, "median_s": median, "min_s": min(times), "target_s": target_s, "ok": ok}
+
+
+def verdict(row: dict) -> str:
+    return "PASS" if row["ok"] else "FAIL"
