@@ -93,8 +93,18 @@ def submit(broadcast_id: int):
     return jsonify(broadcast_json(b))
 
 
-def _decide(broadcast_id: int, approve: bool):
+def _control(broadcast_id: int, action):
+    """Run `action` on the broadcast; its BroadcastError becomes a JSON error, success commits."""
     b = _get(broadcast_id)
+    try:
+        action(b)
+    except service.BroadcastError as exc:
+        return _fail(exc)
+    db.session.commit()
+    return jsonify(broadcast_json(b))
+
+
+def _decide(broadcast_id: int, approve: bool):
     data = request.get_json(silent=True) or {}
     comment = data.get("comment") if isinstance(data, dict) else None
     seen = data.get("seen_submitted_at") if isinstance(data, dict) else None
@@ -102,12 +112,8 @@ def _decide(broadcast_id: int, approve: bool):
         return api_error("comment must be text", 400, "comment")
     if seen is not None and not isinstance(seen, str):
         return api_error("seen_submitted_at must be the submitted_at you read", 400, "seen_submitted_at")
-    try:
-        (service.approve if approve else service.reject)(db.session, b, g.api_user, comment, seen=seen)
-    except service.BroadcastError as exc:
-        return _fail(exc)
-    db.session.commit()
-    return jsonify(broadcast_json(b))
+    decide = service.approve if approve else service.reject
+    return _control(broadcast_id, lambda b: decide(db.session, b, g.api_user, comment, seen=seen))
 
 
 @bp.post("/<int:broadcast_id>/approve")
@@ -138,16 +144,6 @@ def schedule(broadcast_id: int):
         scheduling.schedule(db.session, b, g.api_user, send_at, settings, utcnow(), current_app.config.get("QUIET_HOURS"),
                          recurrence=recurrence, holidays=current_app.config.get("HOLIDAYS"),
                          confirm_duplicate=data.get("confirm_duplicate") is True)
-    except service.BroadcastError as exc:
-        return _fail(exc)
-    db.session.commit()
-    return jsonify(broadcast_json(b))
-
-
-def _control(broadcast_id: int, action):
-    b = _get(broadcast_id)
-    try:
-        action(b)
     except service.BroadcastError as exc:
         return _fail(exc)
     db.session.commit()
