@@ -48,6 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
     from clients.views import bp as clients_bp
     from core import audit  # noqa: F401
     from core.views import bp as core_bp
+    from followups import models as _followups_models  # noqa: F401
     from sms.views import bp as sms_bp
     from staff import models as _staff_models  # noqa: F401
     from staff.views import bp as staff_bp

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from broadcast import audience as audiences
 from broadcast import delivery
-from broadcast.models import Broadcast, BroadcastState, MessageState, OutboundMessage
+from broadcast.models import Broadcast, BroadcastState, MessagePurpose, MessageState, OutboundMessage
 from broadcast.settings import Settings
 from broadcast.texts import NOTE_TOKEN_BYTES, final_text, render_for
 from clients.imports import chunks
@@ -106,26 +106,30 @@ class Claimed:
     check_first: bool = False  # the last attempt may have got through; look before sending again
 
 
-def claim(session, limit: int, now: datetime) -> list[Claimed]:
-    """Take up to `limit` due messages of sending broadcasts and mark them handing_over; COMMITS, so that
-    the mark is durable before any provider is called.
+def claim(session, limit: int, now: datetime, broadcasts: bool = True) -> list[Claimed]:
+    """Take up to `limit` due messages (of sending broadcasts, and answers to follow-ups) and mark them
+    handing_over; COMMITS, so that the mark is durable before any provider is called. `broadcasts=False`
+    (quiet hours) takes only answers to clients who wrote in.
 
     Each move is conditional (`WHERE state = 'pending'`), so a cancel or pause that commits meanwhile wins.
     A suggestion past its valid-until is not claimed (the sweep marks it expired); a client who opted out
-    or whose number was refused since the snapshot is suppressed. On PostgreSQL, rows another worker
-    holds are skipped."""
-    query = (sa.select(OutboundMessage.id, OutboundMessage.to, Client.mobile, Client.opted_out,
-                       Client.mobile_invalid_at)
-             .join(Broadcast, Broadcast.id == OutboundMessage.broadcast_id)
+    or whose number was refused since the snapshot is suppressed, except for the automatic answers the
+    client asked for (an opt-out confirmation). On PostgreSQL, rows another worker holds are skipped."""
+    answer = OutboundMessage.broadcast_id.is_(None)
+    query = (sa.select(OutboundMessage.id, OutboundMessage.to, OutboundMessage.purpose, Client.mobile,
+                       Client.opted_out, Client.mobile_invalid_at)
+             .outerjoin(Broadcast, Broadcast.id == OutboundMessage.broadcast_id)
              .join(Client, Client.id == OutboundMessage.client_id)
-             .where(Broadcast.state == BroadcastState.sending, OutboundMessage.state == MessageState.pending,
+             .where(answer if not broadcasts else sa.or_(answer, Broadcast.state == BroadcastState.sending),
+                    OutboundMessage.state == MessageState.pending,
                     sa.or_(Broadcast.valid_until.is_(None), Broadcast.valid_until > now),
                     sa.or_(OutboundMessage.next_attempt_at.is_(None), OutboundMessage.next_attempt_at <= now))
              .order_by(OutboundMessage.id).limit(limit))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=OutboundMessage)
     rows = session.execute(query).all()
-    suppress = [r.id for r in rows if r.opted_out or r.mobile_invalid_at is not None or r.mobile != r.to]
+    suppress = [r.id for r in rows if (r.opted_out and r.purpose != MessagePurpose.service)
+                or r.mobile_invalid_at is not None or r.mobile != r.to]
     take = [r.id for r in rows if r.id not in set(suppress)]
     pending = OutboundMessage.state == MessageState.pending
     if suppress:
@@ -135,8 +139,8 @@ def claim(session, limit: int, now: datetime) -> list[Claimed]:
                         .execution_options(synchronize_session=False))
     claimed: list[Claimed] = []
     if take:
-        still_sending = OutboundMessage.broadcast_id.in_(
-            sa.select(Broadcast.id).where(Broadcast.state == BroadcastState.sending))
+        still_sending = sa.or_(answer, OutboundMessage.broadcast_id.in_(
+            sa.select(Broadcast.id).where(Broadcast.state == BroadcastState.sending)))
         result = session.execute(
             sa.update(OutboundMessage).where(OutboundMessage.id.in_(take), pending, still_sending)
             .values(state=MessageState.handing_over, attempts=OutboundMessage.attempts + 1, updated_at=now)

@@ -113,8 +113,15 @@ class MessageState(str, enum.Enum):
     unknown = "unknown"
 
 
+class MessagePurpose(str, enum.Enum):
+    broadcast = "broadcast"
+    reply = "reply"  # a person's answer to a follow-up; never to a client who opted out
+    service = "service"  # an automatic answer the client asked for: opt-out/opt-in confirmation, the service card
+
+
 class OutboundMessage(db.Model):
-    """One recipient of one broadcast: the outbox row. It only ever moves forward (see DESIGN.md)."""
+    """One recipient of one broadcast, or one answer to a follow-up: the outbox row. It only ever moves
+    forward (see DESIGN.md)."""
 
     __tablename__ = "outbound_messages"
     __table_args__ = (
@@ -123,7 +130,12 @@ class OutboundMessage(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    broadcast_id: Mapped[int] = mapped_column(sa.ForeignKey("broadcasts.id", ondelete="CASCADE"), index=True)
+    broadcast_id: Mapped[int | None] = mapped_column(sa.ForeignKey("broadcasts.id", ondelete="CASCADE"),
+                                                     index=True)
+    # answers to a client's reply belong to its follow-up instead of a broadcast
+    followup_id: Mapped[int | None] = mapped_column(sa.ForeignKey("followups.id"), index=True)
+    purpose: Mapped[MessagePurpose] = mapped_column(_enum(MessagePurpose, 10), default=MessagePurpose.broadcast)
+    sent_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff.id"))
     client_id: Mapped[int] = mapped_column(sa.ForeignKey("clients.id"), index=True)
     to: Mapped[str] = mapped_column(sa.String(20))  # E.164 at the time of sending
     tier: Mapped[str | None] = mapped_column(sa.String(12))  # the client's tier when the audience was resolved

@@ -24,6 +24,8 @@ from broadcast.timing import in_quiet_hours, parse_quiet_hours
 from core import audit
 from core.extensions import db
 from core.timeutil import utcnow
+from followups import intake
+from followups.settings import FollowUpSettings
 from sms.gateway import Gateway, GatewayError
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,7 @@ class Worker:
         self.clock = clock
         config = app.config
         self.settings = Settings.from_config(config)
+        self.followup_settings = FollowUpSettings.from_config(config)
         self.quiet = parse_quiet_hours(config.get("QUIET_HOURS"))
         self.max_attempts = int(config.get("SMS_MAX_ATTEMPTS", 5))
         self.late_grace = timedelta(seconds=int(config.get("LATE_GRACE_SECONDS", 120)))
@@ -132,6 +135,7 @@ class Worker:
             self.start_due(now)
             dispatch.sweep(db.session, now)
             db.session.commit()
+            intake.route_stragglers(db.session, self.followup_settings, now)
 
     # ---- sending --------------------------------------------------------------------------------------------
 
@@ -155,13 +159,14 @@ class Worker:
         """Claim due messages and hand them over, `concurrency` at a time at the configured rate. Returns how many."""
         with self.app.app_context():
             now = self.clock()
-            if self.quiet_now(now):
-                return 0  # a send that runs into quiet hours pauses here and goes on when they end
+            # a broadcast that runs into quiet hours pauses here and goes on when they end; answers to clients
+            # who wrote in still go
+            quiet = self.quiet_now(now)
             # about two seconds' worth: the claim and record commits between batches cost little of the rate,
             # and a pause or cancel still takes effect within seconds
             per_second = int(1.0 / self.limiter.interval) if self.limiter.interval else 100
             batch = limit or max(self.concurrency, 2 * per_second)
-            claimed = dispatch.claim(db.session, batch, now)
+            claimed = dispatch.claim(db.session, batch, now, broadcasts=not quiet)
             if not claimed:
                 return 0
             outcomes = list(self.pool.map(self._send, claimed))

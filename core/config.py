@@ -70,6 +70,13 @@ def from_environment() -> dict:
         "TWILIO_MESSAGING_SERVICE_SID": os.environ.get("TWILIO_MESSAGING_SERVICE_SID", ""),
         "TWILIO_FROM": os.environ.get("TWILIO_FROM", ""),
         "TWILIO_API_BASE": os.environ.get("TWILIO_API_BASE", ""),
+        # follow-ups: reply window, service hours, first-response targets (minutes), automatic texts
+        "FOLLOWUP_WINDOW_DAYS": float(os.environ.get("FOLLOWUP_WINDOW_DAYS", "3")),
+        "SERVICE_HOURS": os.environ.get("SERVICE_HOURS", "08:30-21:00"),
+        "RESPONSE_TARGETS": os.environ.get("RESPONSE_TARGETS", "diamond=15,complaint=15,vip=30,other=120"),
+        "AUTO_ACK_TEXT": os.environ.get("AUTO_ACK_TEXT", ""),
+        **{f"{key}_TEXT": os.environ[f"{key}_TEXT"] for key in
+           ("CARD_ZH", "CARD_EN", "OPT_OUT_ZH", "OPT_OUT_EN", "OPT_IN_ZH", "OPT_IN_EN") if os.environ.get(f"{key}_TEXT")},
         # extra phrases that promise a profit, separated by "|", added to the shipped list
         "PROFIT_PHRASES_EXTRA": [p.strip() for p in os.environ.get("PROFIT_PHRASES_EXTRA", "").split("|") if p.strip()],
     }

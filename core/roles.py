@@ -51,7 +51,19 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "broadcasts.schedule": frozenset({Role.chief_analyst}),
     # who got what, by name and number: the chief analyst and compliance
     "broadcasts.report": frozenset({Role.chief_analyst, Role.approver}),
+    # follow-ups: who sees which queue, who may answer clients, who edits the rules and canned answers
+    "followups.view_all": frozenset({Role.chief_analyst, Role.approver}),
+    "followups.research": frozenset({Role.researcher, Role.chief_analyst}),
+    "followups.business": frozenset({Role.business_staff}),
+    "followups.triage": frozenset({Role.admin, Role.chief_analyst, Role.approver}),
+    "followups.reply": frozenset({Role.researcher, Role.business_staff, Role.chief_analyst}),
+    "followups.duty": frozenset({Role.researcher}),
+    "followups.rules": frozenset({Role.admin}),
+    # the simulator's client phone (only when the simulator is the gateway)
+    "sms.phone": frozenset({Role.admin}),
 }
+
+FOLLOWUP_VIEW = ("followups.view_all", "followups.research", "followups.business", "followups.triage")
 
 
 def allowed(roles: Iterable[Role | str], permission: str) -> bool:

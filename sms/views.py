@@ -2,12 +2,16 @@
 so that they work behind a proxy and nobody else can move a message's state."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, request
+from flask import Blueprint, Response, abort, current_app, request
+from flask_babel import gettext as _
 from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
 
 from broadcast import dispatch
 from core.extensions import csrf, db
 from core.timeutil import utcnow
+from followups import intake
+from followups.settings import FollowUpSettings
 from sms.gateway import auth_token
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")
@@ -42,3 +46,28 @@ def status():
                             int(message_id) if message_id.isdigit() else None)
     db.session.commit()
     return "", 204
+
+
+def twiml(text: str = "") -> Response:
+    answer = MessagingResponse()
+    if text:
+        answer.message(text)
+    return Response(str(answer), mimetype="text/xml")
+
+
+@bp.post("/inbound")
+def inbound():
+    """A client's SMS. Stored (and committed) before anything else; a replay of the same MessageSid is
+    answered the same way and changes nothing; a reply whose routing fails waits in the triage queue."""
+    form = verified_form()
+    try:
+        incoming = intake.parse_webhook(form)
+    except intake.BadWebhook as exc:
+        return Response(_(exc.template, **exc.args_), status=400, mimetype="text/plain")
+    now = utcnow()
+    message = intake.store(db.session, incoming, now)
+    if message is None:
+        return twiml()
+    settings = FollowUpSettings.from_config(current_app.config)
+    routed = intake.route_or_triage(db.session, message.id, settings, now)
+    return twiml(settings.auto_ack if routed is not None and routed.acknowledge else "")

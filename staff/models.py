@@ -29,6 +29,9 @@ class Staff(UserMixin, db.Model):
     phone: Mapped[str | None] = mapped_column(sa.String(20))
     locale: Mapped[str | None] = mapped_column(sa.String(10))
     active: Mapped[bool] = mapped_column(default=True)
+    # researchers on duty take new research follow-ups in turn; the one routed to longest ago goes next
+    on_duty: Mapped[bool] = mapped_column(default=False)
+    last_routed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     roles: Mapped[list[StaffRole]] = relationship(

@@ -102,7 +102,7 @@ CASES += [
      None),
 ]
 # the research note behind a short link is for the client who got the link (an unguessable token)
-PUBLIC = {"static", "staff.login", "staff.logout", "staff.set_language", "sms.status", "notes.note"}
+PUBLIC = {"static", "staff.login", "staff.logout", "staff.set_language", "sms.status", "sms.inbound", "notes.note"}
 
 
 def test_every_endpoint_is_in_the_table(app):

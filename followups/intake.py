@@ -1,0 +1,239 @@
+"""A client's reply from the webhook to the right queue: check, store first, match, classify, route.
+
+`store` and `route` are separate transactions on purpose: a reply is committed before anything that could
+fail touches it, and a reply whose routing failed stays stored, in the triage queue. `route_stragglers`
+routes replies whose request died between the two (the worker runs it), so none is left behind.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from broadcast.models import Broadcast, BroadcastKind, MessagePurpose, MessageState, OutboundMessage
+from clients.models import Client
+from core import audit
+from core.errors import N_, Problem
+from followups import classify as classifier
+from followups import service
+from followups.classify import Category, Context, Verdict
+from followups.models import EventKind, FollowUp, FollowUpEvent, InboundMessage, Queue, Status
+from followups.settings import FollowUpSettings
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_CHARS = 1600  # Twilio's limit for one (concatenated) message
+_SID = re.compile(r"^[A-Za-z]{2}[A-Za-z0-9]{8,62}$")
+_NUMBER = re.compile(r"^\+?[0-9]{3,20}$")
+# categories the system answers by itself; the item is kept for the record, already resolved
+AUTOMATIC = frozenset({Category.opt_out, Category.opt_in, Category.help})
+
+
+class BadWebhook(Problem):
+    pass
+
+
+@dataclass(frozen=True)
+class Incoming:
+    sid: str
+    from_number: str
+    to_number: str
+    body: str
+    num_segments: int
+
+
+def parse_webhook(form: dict[str, str]) -> Incoming:
+    """The fields of Twilio's incoming-message webhook, checked; BadWebhook (400) names what is wrong."""
+    sid = form.get("MessageSid") or form.get("SmsSid") or ""
+    if not _SID.match(sid):
+        raise BadWebhook(N_("MessageSid is missing or malformed"))
+    from_number = (form.get("From") or "").strip()
+    if not _NUMBER.match(from_number):
+        raise BadWebhook(N_("From is missing or not a phone number"))
+    to_number = (form.get("To") or "").strip()[:32]
+    body = form.get("Body")
+    if body is None:
+        raise BadWebhook(N_("Body is missing"))
+    if len(body) > MAX_BODY_CHARS:
+        raise BadWebhook(N_("Body is longer than %(limit)s characters"), limit=MAX_BODY_CHARS)
+    if any("\x00" in value for value in (body, to_number)):
+        raise BadWebhook(N_("the request holds a NUL character"))
+    segments = form.get("NumSegments") or "1"
+    return Incoming(sid, from_number, to_number, body, int(segments) if segments.isdigit() else 1)
+
+
+def store(session, incoming: Incoming, now: datetime) -> InboundMessage | None:
+    """Store the reply exactly as sent and COMMIT; None when this SID is stored already (a replay)."""
+    if session.scalar(sa.select(InboundMessage.id).where(InboundMessage.provider_sid == incoming.sid)):
+        return None
+    message = InboundMessage(provider_sid=incoming.sid, from_number=incoming.from_number,
+                             to_number=incoming.to_number, body=incoming.body, num_segments=incoming.num_segments,
+                             received_at=now)
+    session.add(message)
+    try:
+        session.commit()
+    except IntegrityError:  # the same SID committed by a concurrent request
+        session.rollback()
+        return None
+    return message
+
+
+@dataclass(frozen=True)
+class Routed:
+    item: FollowUp
+    verdict: Verdict
+    acknowledge: bool  # a person will answer: the configured acknowledgement may go back
+
+
+def _match_client(session, number: str) -> tuple[Client | None, str | None]:
+    """The one client with this mobile; (None, why) when there is none or several share it."""
+    found = session.scalars(sa.select(Client).where(Client.mobile == number).limit(2)).all()
+    if len(found) == 1:
+        return found[0], None
+    return None, ("unknown number" if not found else "several clients share this number")
+
+
+def _latest_broadcast(session, client_id: int, since: datetime) -> Broadcast | None:
+    """The broadcast most recently handed over to this client within the window."""
+    return session.scalar(
+        sa.select(Broadcast).join(OutboundMessage, OutboundMessage.broadcast_id == Broadcast.id)
+        .where(OutboundMessage.client_id == client_id, OutboundMessage.purpose == MessagePurpose.broadcast,
+               OutboundMessage.handed_over_at >= since,
+               OutboundMessage.state.in_([MessageState.queued, MessageState.sent, MessageState.delivered]))
+        .order_by(OutboundMessage.handed_over_at.desc()).limit(1))
+
+
+def _current_item(session, client: Client | None, number: str, since: datetime) -> FollowUp | None:
+    """The open item of this client (or unknown number), else one resolved within the window."""
+    who = FollowUp.client_id == client.id if client else sa.and_(FollowUp.client_id.is_(None),
+                                                                 FollowUp.from_number == number)
+    recent = sa.or_(FollowUp.status != Status.resolved, FollowUp.resolved_at >= since)
+    return session.scalar(sa.select(FollowUp).where(who, recent)
+                          .order_by((FollowUp.status == Status.resolved).asc(), FollowUp.id.desc()).limit(1))
+
+
+def route(session, message: InboundMessage, settings: FollowUpSettings, now: datetime, *, rules=None) -> Routed:
+    """Match, classify and route one stored reply, acting on opt-out, opt-in and help at once. Caller commits."""
+    # a write first: on SQLite this takes the write lock before anything is read, so two replies of one
+    # client routed at the same moment cannot both open an item
+    session.execute(sa.update(InboundMessage).where(InboundMessage.id == message.id)
+                    .values(routing_error=None))
+    client, unmatched = _match_client(session, message.from_number)
+    if client is not None and session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.select(Client.id).where(Client.id == client.id).with_for_update())
+    since = now - settings.window
+    broadcast = _latest_broadcast(session, client.id, since) if client else None
+    context = Context(replied_to_suggestion=bool(broadcast and broadcast.kind == BroadcastKind.trade_suggestion),
+                      linked_broadcast=broadcast is not None)
+    verdict = classifier.classify(message.body, context, rules or service.current_rules(session))
+    message.client_id = client.id if client else None
+    message.broadcast_id = broadcast.id if broadcast else None
+    message.category = verdict.category
+
+    item = _current_item(session, client, message.from_number, since)
+    automatic = client is not None and verdict.category in AUTOMATIC
+    if item is None:
+        item = FollowUp(client=client, client_id=client.id if client else None, from_number=message.from_number,
+                        category=verdict.category, rule=verdict.rule, priority=verdict.priority,
+                        suggest_opt_out=verdict.suggest_opt_out, broadcast_id=broadcast.id if broadcast else None,
+                        created_at=now, last_inbound_at=now, status=Status.open)
+        session.add(item)
+        if client is None:
+            item.queue, item.rule = Queue.triage, f"{unmatched}; {verdict.rule}"
+        else:
+            service.place(session, item, now)
+        if automatic:
+            item.status, item.resolved_at = Status.resolved, now
+        else:
+            service.set_deadline(item, settings, now)
+    else:
+        _add_to(session, item, verdict, broadcast, settings, now, automatic)
+    session.flush()
+    message.followup_id = item.id
+    message.routed_at = now
+    if automatic:
+        _act(session, item, client, message, verdict, settings, now)
+    return Routed(item, verdict, acknowledge=client is not None and not automatic and not client.opted_out)
+
+
+def _add_to(session, item: FollowUp, verdict: Verdict, broadcast, settings, now, automatic: bool) -> None:
+    """A new reply on an existing conversation: it reopens a resolved one, waits for an answer again, and a
+    complaint raises the item to a complaint however it started."""
+    item.last_inbound_at = now
+    if broadcast is not None:
+        item.broadcast_id = broadcast.id
+    item.suggest_opt_out = item.suggest_opt_out or verdict.suggest_opt_out
+    if automatic:
+        return
+    if verdict.category == classifier.Category.complaint and item.category != classifier.Category.complaint:
+        service.recategorise(session, item, verdict.category, verdict.rule, None, now)
+    if item.status == Status.resolved:
+        item.status, item.resolved_at = Status.open, None
+        session.add(FollowUpEvent(followup_id=item.id, kind=EventKind.reopen, created_at=now,
+                                  body="reopened by a new reply from the client"))
+    if item.status == Status.answered or item.due_at is None or item.first_response_at is not None:
+        item.status = Status.open
+        item.first_response_at = None
+        item.first_responder_id = None
+        service.set_deadline(item, settings, now)
+
+
+def _act(session, item: FollowUp, client: Client, message: InboundMessage, verdict: Verdict,
+         settings: FollowUpSettings, now: datetime) -> None:
+    """Opt out, opt in or send the service card, and say so once."""
+    english = not re.search(r"[\u3400-\u9fff]", message.body)
+    if verdict.category == Category.help:
+        service.enqueue(session, item, client, settings.text("card", english), MessagePurpose.service, None, now,
+                        settings)
+        session.add(FollowUpEvent(followup_id=item.id, kind=EventKind.auto_reply, created_at=now,
+                                  body="service card sent"))
+        return
+    opting_out = verdict.category == Category.opt_out
+    if client.opted_out == opting_out:
+        return  # already so: no second confirmation
+    client.opted_out = opting_out
+    client.opted_out_at = now if opting_out else None
+    client.opt_out_source = f"sms reply {message.provider_sid}" if opting_out else None
+    audit.record(session, "client.opt_out" if opting_out else "client.opt_in", actor_label="sms reply",
+                 obj_type="client", obj_id=client.account_no,
+                 detail={"how": "sms", "message": message.provider_sid, "text": message.body[:40]})
+    session.add(FollowUpEvent(followup_id=item.id, kind=EventKind.opt_out if opting_out else EventKind.opt_in,
+                              created_at=now, body=message.body[:200]))
+    service.enqueue(session, item, client, settings.text("opt_out" if opting_out else "opt_in", english),
+                    MessagePurpose.service, None, now, settings)
+
+
+def route_or_triage(session, message_id: int, settings: FollowUpSettings, now: datetime) -> Routed | None:
+    """Route a stored reply; when routing fails, keep it and put it in the triage queue. COMMITS."""
+    message = session.get(InboundMessage, message_id)
+    try:
+        routed = route(session, message, settings, now)
+        session.commit()
+        return routed
+    except Exception as exc:  # whatever went wrong, the reply must reach a person
+        session.rollback()
+        log.exception("routing reply %s failed; it goes to triage", message_id)
+        message = session.get(InboundMessage, message_id)
+        item = FollowUp(queue=Queue.triage, category=Category.feedback, rule=f"routing failed: {exc.__class__.__name__}",
+                        from_number=message.from_number, created_at=now, last_inbound_at=now, status=Status.open)
+        session.add(item)
+        session.flush()
+        message.followup_id = item.id
+        message.routing_error = f"{exc.__class__.__name__}: {exc}"[:300]
+        session.commit()
+        return None
+
+
+def route_stragglers(session, settings: FollowUpSettings, now: datetime, older_than: timedelta = timedelta(seconds=30),
+                     limit: int = 100) -> int:
+    """Route replies stored by a request that died before routing them. COMMITS."""
+    ids = session.scalars(sa.select(InboundMessage.id).where(InboundMessage.followup_id.is_(None),
+                                                             InboundMessage.received_at <= now - older_than)
+                          .order_by(InboundMessage.id).limit(limit)).all()
+    for message_id in ids:
+        route_or_triage(session, message_id, settings, now)
+    return len(ids)

@@ -1,0 +1,146 @@
+"""Client replies (inbound messages) and the follow-up items they open, with their notes and hand-overs.
+
+An inbound message is stored before anything else is done with it; routing fills in the rest, and a
+message whose routing failed keeps `routed_at` empty and sits in the triage queue. Replies to clients go
+out through the broadcasts' outbox (`OutboundMessage.followup_id`), so the worker, the rate limit and the
+delivery states are the same as for broadcasts.
+"""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.extensions import db
+from core.timeutil import UTCDateTime, utcnow
+from followups.classify import Category, Priority
+
+
+class Queue(str, enum.Enum):
+    research = "research"  # the chief analyst's team
+    business = "business"  # the client's own business staff, or their branch's pool
+    triage = "triage"  # unknown numbers and replies whose routing failed
+
+
+class Status(str, enum.Enum):
+    open = "open"
+    answered = "answered"  # a reply went out; the item stays with its assignee until resolved
+    resolved = "resolved"
+
+
+def _enum(cls, length: int):
+    return sa.Enum(cls, native_enum=False, length=length, validate_strings=True)
+
+
+class FollowUp(db.Model):
+    """One conversation with one client (or one unknown number) that someone must answer."""
+
+    __tablename__ = "followups"
+    __table_args__ = (sa.Index("ix_followups_status_queue_due", "status", "queue", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    queue: Mapped[Queue] = mapped_column(_enum(Queue, 10))
+    category: Mapped[Category] = mapped_column(_enum(Category, 20))
+    rule: Mapped[str] = mapped_column(sa.String(200))  # what decided the category, shown on the item
+    priority: Mapped[Priority] = mapped_column(_enum(Priority, 6), default=Priority.normal)
+    status: Mapped[Status] = mapped_column(_enum(Status, 10), default=Status.open)
+    suggest_opt_out: Mapped[bool] = mapped_column(default=False)
+    client_id: Mapped[int | None] = mapped_column(sa.ForeignKey("clients.id"), index=True)
+    from_number: Mapped[str] = mapped_column(sa.String(32), index=True)
+    # the business pool an unowned client's item waits in; the owner's branch otherwise
+    branch: Mapped[str | None] = mapped_column(sa.String(100), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff.id"), index=True)
+    # set when the assignee took the item (claim, or a deliberate assignment); a round-robin assignment that
+    # nobody claimed goes back to the pool when its researcher goes off duty
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    broadcast_id: Mapped[int | None] = mapped_column(sa.ForeignKey("broadcasts.id"), index=True)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_responder_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    last_inbound_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    client = relationship("Client", lazy="joined")
+    assignee = relationship("Staff", foreign_keys=[assignee_id], lazy="joined")
+    broadcast = relationship("Broadcast")
+
+
+class InboundMessage(db.Model):
+    """A client's SMS exactly as the provider gave it. The provider's SID makes a replayed webhook a no-op."""
+
+    __tablename__ = "inbound_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_sid: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    from_number: Mapped[str] = mapped_column(sa.String(32), index=True)
+    to_number: Mapped[str] = mapped_column(sa.String(32))
+    body: Mapped[str] = mapped_column(sa.Text)
+    num_segments: Mapped[int] = mapped_column(default=1)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    client_id: Mapped[int | None] = mapped_column(sa.ForeignKey("clients.id"), index=True)
+    broadcast_id: Mapped[int | None] = mapped_column(sa.ForeignKey("broadcasts.id"))
+    followup_id: Mapped[int | None] = mapped_column(sa.ForeignKey("followups.id"), index=True)
+    category: Mapped[Category | None] = mapped_column(_enum(Category, 20))
+    routed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: routing has not succeeded
+    routing_error: Mapped[str | None] = mapped_column(sa.String(300))
+
+
+class EventKind(str, enum.Enum):
+    note = "note"  # internal, never sent to the client
+    claim = "claim"
+    assign = "assign"
+    reroute = "reroute"  # handed to the other side, with a reason
+    category = "category"  # a person corrected the category
+    resolve = "resolve"
+    reopen = "reopen"
+    opt_out = "opt_out"
+    opt_in = "opt_in"
+    auto_reply = "auto_reply"
+
+
+class FollowUpEvent(db.Model):
+    """What people (and the system) did with an item: notes, hand-overs, claims, corrections."""
+
+    __tablename__ = "followup_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    followup_id: Mapped[int] = mapped_column(sa.ForeignKey("followups.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[EventKind] = mapped_column(_enum(EventKind, 12))
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff.id"))
+    body: Mapped[str | None] = mapped_column(sa.Text)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author = relationship("Staff", lazy="joined")
+
+
+class RuleOverride(db.Model):
+    """An admin's keyword and pattern lists for one category; categories without a row use the shipped ones."""
+
+    __tablename__ = "classification_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category: Mapped[Category] = mapped_column(_enum(Category, 20), unique=True)
+    keywords: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    patterns: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class CannedAnswer(db.Model):
+    """A ready answer staff pick when replying. The shipped set is added when the table is first read empty;
+    admins edit and retire answers (never delete them, so an empty table always means 'not yet seeded')."""
+
+    __tablename__ = "canned_answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(100))
+    body: Mapped[str] = mapped_column(sa.Text)
+    position: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
