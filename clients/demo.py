@@ -89,6 +89,8 @@ def seed(session, clients: int = 2000, password: str = "demo-pass-2026", today: 
                                        phone="+86138" + f"{rng.randrange(10**8):08d}")
         if branch:
             staff_ids[branch].append(s.id)
+        if "researcher" in roles:
+            s.on_duty = True  # so that research questions from the client phone reach someone at once
 
     quarter = last_closed_quarter(today)
     months = _months(quarter.months[-1], 12)

@@ -87,6 +87,29 @@ class _CallbacksMixin:
             log.info("Twilio emulator: status callback %s for %s to %s failed: %s", status, sid, url, error)
         return http_status
 
+    def incoming(self, url: str, from_: str, to: str, body: str, sid: Optional[str] = None,
+                 segments: int = 1) -> tuple[Optional[int], str]:
+        """A handset's SMS to `to`, posted to `url` as Twilio's signed incoming-message webhook (the same
+        `sid` twice is a replay, as when Twilio retries). Returns the app's HTTP status and answer (TwiML)."""
+        sid = sid or "SM" + uuid.uuid4().hex
+        params = {"MessageSid": sid, "SmsSid": sid, "SmsMessageSid": sid, "AccountSid": self.account_sid,
+                  "From": from_, "To": to, "Body": body, "NumSegments": str(segments), "NumMedia": "0",
+                  "SmsStatus": "received", "ApiVersion": API_VERSION}
+        request = Request(url, data=urlencode(params).encode("utf-8"), method="POST", headers={
+            "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+            "X-Twilio-Signature": self._validator.compute_signature(url, params),
+            "User-Agent": "TwilioProxy/1.1"})
+        try:
+            with self._opener.open(request, timeout=self.callback_timeout) as response:
+                return response.status, response.read().decode("utf-8", "replace")
+        except HTTPError as exc:
+            text = exc.read().decode("utf-8", "replace")
+            exc.close()
+            return exc.code, text
+        except (URLError, OSError, ValueError) as exc:
+            log.info("Twilio emulator: incoming message to %s failed: %s", url, exc)
+            return None, ""
+
     def drain(self, timeout: float = 10.0) -> bool:
         """Wait until every auto-delivery queued so far has posted its callbacks; False on timeout."""
         with self._idle:

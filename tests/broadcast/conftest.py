@@ -1,14 +1,22 @@
 """Fixtures for sending: a clock, a scripted gateway, a worker, five gold clients and an approved broadcast."""
 from __future__ import annotations
 
+import threading
+
 import pytest
+from werkzeug.serving import make_server
 
 from broadcast import service
 from broadcast.settings import Settings
 from broadcast.worker import Worker
 from clients.tiers import Tier
 from core.extensions import db
+from sms.emulator import TwilioEmulator
+from sms.gateway import TwilioGateway
 from tests.broadcast.helpers import T0, Clock, ScriptedGateway
+
+SID = "AC" + "1" * 32
+TOKEN = "emulated-auth-token"
 
 
 @pytest.fixture
@@ -47,3 +55,35 @@ def approved(app, make_staff, book):
     db.session.commit()
     b.chief = chief
     return b
+
+
+@pytest.fixture
+def live_app(app, monkeypatch):
+    """The app served over HTTP on loopback, configured for Twilio, so that callbacks arrive for real."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    for key, value in {"PUBLIC_BASE_URL": base, "SMS_GATEWAY": "twilio", "TWILIO_ACCOUNT_SID": SID,
+                       "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_FROM": "+15005550006"}.items():
+        monkeypatch.setitem(app.config, key, value)
+    yield base
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+@pytest.fixture
+def emulator():
+    with TwilioEmulator(account_sid=SID, auth_token=TOKEN) as emu:
+        yield emu
+
+
+@pytest.fixture
+def twilio_worker(app, live_app, emulator, clock, monkeypatch):
+    for key, value in {"SMS_RATE_PER_SECOND": 1000, "SMS_MAX_ATTEMPTS": 4, "QUIET_HOURS": ""}.items():
+        monkeypatch.setitem(app.config, key, value)
+    gateway = TwilioGateway(SID, TOKEN, from_="+15005550006", api_base=emulator.base_url, timeout=0.5)
+    w = Worker(app, gateway, clock=clock)
+    yield w
+    w.close()
