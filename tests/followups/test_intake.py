@@ -9,7 +9,14 @@ import pytest
 import sqlalchemy as sa
 from twilio.request_validator import RequestValidator
 
-from broadcast.models import Broadcast, BroadcastKind, BroadcastState, MessagePurpose, MessageState, OutboundMessage
+from broadcast.models import (
+    Broadcast,
+    BroadcastKind,
+    BroadcastState,
+    MessagePurpose,
+    MessageState,
+    OutboundMessage,
+)
 from clients.models import Client
 from clients.tiers import Tier
 from core.audit import AuditEntry
