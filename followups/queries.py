@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 from broadcast.models import OutboundMessage
 from core.errors import N_
 from followups import deadlines
+from followups.classify import Category
 from followups.models import FollowUp, FollowUpEvent, InboundMessage, Queue, Status
 from followups.service import FollowUpError, visible
 from followups.settings import FollowUpSettings
@@ -36,6 +37,8 @@ class ItemFilter:
             raise FollowUpError(N_("unknown status %(value)s"), value=f.status)
         if f.assignee and f.assignee not in ("me", "none"):
             raise FollowUpError(N_("assignee must be me or none"))
+        if f.category and f.category not in {c.value for c in Category}:
+            raise FollowUpError(N_("unknown category %(value)s"), value=f.category)
         return f
 
 
@@ -90,7 +93,9 @@ def thread(session, item: FollowUp) -> list[Entry]:
                for m in session.scalars(sa.select(InboundMessage).where(InboundMessage.followup_id == item.id))]
     outbound = session.scalars(sa.select(OutboundMessage).where(OutboundMessage.followup_id == item.id)
                                .order_by(OutboundMessage.id))
-    names = {s.id: s.name for s in session.scalars(sa.select(Staff))} if item else {}
+    outbound = list(outbound)
+    senders = {m.sent_by_id for m in outbound if m.sent_by_id}
+    names = dict(session.execute(sa.select(Staff.id, Staff.name).where(Staff.id.in_(senders))).all()) if senders else {}
     for m in outbound:
         entries.append(Entry(m.created_at, "out", m.body, names.get(m.sent_by_id),
                              {"state": m.state.value, "purpose": m.purpose.value, "error": m.error_code}))
