@@ -49,11 +49,15 @@ def create_app(config: dict | None = None) -> Flask:
     from core import audit  # noqa: F401
     from core.views import bp as core_bp
     from followups import models as _followups_models  # noqa: F401
+    from followups.api import bp as followups_api
+    from followups.views import bp as followups_bp
+    from sms.phone import bp as phone_bp
     from sms.views import bp as sms_bp
     from staff import models as _staff_models  # noqa: F401
     from staff.views import bp as staff_bp
 
-    for blueprint in (core_bp, staff_bp, clients_bp, clients_api, broadcast_bp, broadcast_api, sms_bp, notes_bp):
+    for blueprint in (core_bp, staff_bp, clients_bp, clients_api, broadcast_bp, broadcast_api, followups_api, sms_bp, notes_bp,
+                      followups_bp, phone_bp):
         app.register_blueprint(blueprint)
     http.init_app(app)
 

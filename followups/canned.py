@@ -57,6 +57,7 @@ def save_answer(session, actor: Staff, answer_id: int | None, title: str, body: 
     if len(title) > MAX_TITLE or len(body) > MAX_BODY:
         raise FollowUpError(N_("the text is longer than %(limit)s characters"),
                             limit=MAX_TITLE if len(title) > MAX_TITLE else MAX_BODY)
+    answers(session)  # the shipped set first, so that the first edit does not leave it out for good
     if answer_id is None:
         position = (session.scalar(sa.select(sa.func.max(CannedAnswer.position))) or 0) + 1
         answer = CannedAnswer(title=title, body=body, position=position, active=active)

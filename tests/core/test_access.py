@@ -101,6 +101,54 @@ CASES += [
     ("broadcast_api.report", "GET", "/api/v1/broadcasts/{scheduled}/report", {"chief_analyst", "approver"}, 200,
      None),
 ]
+# follow-ups: every role has a queue (admins triage); what each may do with one item is decided by the item:
+# here a research question, assigned to the researcher, and a transfer question of business_staff's client
+EVERYONE = ALL
+RESEARCH_HANDS = {"chief_analyst", "researcher"}
+BUSINESS_HANDS = {"chief_analyst", "business_staff"}
+CASES += [
+    ("followups.queue", "GET", "/followups", EVERYONE, 200, None),
+    ("followups.rows", "GET", "/followups/rows", EVERYONE, 200, None),
+    ("followups.summary", "GET", "/followups/summary", EVERYONE, 200, None),
+    ("followups.duty", "POST", "/followups/duty", {"researcher"}, 302, lambda: {"on": "1"}),
+    ("followups.item", "GET", "/followups/{research_item}", RESEARCH_HANDS | {"approver"}, 200, None),
+    ("followups.thread", "GET", "/followups/{business_item}/thread", BUSINESS_HANDS | {"approver"}, 200, None),
+    ("followups.note", "POST", "/followups/{business_item}/note", BUSINESS_HANDS | {"approver"}, 302,
+     lambda: {"body": "电话回访过"}),
+    ("followups.claim", "POST", "/followups/{research_item}/claim", RESEARCH_HANDS, 302, lambda: {}),
+    ("followups.assign", "POST", "/followups/{research_item}/assign", RESEARCH_HANDS, 302,
+     lambda: {"user": "researcher@example.com"}),
+    ("followups.reroute", "POST", "/followups/{business_item}/reroute", BUSINESS_HANDS, 302,
+     lambda: {"queue": "research", "reason": "问的是走势"}),
+    ("followups.reply", "POST", "/followups/{business_item}/reply", BUSINESS_HANDS, 302,
+     lambda: {"body": "您好，请在交易软件中操作。"}),
+    ("followups.resolve", "POST", "/followups/{business_item}/resolve", BUSINESS_HANDS, 302, lambda: {}),
+    ("followups.reopen", "POST", "/followups/{resolved_item}/reopen", BUSINESS_HANDS, 302, lambda: {}),
+    ("followups.category", "POST", "/followups/{research_item}/category", RESEARCH_HANDS, 302,
+     lambda: {"category": "feedback"}),
+    ("followups.rules", "GET", "/followups/rules", {"admin"}, 200, None),
+    ("followups.rules", "POST", "/followups/rules", {"admin"}, 302,
+     lambda: {"category": "complaint", "keywords": "投诉\n滑点", "patterns": ""}),
+    ("followups.canned", "GET", "/followups/canned", {"admin"}, 200, None),
+    ("followups.canned", "POST", "/followups/canned", {"admin"}, 302, lambda: {"title": "开户", "body": "请带身份证。"}),
+    ("phone.phone", "GET", "/sms/phone?account=83001", {"admin"}, 200, None),
+    ("phone.send", "POST", "/sms/phone/send", {"admin"}, 302, lambda: {"account": "83001", "body": "你好"}),
+    ("followups_api.list_items", "GET", "/api/v1/followups", EVERYONE, 200, None),
+    ("followups_api.get_item", "GET", "/api/v1/followups/{research_item}", RESEARCH_HANDS | {"approver"}, 200, None),
+    ("followups_api.claim", "POST", "/api/v1/followups/{research_item}/claim", RESEARCH_HANDS, 200, None),
+    ("followups_api.assign", "POST", "/api/v1/followups/{research_item}/assign", RESEARCH_HANDS, 200,
+     lambda: {"user": "researcher@example.com"}),
+    ("followups_api.reroute", "POST", "/api/v1/followups/{business_item}/reroute", BUSINESS_HANDS, 200,
+     lambda: {"queue": "research", "reason": "问的是走势"}),
+    ("followups_api.add_note", "POST", "/api/v1/followups/{business_item}/notes", BUSINESS_HANDS | {"approver"}, 201,
+     lambda: {"body": "电话回访过"}),
+    ("followups_api.reply", "POST", "/api/v1/followups/{business_item}/reply", BUSINESS_HANDS, 201,
+     lambda: {"body": "您好，请在交易软件中操作。"}),
+    ("followups_api.resolve", "POST", "/api/v1/followups/{business_item}/resolve", BUSINESS_HANDS, 200, None),
+    ("followups_api.reopen", "POST", "/api/v1/followups/{resolved_item}/reopen", BUSINESS_HANDS, 200, None),
+    ("followups_api.set_category", "PATCH", "/api/v1/followups/{research_item}/category", RESEARCH_HANDS, 200,
+     lambda: {"category": "feedback"}),
+]
 # the research note behind a short link is for the client who got the link (an unguessable token)
 PUBLIC = {"static", "staff.login", "staff.logout", "staff.set_language", "sms.status", "sms.inbound", "notes.note"}
 
@@ -141,8 +189,36 @@ def world(app, make_staff, make_client):
             scheduling.pause(db.session, b, people["chief_analyst"])
         made[name] = b.id
     db.session.commit()
+    made.update(_followups(app, people, make_client))
     return people, {"run": run.id, "review": review.id, "someone": people["researcher"].id, "draft": draft.id,
                     "submitted": submitted.id, **made}
+
+
+def _followups(app, people, make_client) -> dict[str, int]:
+    """A research item assigned to the researcher, an open business item of business_staff's client and a
+    resolved one in their branch's pool."""
+    from core.extensions import db
+    from core.timeutil import utcnow
+    from followups import intake
+    from followups.models import FollowUp, Status
+    from followups.settings import FollowUpSettings
+
+    people["researcher"].on_duty = True
+    other = make_client("83002", owner_id=None, mobile="+8613800000902")  # in the branch pool
+    settings = FollowUpSettings.from_config(app.config)
+    ids = {}
+    for n, (name, mobile, text) in enumerate([("research_item", "+8613800000901", "螺纹止损设多少？"),
+                                               ("business_item", "+8613800000001", "银期转账怎么操作"),
+                                               ("resolved_item", other.mobile, "密码忘了")]):
+        if name == "research_item":
+            make_client("83003", mobile=mobile)
+        message = intake.store(db.session, intake.parse_webhook(
+            {"MessageSid": f"SM{n:032d}", "From": mobile, "To": "x", "Body": text}), utcnow())
+        ids[name] = intake.route_or_triage(db.session, message.id, settings, utcnow()).item.id
+    resolved = db.session.get(FollowUp, ids["resolved_item"])
+    resolved.status, resolved.resolved_at = Status.resolved, utcnow()
+    db.session.commit()
+    return ids
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c[1]} {c[2]}" for c in CASES])

@@ -79,7 +79,8 @@ def as_(client, api_token, people):
         def __init__(self, who):
             if who not in tokens:
                 tokens[who] = api_token(people[who])
-            self.headers = tokens[who]
+            # English messages, so that the assertions below can name them; the Chinese ones are tested in test_i18n
+            self.headers = {**tokens[who], "Accept-Language": "en"}
 
         def get(self, path, **kw):
             return client.get(path, headers=self.headers, **kw)

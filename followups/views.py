@@ -1,0 +1,259 @@
+"""Pages of follow-ups: the queue, one item with its whole conversation and what can be done with it, and the
+response-time summary. Thin: validate, call one service function, commit, flash, redirect.
+
+The rules and canned-answer pages (admins) live in `admin_views` and are registered on this blueprint below.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from broadcast.models import MessagePurpose, OutboundMessage
+from core.extensions import db
+from core.roles import FOLLOWUP_VIEW, can, require
+from core.templating import problem_text
+from core.timeutil import utcnow
+from followups import admin_views, canned, deadlines, queries, service
+from followups.classify import Category
+from followups.labels import QUEUE_LABELS, template_globals
+from followups.models import FollowUp, Queue, Status
+from followups.settings import FollowUpSettings
+from staff.models import Staff
+
+bp = Blueprint("followups", __name__, url_prefix="/followups")
+bp.context_processor(template_globals)
+bp.add_url_rule("/rules", "rules", admin_views.rules, methods=["GET", "POST"])
+bp.add_url_rule("/canned", "canned", admin_views.canned_page, methods=["GET", "POST"])
+
+PER_PAGE = 50
+
+
+def _settings() -> FollowUpSettings:
+    return FollowUpSettings.from_config(current_app.config)
+
+
+def _mark(item: FollowUp, now: datetime) -> str:
+    """The deadline mark of an item: only an item still waiting for its first answer can be late."""
+    if item.status == Status.resolved or item.first_response_at is not None:
+        return "none"
+    return deadlines.urgency(item.due_at, now)
+
+
+def _filter_or_problem() -> tuple[queries.ItemFilter | None, str | None]:
+    try:
+        return queries.ItemFilter.from_args(request.args), None
+    except service.FollowUpError as exc:
+        return None, problem_text(exc.template, exc.args_)
+
+
+def _rows_context(f: queries.ItemFilter) -> dict:
+    now = utcnow()
+    page = db.paginate(queries.items_query(current_user, f), page=max(1, request.args.get("page", 1, type=int)),
+                       per_page=PER_PAGE, error_out=False)
+    items = list(page.items)
+    return {"page": page, "texts": queries.latest_texts(db.session, [i.id for i in items]),
+            "marks": {i.id: _mark(i, now) for i in items}}
+
+
+@bp.get("")
+@require(*FOLLOWUP_VIEW)
+def queue():
+    f, problem = _filter_or_problem()
+    if f is None:
+        return render_template("error.html", status=400, message=problem), 400
+    return render_template("followups/queue.html", f=f, queues=list(Queue), categories=list(Category),
+                           **_rows_context(f))
+
+
+@bp.get("/rows")
+@require(*FOLLOWUP_VIEW)
+def rows():
+    """The queue's table body alone, for the page to refresh itself."""
+    f, problem = _filter_or_problem()
+    if f is None:
+        return problem, 400, {"Content-Type": "text/plain; charset=utf-8"}
+    return render_template("followups/_rows.html", **_rows_context(f))
+
+
+@bp.post("/duty")
+@require("followups.duty")
+def duty():
+    on = request.form.get("on") == "1"
+    returned = service.set_duty(db.session, current_user, on)
+    db.session.commit()
+    if on:
+        flash(_("You are on duty: new research items come to you in turn."), "success")
+    else:
+        flash(_("You are off duty. Items you had not claimed went back to the pool: %(n)s.", n=returned), "success")
+    return redirect(url_for(".queue"))
+
+
+@bp.get("/summary")
+@require(*FOLLOWUP_VIEW)
+def summary():
+    by_queue, by_person = queries.summary(db.session, current_user, _settings(), utcnow())
+    return render_template("followups/summary.html", by_queue=by_queue, by_person=by_person, days=30)
+
+
+# ---- one item ---------------------------------------------------------------------------------------------
+
+def _item(item_id: int) -> FollowUp:
+    try:
+        item = service.get_item(db.session, current_user, item_id)
+    except service.Forbidden:
+        abort(403)
+    if item is None:
+        abort(404)
+    return item
+
+
+def _reply_block(item: FollowUp, handles: bool) -> str | None:
+    """Why the viewer cannot answer this item by SMS, or None when they can."""
+    if not can(current_user, "followups.reply"):
+        return _("Your role does not answer clients by SMS.")
+    if not handles:
+        return _("Only the people of this item's queue answer it.")
+    if item.client is None:
+        return _("This number is not a client's: nothing is sent to it.")
+    if item.client.opted_out:
+        return _("The client opted out of messages: answer by phone instead.")
+    if not item.client.mobile:
+        return _("The client has no mobile number on file.")
+    return None
+
+
+def _may_open_client(item: FollowUp) -> bool:
+    if item.client is None:
+        return False
+    return can(current_user, "clients.view_all") or (
+        can(current_user, "clients.view_own") and item.client.owner_id == current_user.id)
+
+
+@bp.get("/<int:item_id>", endpoint="item")
+@require(*FOLLOWUP_VIEW)
+def item_page(item_id: int):
+    item = _item(item_id)
+    handles = service.may_handle(current_user, item)
+    reply_block = _reply_block(item, handles)
+    answers = canned.answers(db.session) if reply_block is None else []
+    chosen = request.args.get("canned", type=int)
+    staff = db.session.scalars(sa.select(Staff).where(Staff.active.is_(True)).order_by(Staff.name)) if handles else []
+    broadcast_text = None
+    if item.broadcast_id is not None and item.client_id is not None:
+        broadcast_text = db.session.scalar(sa.select(OutboundMessage.body).where(
+            OutboundMessage.broadcast_id == item.broadcast_id, OutboundMessage.client_id == item.client_id,
+            OutboundMessage.purpose == MessagePurpose.broadcast).limit(1))
+    html = render_template(
+        "followups/item.html", item=item, entries=queries.thread(db.session, item), handles=handles,
+        mark=_mark(item, utcnow()), reply_block=reply_block, answers=answers,
+        prefill=next((a.body for a in answers if a.id == chosen), ""),
+        eligible=[s for s in staff if service.eligible(s, item)],
+        reroute_to=[q for q in (Queue.research, Queue.business) if q != item.queue],
+        categories=[c for c in Category if c != item.category], may_open_client=_may_open_client(item),
+        broadcast_text=broadcast_text, max_reply=service.MAX_REPLY_CHARS, max_note=service.MAX_NOTE_CHARS)
+    db.session.commit()  # the first read of the canned answers adds the shipped set
+    return html
+
+
+@bp.get("/<int:item_id>/thread", endpoint="thread")
+@require(*FOLLOWUP_VIEW)
+def thread_fragment(item_id: int):
+    """The conversation alone, for the item page to show a new reply without a reload."""
+    item = _item(item_id)
+    return render_template("followups/_thread.html", entries=queries.thread(db.session, item))
+
+
+def _back(item_id: int):
+    """Back to the item, or to the queue when the action took the item out of the person's sight."""
+    db.session.expire_all()
+    try:
+        if service.get_item(db.session, current_user, item_id) is not None:
+            return redirect(url_for(".item", item_id=item_id))
+    except service.Forbidden:
+        flash(_("The item is no longer in your queues."), "success")
+    return redirect(url_for(".queue"))
+
+
+def _act(item_id: int, action: Callable[[FollowUp], object], done: Callable[[object], str] | str):
+    """Run one service action on the item: a refusal is flashed, a forbidden one is 403, success commits."""
+    item = _item(item_id)
+    try:
+        result = action(item)
+    except service.FollowUpError as exc:
+        db.session.rollback()
+        flash(problem_text(exc.template, exc.args_), "error")
+        return redirect(url_for(".item", item_id=item_id))
+    except service.Forbidden:
+        db.session.rollback()
+        abort(403)
+    db.session.commit()
+    flash(done(result) if callable(done) else done, "success")
+    return _back(item_id)
+
+
+@bp.post("/<int:item_id>/claim")
+@require(*FOLLOWUP_VIEW)
+def claim(item_id: int):
+    return _act(item_id, lambda item: service.claim(db.session, current_user, item, utcnow()),
+                _("You took the item."))
+
+
+@bp.post("/<int:item_id>/assign")
+@require(*FOLLOWUP_VIEW)
+def assign(item_id: int):
+    email = request.form.get("user", "")
+    return _act(item_id, lambda item: service.assign(db.session, current_user, item, email, utcnow()),
+                lambda target: _("Assigned to %(name)s.", name=target.name))
+
+
+@bp.post("/<int:item_id>/reroute")
+@require(*FOLLOWUP_VIEW)
+def reroute(item_id: int):
+    target, reason = request.form.get("queue", ""), request.form.get("reason", "")
+    return _act(item_id, lambda item: service.reroute(db.session, current_user, item, target, reason, utcnow()),
+                _("Handed over to the %(queue)s queue.", queue=QUEUE_LABELS.get(target, target)))
+
+
+@bp.post("/<int:item_id>/note", endpoint="note")
+@require(*FOLLOWUP_VIEW)
+def add_note(item_id: int):
+    body = request.form.get("body", "")
+    return _act(item_id, lambda item: service.add_note(db.session, current_user, item, body, utcnow()),
+                _("Note added. It is for colleagues only and is not sent to the client."))
+
+
+@bp.post("/<int:item_id>/reply", endpoint="reply")
+@require("followups.reply")
+def send_reply(item_id: int):
+    body = request.form.get("body", "")
+    return _act(item_id,
+                lambda item: service.reply(db.session, current_user, item, body, _settings(), utcnow()),
+                _("Reply queued for sending. Its delivery shows in the conversation."))
+
+
+@bp.post("/<int:item_id>/resolve")
+@require(*FOLLOWUP_VIEW)
+def resolve(item_id: int):
+    return _act(item_id, lambda item: service.resolve(db.session, current_user, item, utcnow()),
+                _("Item resolved."))
+
+
+@bp.post("/<int:item_id>/reopen")
+@require(*FOLLOWUP_VIEW)
+def reopen(item_id: int):
+    return _act(item_id, lambda item: service.reopen(db.session, current_user, item, _settings(), utcnow()),
+                _("Item reopened."))
+
+
+@bp.post("/<int:item_id>/category", endpoint="category")
+@require(*FOLLOWUP_VIEW)
+def correct_category(item_id: int):
+    category = request.form.get("category", "")
+    return _act(item_id,
+                lambda item: service.correct_category(db.session, current_user, item, category, utcnow()),
+                _("Category corrected; the item went to the queue it calls for."))

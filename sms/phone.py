@@ -1,0 +1,123 @@
+"""The simulator's "client phone": an admin sends an SMS as a chosen client and watches that client's messages
+both ways. The reply goes through the real webhook (/sms/inbound) with a valid signature, so the demo shows
+the whole loop: intake, classification, routing, the queue, the answer and its delivery.
+
+Only while the simulator is the gateway (404 otherwise): with Twilio the phones are real.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from twilio.request_validator import RequestValidator
+
+from broadcast.models import OutboundMessage
+from clients.models import Client
+from core.extensions import db
+from core.roles import require
+from followups.intake import MAX_BODY_CHARS
+from followups.labels import template_globals
+from followups.models import InboundMessage
+from sms.gateway import auth_token
+from sms.segments import measure
+
+bp = Blueprint("phone", __name__, url_prefix="/sms/phone")
+bp.context_processor(template_globals)
+
+PICK_LIMIT = 200
+THREAD_LIMIT = 100
+MAX_BODY = MAX_BODY_CHARS  # what the webhook accepts
+DEFAULT_TO = "+10000000000"
+
+
+@bp.before_request
+def simulator_only():
+    if current_app.config.get("SMS_GATEWAY", "simulator") != "simulator":
+        abort(404)
+
+
+@dataclass
+class Line:
+    at: datetime
+    direction: str  # "in" (the client's SMS) or "out" (to the client)
+    body: str
+    state: str | None = None
+    purpose: str | None = None
+    error: str | None = None
+
+
+def conversation(client: Client, limit: int = THREAD_LIMIT) -> list[Line]:
+    """The client's last messages both ways, oldest first."""
+    lines = [Line(m.received_at, "in", m.body) for m in db.session.scalars(
+        sa.select(InboundMessage).where(InboundMessage.from_number == client.mobile)
+        .order_by(InboundMessage.id.desc()).limit(limit))]
+    lines += [Line(m.handed_over_at or m.created_at, "out", m.body, m.state.value, m.purpose.value, m.error_code)
+              for m in db.session.scalars(sa.select(OutboundMessage).where(OutboundMessage.client_id == client.id)
+                                          .order_by(OutboundMessage.id.desc()).limit(limit))]
+    lines.sort(key=lambda line: line.at)
+    return lines[-limit:]
+
+
+def _client(account: str) -> Client | None:
+    return db.session.scalar(sa.select(Client).where(Client.account_no == account)) if account else None
+
+
+@bp.get("", endpoint="phone")
+@require("sms.phone")
+def phone_page():
+    """`?account=` picks the client; `&part=thread` answers the conversation alone, for the page's polling."""
+    account = (request.args.get("account") or "").strip()
+    client = _client(account)
+    problem = None
+    if account and client is None:
+        problem = _("There is no client with account number %(account)s.", account=account)
+    elif client is not None and not client.mobile:
+        problem = _("This client has no mobile number on file.")
+    lines = conversation(client) if client is not None and client.mobile else []
+    if request.args.get("part") == "thread":
+        return render_template("sms/_phone_thread.html", lines=lines, client=client)
+    clients = db.session.scalars(sa.select(Client).where(Client.mobile.is_not(None))
+                                 .order_by(Client.account_no).limit(PICK_LIMIT))
+    return render_template("sms/phone.html", client=client, account=account, problem=problem, lines=lines,
+                           clients=list(clients), max_body=MAX_BODY)
+
+
+@bp.post("/send", endpoint="send")
+@require("sms.phone")
+def send():
+    """Send `body` as the client `account`, through the webhook exactly as the provider would call it."""
+    account = (request.form.get("account") or "").strip()
+    body = (request.form.get("body") or "").strip()
+    client = _client(account)
+    if client is None or not client.mobile:
+        flash(_("Choose a client with a mobile number first."), "error")
+        return redirect(url_for("phone.phone", account=account or None))
+    if not body or len(body) > MAX_BODY:
+        flash(_("Write a message of 1 to %(limit)s characters.", limit=MAX_BODY), "error")
+        return redirect(url_for("phone.phone", account=account))
+    config = current_app.config
+    base = config["PUBLIC_BASE_URL"].rstrip("/")
+    form = {"MessageSid": "SM" + secrets.token_hex(16),
+            "AccountSid": config.get("TWILIO_ACCOUNT_SID") or "AC" + "0" * 32,
+            "From": client.mobile, "To": config.get("TWILIO_FROM") or DEFAULT_TO, "Body": body,
+            "NumSegments": str(measure(body).segments)}
+    signature = RequestValidator(auth_token(config)).compute_signature(base + "/sms/inbound", form)
+    name = client.name
+    db.session.rollback()  # end this request's transaction: the webhook writes in its own
+    app = current_app._get_current_object()
+    with app.app_context():
+        response = app.test_client().post("/sms/inbound", data=form, headers={"X-Twilio-Signature": signature},
+                                          base_url=base + "/")
+    if response.status_code == 200:
+        flash(_("Sent as %(name)s. The reply went through the webhook into the follow-up queues.", name=name),
+              "success")
+    elif response.mimetype == "text/plain":  # the webhook names what is wrong with the request
+        flash(_("The webhook refused the message (%(status)s): %(text)s", status=response.status_code,
+                text=response.get_data(as_text=True)[:200]), "error")
+    else:
+        flash(_("The webhook refused the message (%(status)s).", status=response.status_code), "error")
+    return redirect(url_for("phone.phone", account=account))
