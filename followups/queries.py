@@ -88,16 +88,19 @@ class Entry:
 
 
 def thread(session, item: FollowUp) -> list[Entry]:
-    """Every message both ways, every note and hand-over, in order."""
+    """Every message both ways (from the broadcast the client replied to on), every note and hand-over, in order."""
     entries = [Entry(m.received_at, "in", m.body, m.from_number)
                for m in session.scalars(sa.select(InboundMessage).where(InboundMessage.followup_id == item.id))]
-    outbound = session.scalars(sa.select(OutboundMessage).where(OutboundMessage.followup_id == item.id)
-                               .order_by(OutboundMessage.id))
-    outbound = list(outbound)
+    mine = OutboundMessage.followup_id == item.id
+    if item.broadcast_id is not None and item.client_id is not None:  # the broadcast the client replied to
+        mine = sa.or_(mine, sa.and_(OutboundMessage.broadcast_id == item.broadcast_id,
+                                    OutboundMessage.client_id == item.client_id))
+    outbound = list(session.scalars(sa.select(OutboundMessage).where(mine).order_by(OutboundMessage.id)))
     senders = {m.sent_by_id for m in outbound if m.sent_by_id}
     names = dict(session.execute(sa.select(Staff.id, Staff.name).where(Staff.id.in_(senders))).all()) if senders else {}
     for m in outbound:
-        entries.append(Entry(m.created_at, "out", m.body, names.get(m.sent_by_id),
+        at = m.created_at if m.followup_id == item.id else (m.handed_over_at or m.created_at)  # written / went out
+        entries.append(Entry(at, "out", m.body, names.get(m.sent_by_id),
                              {"state": m.state.value, "purpose": m.purpose.value, "error": m.error_code}))
     for e in session.scalars(sa.select(FollowUpEvent).where(FollowUpEvent.followup_id == item.id)
                              .options(joinedload(FollowUpEvent.author))):

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from broadcast.models import MessagePurpose, OutboundMessage
 from clients.models import Client
 from core.extensions import db
-from followups import service
+from core.timeutil import utcnow
+from followups import queries, service
 from followups.models import FollowUp, InboundMessage, Queue
 from followups.settings import FollowUpSettings
 from tests.broadcast.helpers import start_now
@@ -33,12 +34,17 @@ def test_a_question_reaches_a_researcher_and_the_answer_reaches_the_handset(app,
     assert item.queue == Queue.research and item.assignee_id == researcher.id
     assert item.broadcast_id == approved.id
 
+    # now, as the webhook stored the question (the worker's clock stands still at 10:00 on a trading day)
     service.reply(db.session, researcher, item, "止损参考3450，请控制仓位。", FollowUpSettings.from_config(app.config),
-                  clock())
+                  utcnow())
     db.session.commit()
     assert twilio_worker.send_batch() == 1
     to_client = [m for m in emulator.messages if m["to"] == client_row.mobile]
     assert [m["body"] for m in to_client][-1] == "【示例期货】止损参考3450，请控制仓位。"
+    # the item's conversation: the broadcast replied to, the question, the answer
+    thread = [(e.kind, e.body) for e in queries.thread(db.session, db.session.get(FollowUp, item.id))]
+    assert [kind for kind, _ in thread] == ["out", "in", "out"]
+    assert thread[0][1] == to_client[0]["body"] and thread[1][1] == "螺纹止损设在哪里？"
 
 
 def test_an_opt_out_over_http_is_confirmed_once_through_the_sdk(app, live_app, book, clock, emulator, twilio_worker):
