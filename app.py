@@ -20,7 +20,14 @@ def select_locale() -> str:
         return chosen
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
-    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    best = request.accept_languages.best_match(languages)
+    if best:
+        return best
+    for asked, _quality in request.accept_languages:  # zh-CN, zh-Hans, en-US: by their primary language
+        primary = asked.replace("_", "-").split("-")[0].lower()
+        if primary in languages:
+            return primary
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def create_app(config: dict | None = None) -> Flask:

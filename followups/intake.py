@@ -107,13 +107,22 @@ def _latest_broadcast(session, client_id: int, since: datetime) -> Broadcast | N
         .order_by(OutboundMessage.handed_over_at.desc()).limit(1))
 
 
-def _current_item(session, client: Client | None, number: str, since: datetime) -> FollowUp | None:
-    """The open item of this client (or unknown number), else one resolved within the window."""
+# a reply that plainly belongs to one side joins the client's conversation with that side, or opens one: a
+# transfer question reaches the business staff at once even while a research question is open
+SIDE = {Category.research_question: Queue.research, Category.account_service: Queue.business}
+
+
+def _current_item(session, client: Client | None, number: str, since: datetime,
+                  side: Queue | None = None) -> FollowUp | None:
+    """The open item of this client (or unknown number), else one resolved within the window; only on
+    `side` when given."""
     who = FollowUp.client_id == client.id if client else sa.and_(FollowUp.client_id.is_(None),
                                                                  FollowUp.from_number == number)
     recent = sa.or_(FollowUp.status != Status.resolved, FollowUp.resolved_at >= since)
-    return session.scalar(sa.select(FollowUp).where(who, recent)
-                          .order_by((FollowUp.status == Status.resolved).asc(), FollowUp.id.desc()).limit(1))
+    query = sa.select(FollowUp).where(who, recent)
+    if side is not None:
+        query = query.where(FollowUp.queue == side)
+    return session.scalar(query.order_by((FollowUp.status == Status.resolved).asc(), FollowUp.id.desc()).limit(1))
 
 
 def route(session, message: InboundMessage, settings: FollowUpSettings, now: datetime, *, rules=None) -> Routed:
@@ -134,7 +143,7 @@ def route(session, message: InboundMessage, settings: FollowUpSettings, now: dat
     message.broadcast_id = broadcast.id if broadcast else None
     message.category = verdict.category
 
-    item = _current_item(session, client, message.from_number, since)
+    item = _current_item(session, client, message.from_number, since, SIDE.get(verdict.category) if client else None)
     automatic = client is not None and verdict.category in AUTOMATIC
     if item is None:
         item = FollowUp(client=client, client_id=client.id if client else None, from_number=message.from_number,

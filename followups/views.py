@@ -13,7 +13,6 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from broadcast.models import MessagePurpose, OutboundMessage
 from core.extensions import db
 from core.roles import FOLLOWUP_VIEW, can, require
 from core.templating import problem_text
@@ -143,11 +142,6 @@ def item_page(item_id: int):
     answers = canned.answers(db.session) if reply_block is None else []
     chosen = request.args.get("canned", type=int)
     staff = db.session.scalars(sa.select(Staff).where(Staff.active.is_(True)).order_by(Staff.name)) if handles else []
-    broadcast_text = None
-    if item.broadcast_id is not None and item.client_id is not None:
-        broadcast_text = db.session.scalar(sa.select(OutboundMessage.body).where(
-            OutboundMessage.broadcast_id == item.broadcast_id, OutboundMessage.client_id == item.client_id,
-            OutboundMessage.purpose == MessagePurpose.broadcast).limit(1))
     html = render_template(
         "followups/item.html", item=item, entries=queries.thread(db.session, item), handles=handles,
         mark=_mark(item, utcnow()), reply_block=reply_block, answers=answers,
@@ -155,7 +149,7 @@ def item_page(item_id: int):
         eligible=[s for s in staff if service.eligible(s, item)],
         reroute_to=[q for q in (Queue.research, Queue.business) if q != item.queue],
         categories=[c for c in Category if c != item.category], may_open_client=_may_open_client(item),
-        broadcast_text=broadcast_text, max_reply=service.MAX_REPLY_CHARS, max_note=service.MAX_NOTE_CHARS)
+        max_reply=service.MAX_REPLY_CHARS, max_note=service.MAX_NOTE_CHARS)
     db.session.commit()  # the first read of the canned answers adds the shipped set
     return html
 

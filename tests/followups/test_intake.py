@@ -329,3 +329,20 @@ def test_deadlines_follow_tier_and_service_hours(app, make_client, people):
         message = intake.store(db.session, incoming, now)
         routed = intake.route_or_triage(db.session, message.id, settings, now)
         assert routed.item.due_at == due.replace(tzinfo=timezone.utc), mobile
+
+
+def test_an_account_matter_during_an_open_research_question_reaches_the_owner_at_once(client, app, make_client,
+                                                                                       people):
+    c = make_client("83010", mobile="+8613800000010", owner_id=people["owner"].id)
+    webhook(client, app, c.mobile, "rb2605止损设多少？")
+    webhook(client, app, c.mobile, "谢谢老师")  # joins the open research conversation
+    webhook(client, app, c.mobile, "银期转账转不进去怎么办")
+    webhook(client, app, c.mobile, "rb2605目标位呢？")  # back to the research conversation
+    db.session.expire_all()
+    items = db.session.scalars(sa.select(FollowUp).order_by(FollowUp.id)).all()
+    assert [(i.queue, i.assignee_id in {people["r1"].id, people["r2"].id}) for i in items] == [
+        (Queue.research, True), (Queue.business, False)]
+    assert items[1].assignee_id == people["owner"].id
+    per_item = dict(db.session.execute(sa.select(InboundMessage.followup_id, sa.func.count())
+                                       .group_by(InboundMessage.followup_id)).all())
+    assert per_item == {items[0].id: 3, items[1].id: 1}
