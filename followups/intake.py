@@ -181,13 +181,11 @@ def _add_to(session, item: FollowUp, verdict: Verdict, broadcast, settings, now,
     if verdict.category == classifier.Category.complaint and item.category != classifier.Category.complaint:
         service.recategorise(session, item, verdict.category, verdict.rule, None, now)
     if item.status == Status.resolved:
-        item.status, item.resolved_at = Status.open, None
+        item.status, item.resolved_at, item.due_at = Status.open, None, None
         session.add(FollowUpEvent(followup_id=item.id, kind=EventKind.reopen, created_at=now,
                                   body="reopened by a new reply from the client"))
-    if item.status == Status.answered or item.due_at is None or item.first_response_at is not None:
+    if item.status == Status.answered or item.due_at is None:  # waiting for an answer again, from now
         item.status = Status.open
-        item.first_response_at = None
-        item.first_responder_id = None
         service.set_deadline(item, settings, now)
 
 

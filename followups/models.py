@@ -26,8 +26,8 @@ class Queue(str, enum.Enum):
 
 
 class Status(str, enum.Enum):
-    open = "open"
-    answered = "answered"  # a reply went out; the item stays with its assignee until resolved
+    open = "open"  # the client waits for an answer (due_at is the deadline)
+    answered = "answered"  # answered; stays with its assignee until resolved, and opens again when the client writes
     resolved = "resolved"
 
 

@@ -61,7 +61,7 @@ def items_query(viewer: Staff, f: ItemFilter) -> sa.Select:
     if status == "resolved":
         return query.order_by(FollowUp.resolved_at.desc(), FollowUp.id.desc())
     # waiting for a first answer first, by deadline; then the answered ones
-    return query.order_by(FollowUp.first_response_at.is_not(None), FollowUp.due_at.asc().nulls_last(),
+    return query.order_by(FollowUp.status != Status.open, FollowUp.due_at.asc().nulls_last(),
                           FollowUp.id)
 
 
@@ -126,7 +126,7 @@ class Line:
 
 def summary(session, viewer: Staff, settings: FollowUpSettings, now: datetime,
             days: int = 30) -> tuple[list[Line], list[Line]]:
-    """Per queue and per person: open items, overdue items (no first answer by the deadline), and the median
+    """Per queue and per person: open items, overdue items (a client waiting past the deadline), and the median
     first-response time in service hours over the items answered in the last `days` days."""
     since = now - timedelta(days=days)
     rows = session.execute(
@@ -139,7 +139,7 @@ def summary(session, viewer: Staff, settings: FollowUpSettings, now: datetime,
     for row in rows:
         q = queues[row.queue.value]
         waiting = row.status != Status.resolved
-        overdue = waiting and row.first_response_at is None and row.due_at is not None and row.due_at <= now
+        overdue = row.status == Status.open and row.due_at is not None and row.due_at <= now
         person_id = row.assignee_id if waiting else row.first_responder_id
         person = people.setdefault(person_id, Line(names.get(person_id, "")))
         for line in (q, person):

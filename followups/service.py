@@ -257,6 +257,7 @@ def reply(session, viewer: Staff, item: FollowUp, body: str, settings: FollowUpS
     if client.opted_out:
         raise FollowUpError(N_("the client opted out of messages; answer by phone instead"))
     message = enqueue(session, item, client, body, MessagePurpose.reply, viewer, now, settings)
+    # the first answer ever counts for the response-time figures; every answer stops the clock of the open reply
     if item.first_response_at is None:
         item.first_response_at, item.first_responder_id = now, viewer.id
     if item.assignee_id is None:
@@ -279,8 +280,7 @@ def reopen(session, viewer: Staff, item: FollowUp, settings: FollowUpSettings, n
     if item.status != Status.resolved:
         raise FollowUpError(N_("only a resolved item can be reopened"))
     item.status, item.resolved_at = Status.open, None
-    if item.first_response_at is None:
-        set_deadline(item, settings, now)
+    set_deadline(item, settings, now)
     _event(session, item, EventKind.reopen, viewer, now)
 
 

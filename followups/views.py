@@ -37,8 +37,8 @@ def _settings() -> FollowUpSettings:
 
 
 def _mark(item: FollowUp, now: datetime) -> str:
-    """The deadline mark of an item: only an item still waiting for its first answer can be late."""
-    if item.status == Status.resolved or item.first_response_at is not None:
+    """The deadline mark of an item: only an item whose client waits for an answer can be late."""
+    if item.status != Status.open:
         return "none"
     return deadlines.urgency(item.due_at, now)
 

@@ -206,3 +206,10 @@ def test_a_failed_sign_in_is_reported_in_chinese(app, client, auth, make_staff):
     assert response.status_code == 200
     # Chinese is the default when the browser asks for no language
     assert "邮箱或密码错误。" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("header, heading", [("zh-CN,zh;q=0.9", "登录"), ("zh-Hans-CN", "登录"), ("en-US,en;q=0.8", "Sign in"),
+                                             ("fr-FR", "登录")])
+def test_a_browser_gets_its_language_by_the_primary_tag(client, header, heading):
+    page = client.get("/login", headers={"Accept-Language": header}).get_data(as_text=True)
+    assert f"<h1>{heading}" in page

@@ -143,3 +143,26 @@ def test_resolve_and_reopen(world):
     service.reopen(db.session, people["owner"], item, settings, NOW + timedelta(hours=1))
     assert item.status == Status.open and item.resolved_at is None
     assert item.due_at == NOW + timedelta(hours=1, minutes=30)  # gold: 30 minutes from the reopening
+
+
+def test_a_second_round_waits_again_but_the_first_answer_still_counts_in_the_summary(world, app):
+    from followups import queries
+
+    people, items, settings = world
+    item = db.session.get(FollowUp, items["owned"])  # gold: 30 minutes
+    service.reply(db.session, people["owner"], item, "您好，请在交易软件中操作。", settings, NOW + timedelta(minutes=10))
+    db.session.commit()
+    assert item.status == Status.answered
+    message = intake.store(db.session, intake.parse_webhook(
+        {"MessageSid": "SM" + "7" * 32, "From": "+8613800000001", "To": "x", "Body": "还是不行"}),
+        NOW + timedelta(hours=1))
+    intake.route_or_triage(db.session, message.id, settings, NOW + timedelta(hours=1))
+    db.session.expire_all()
+    item = db.session.get(FollowUp, items["owned"])
+    assert item.status == Status.open and item.due_at == NOW + timedelta(hours=1, minutes=30)
+    assert item.first_response_at == NOW + timedelta(minutes=10)
+    by_queue, by_person = queries.summary(db.session, people["chief"], settings, NOW + timedelta(hours=3))
+    business = next(line for line in by_queue if line.label == "business")
+    assert (business.open, business.overdue, business.median_minutes) == (3, 3, 10.0)
+    owner = next(line for line in by_person if line.label == people["owner"].name)
+    assert (owner.open, owner.overdue, owner.median_minutes) == (1, 1, 10.0)
