@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from broadcast.models import Broadcast, MessageState, OutboundMessage
 from clients.models import Client
+from followups.models import InboundMessage
 
 HANDED_OVER = (MessageState.queued, MessageState.sent, MessageState.delivered, MessageState.undelivered,
                MessageState.failed, MessageState.unknown)
@@ -37,8 +38,12 @@ def report(session, b: Broadcast) -> dict[str, Any]:
         Client, Client.id == OutboundMessage.client_id).where(
         where, sa.or_(OutboundMessage.error_code == "21610",
                       sa.and_(OutboundMessage.state == MessageState.suppressed, Client.opted_out.is_(True)))))
+    # what the recipients answered, by category (replies are linked to the broadcast last delivered to the client)
+    replies = {c.value: n for c, n in session.execute(
+        sa.select(InboundMessage.category, sa.func.count()).where(InboundMessage.broadcast_id == b.id)
+        .group_by(InboundMessage.category)) if c is not None}
     return {
-        "id": b.id, "state": b.state.value, "recipients": recipients, "counts": counts,
+        "id": b.id, "state": b.state.value, "replies": replies, "recipients": recipients, "counts": counts,
         "handed_over": sum(counts[s.value] for s in HANDED_OVER),
         "opted_out": opted_out, "by_tier": by_tier, "errors": errors, "note_readers": readers, "note_opens": int(opens),
         "segments": int(session.scalar(sa.select(sa.func.coalesce(sa.func.sum(OutboundMessage.segments), 0))

@@ -75,3 +75,19 @@ def test_api_schedules_a_recurring_commentary(app, client, approved, api_token):
     response = client.post(f"/api/v1/broadcasts/{approved.id}/schedule", headers=api_token(approved.chief),
                            json={"recurrence": "trading_days@08:30"})
     assert response.status_code == 200 and response.json["send_at"].endswith(":30:00+00:00")
+
+
+def test_the_report_counts_replies_by_category(app, approved, clock, worker, client):
+    from broadcast.report import report
+    from followups import intake
+    from followups.settings import FollowUpSettings
+
+    start_now(app, approved, clock, worker)
+    worker.send_batch()
+    settings = FollowUpSettings.from_config(app.config)
+    for n, (number, text) in enumerate([("+8613800000003", "螺纹止损设多少？"), ("+8613800000004", "退订"),
+                                        ("+8613800000005", "谢谢老师")]):
+        message = intake.store(db.session, intake.parse_webhook(
+            {"MessageSid": f"SM{n:032d}", "From": number, "To": "x", "Body": text}), clock())
+        intake.route_or_triage(db.session, message.id, settings, clock())
+    assert report(db.session, approved)["replies"] == {"research_question": 1, "opt_out": 1, "feedback": 1}
