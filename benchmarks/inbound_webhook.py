@@ -7,8 +7,11 @@ client on loopback under a production server (gunicorn, 2 workers, SQLite in WAL
 p99 under 100 ms and every message stored once."
 
 Each backend gets one fresh database built by the migrations: the eight account managers of
-benchmarks/import_clients.py (business staff), two researchers on duty, and 2,000 clients (`--clients`) of
-the generated client export, most with an owner, every one with a tier (not timed). Then
+benchmarks/import_clients.py (business staff), two researchers on duty, a chief analyst, and 2,000 clients
+(`--clients`) of the generated client export, most with an owner, every one with a tier; and, so that a
+reply links to the broadcast it answers, a daily comment delivered to every client two days ago and a trade
+suggestion delivered to every other client yesterday (outbox rows inserted directly). None of it is timed.
+Then
 
     python -m gunicorn -w 2 -b 127.0.0.1:<free port> "app:create_app()"
 
@@ -35,8 +38,9 @@ MessageSid sent (no SID stored twice, none missing, none extra), each with its f
 has not exited within 15 s) and the PostgreSQL database dropped.
 
 The figures per run: requests, achieved rate (200 answers over first due .. last answer), p50, p99 and max
-latency, errors (anything but 200), and how late the client itself got a request out (a sign that the client
-threads, not the server, were the bottleneck). `run()` gives one row per backend: median_s and min_s are
+latency, errors (anything but 200), how late the client got a request out after it was due (large when every
+client thread is waiting for an answer: the server has fallen behind), and the CPU the gunicorn workers
+(from /proc, Linux) and the client used per request. `run()` gives one row per backend: median_s and min_s are
 the median and the lowest p99 of `--runs` runs (default 3 runs of 10 s each, on one server and database);
 ok when the median p99 is under 100 ms, the median achieved rate is at least 190/s and the stored-once
 check holds.
@@ -759,12 +763,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{result.backend}: {result.profile}")
     print()
     print(f"{'backend':<10} {'run':>3} {'requests':>8} {'replays':>7} {'rate/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
-          f"{'max ms':>7} {'errors':>6} {'late ms':>7}")
+          f"{'max ms':>7} {'errors':>6} {'late ms':>7} {'server CPU ms/req':>17} {'client CPU ms/req':>17}")
     for result in results:
         for n, r in enumerate(result.runs, start=1):
             print(f"{result.backend:<10} {n:>3} {r.requests:>8,} {r.replays:>7} {r.achieved:>7.1f} "
                   f"{r.percentile(0.5) * 1000:>7.1f} {r.percentile(0.99) * 1000:>7.1f} "
-                  f"{max(r.latencies, default=0) * 1000:>7.0f} {r.errors:>6} {r.lag_max * 1000:>7.1f}")
+                  f"{max(r.latencies, default=0) * 1000:>7.0f} {r.errors:>6} {r.lag_max * 1000:>7.1f} "
+                  f"{_per_request_ms(r.server_cpu, r.requests).removesuffix(' ms'):>17} "
+                  f"{_per_request_ms(r.client_cpu, r.requests).removesuffix(' ms'):>17}")
     print()
     rows = [row(r, args.rate) for r in results]
     for result in results:

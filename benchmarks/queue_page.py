@@ -7,8 +7,8 @@ login check, the queue query (`followups.queries.items_query` paged by `db.pagin
 the last reply of each item on the page, and the template.
 
 Each backend gets one fresh database built by the migrations: the eight account managers of
-benchmarks/import_clients.py (business staff), two researchers, a chief analyst, and 10,000 clients of the
-generated client export with the tier spread of benchmarks/client_list.py (not timed). Then 10,000 open
+benchmarks/import_clients.py (business staff), two researchers, a chief analyst, and 9,000 clients of the
+generated client export (9/10 of `--items`) with the tier spread of benchmarks/client_list.py (not timed). Then 10,000 open
 follow-up items (`--items`) and 5,000 resolved ones are inserted directly (executemany), each with one
 inbound message, as routing would have left them:
 

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import joinedload, lazyload
 
 from broadcast.models import Broadcast, BroadcastKind, MessagePurpose, MessageState, OutboundMessage
 from clients.models import Client
@@ -23,6 +25,7 @@ from followups import service
 from followups.classify import Category, Context, Verdict
 from followups.models import EventKind, FollowUp, FollowUpEvent, InboundMessage, Queue, Status
 from followups.settings import FollowUpSettings
+from staff.models import Staff
 
 log = logging.getLogger(__name__)
 
@@ -66,20 +69,28 @@ def parse_webhook(form: dict[str, str]) -> Incoming:
     return Incoming(sid, from_number, to_number, body, int(segments) if segments.isdigit() else 1)
 
 
-def store(session, incoming: Incoming, now: datetime) -> InboundMessage | None:
-    """Store the reply exactly as sent and COMMIT; None when this SID is stored already (a replay)."""
-    if session.scalar(sa.select(InboundMessage.id).where(InboundMessage.provider_sid == incoming.sid)):
+@dataclass(frozen=True)
+class Stored:
+    """What routing needs of a stored reply (so that it is not read back)."""
+
+    id: int
+    sid: str
+    from_number: str
+    body: str
+
+
+def store(session, incoming: Incoming, now: datetime) -> Stored | None:
+    """Store the reply exactly as sent and COMMIT; None when this SID is stored already (a replay, perhaps
+    a concurrent one: the unique SID decides, in one statement on both databases)."""
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(InboundMessage).values(
+        provider_sid=incoming.sid, from_number=incoming.from_number, to_number=incoming.to_number,
+        body=incoming.body, num_segments=incoming.num_segments, received_at=now)
+    new_id = session.scalar(stmt.on_conflict_do_nothing(index_elements=["provider_sid"]).returning(InboundMessage.id))
+    session.commit()
+    if new_id is None:
         return None
-    message = InboundMessage(provider_sid=incoming.sid, from_number=incoming.from_number,
-                             to_number=incoming.to_number, body=incoming.body, num_segments=incoming.num_segments,
-                             received_at=now)
-    session.add(message)
-    try:
-        session.commit()
-    except IntegrityError:  # the same SID committed by a concurrent request
-        session.rollback()
-        return None
-    return message
+    return Stored(new_id, incoming.sid, incoming.from_number, incoming.body)
 
 
 @dataclass(frozen=True)
@@ -89,22 +100,28 @@ class Routed:
     acknowledge: bool  # a person will answer: the configured acknowledgement may go back
 
 
-def _match_client(session, number: str) -> tuple[Client | None, str | None]:
-    """The one client with this mobile; (None, why) when there is none or several share it."""
-    found = session.scalars(sa.select(Client).where(Client.mobile == number).limit(2)).all()
+def _match_client(session, number: str, lock: bool) -> tuple[Client | None, str | None]:
+    """The one client with this mobile; (None, why) when there is none or several share it. `lock` (on
+    PostgreSQL) holds the client's row until the commit, so that two replies of one client are routed
+    one after the other."""
+    query = (sa.select(Client).where(Client.mobile == number).limit(2)
+             .options(joinedload(Client.owner).lazyload(Staff.roles)))
+    if lock:
+        query = query.with_for_update(of=Client)
+    found = session.scalars(query).all()
     if len(found) == 1:
         return found[0], None
     return None, ("unknown number" if not found else "several clients share this number")
 
 
-def _latest_broadcast(session, client_id: int, since: datetime) -> Broadcast | None:
-    """The broadcast most recently handed over to this client within the window."""
-    return session.scalar(
-        sa.select(Broadcast).join(OutboundMessage, OutboundMessage.broadcast_id == Broadcast.id)
+def _latest_broadcast(session, client_id: int, since: datetime) -> sa.Row | None:
+    """(id, kind) of the broadcast most recently handed over to this client within the window."""
+    return session.execute(
+        sa.select(Broadcast.id, Broadcast.kind).join(OutboundMessage, OutboundMessage.broadcast_id == Broadcast.id)
         .where(OutboundMessage.client_id == client_id, OutboundMessage.purpose == MessagePurpose.broadcast,
                OutboundMessage.handed_over_at >= since,
                OutboundMessage.state.in_([MessageState.queued, MessageState.sent, MessageState.delivered]))
-        .order_by(OutboundMessage.handed_over_at.desc()).limit(1))
+        .order_by(OutboundMessage.handed_over_at.desc()).limit(1)).first()
 
 
 # a reply that plainly belongs to one side joins the client's conversation with that side, or opens one: a
@@ -122,48 +139,50 @@ def _current_item(session, client: Client | None, number: str, since: datetime,
     query = sa.select(FollowUp).where(who, recent)
     if side is not None:
         query = query.where(FollowUp.queue == side)
-    return session.scalar(query.order_by((FollowUp.status == Status.resolved).asc(), FollowUp.id.desc()).limit(1))
+    return session.scalar(query.order_by((FollowUp.status == Status.resolved).asc(), FollowUp.id.desc()).limit(1)
+                          .options(lazyload("*")))
 
 
-def route(session, message: InboundMessage, settings: FollowUpSettings, now: datetime, *, rules=None) -> Routed:
-    """Match, classify and route one stored reply, acting on opt-out, opt-in and help at once. Caller commits."""
-    # a write first: on SQLite this takes the write lock before anything is read, so two replies of one
-    # client routed at the same moment cannot both open an item
-    session.execute(sa.update(InboundMessage).where(InboundMessage.id == message.id)
-                    .values(routing_error=None))
-    client, unmatched = _match_client(session, message.from_number)
-    if client is not None and session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.select(Client.id).where(Client.id == client.id).with_for_update())
+def route(session, message: Stored, settings: FollowUpSettings, now: datetime, *, rules=None) -> Routed:
+    """Match, classify and route one stored reply, acting on opt-out, opt-in and help at once. Caller commits.
+
+    Two replies of one client routed at the same moment must not both open an item: on PostgreSQL the
+    client's row is locked when it is matched; on SQLite a write takes the database's lock before the
+    client's items are read, and the reads that decide nothing about other replies come before it (pysqlite
+    runs a SELECT outside a transaction), so the lock is held only briefly. no_autoflush writes each row once."""
+    postgresql = session.get_bind().dialect.name == "postgresql"
     since = now - settings.window
-    broadcast = _latest_broadcast(session, client.id, since) if client else None
-    context = Context(replied_to_suggestion=bool(broadcast and broadcast.kind == BroadcastKind.trade_suggestion),
-                      linked_broadcast=broadcast is not None)
-    verdict = classifier.classify(message.body, context, rules or service.current_rules(session))
-    message.client_id = client.id if client else None
-    message.broadcast_id = broadcast.id if broadcast else None
-    message.category = verdict.category
-
-    item = _current_item(session, client, message.from_number, since, SIDE.get(verdict.category) if client else None)
-    automatic = client is not None and verdict.category in AUTOMATIC
-    if item is None:
-        item = FollowUp(client=client, client_id=client.id if client else None, from_number=message.from_number,
-                        category=verdict.category, rule=verdict.rule, priority=verdict.priority,
-                        suggest_opt_out=verdict.suggest_opt_out, broadcast_id=broadcast.id if broadcast else None,
-                        created_at=now, last_inbound_at=now, status=Status.open)
-        session.add(item)
-        if client is None:
-            item.queue, item.rule = Queue.triage, f"{unmatched}; {verdict.rule}"
+    with session.no_autoflush:
+        client, unmatched = _match_client(session, message.from_number, lock=postgresql)
+        broadcast = _latest_broadcast(session, client.id, since) if client else None
+        context = Context(replied_to_suggestion=bool(broadcast and broadcast.kind == BroadcastKind.trade_suggestion),
+                          linked_broadcast=broadcast is not None)
+        verdict = classifier.classify(message.body, context, rules or service.current_rules(session))
+        if not postgresql:
+            session.execute(sa.update(InboundMessage).where(InboundMessage.id == message.id)
+                            .values(category=verdict.category))
+        item = _current_item(session, client, message.from_number, since, SIDE.get(verdict.category) if client else None)
+        automatic = client is not None and verdict.category in AUTOMATIC
+        if item is None:
+            item = FollowUp(client=client, client_id=client.id if client else None, from_number=message.from_number,
+                            category=verdict.category, rule=verdict.rule, priority=verdict.priority,
+                            suggest_opt_out=verdict.suggest_opt_out, broadcast_id=broadcast.id if broadcast else None,
+                            created_at=now, last_inbound_at=now, status=Status.open)
+            session.add(item)
+            if client is None:
+                item.queue, item.rule = Queue.triage, f"{unmatched}; {verdict.rule}"
+            else:
+                service.place(session, item, now)
+            if automatic:
+                item.status, item.resolved_at = Status.resolved, now
+            else:
+                service.set_deadline(item, settings, now)
         else:
-            service.place(session, item, now)
-        if automatic:
-            item.status, item.resolved_at = Status.resolved, now
-        else:
-            service.set_deadline(item, settings, now)
-    else:
-        _add_to(session, item, verdict, broadcast, settings, now, automatic)
+            _add_to(session, item, verdict, broadcast, settings, now, automatic)
     session.flush()
-    message.followup_id = item.id
-    message.routed_at = now
+    session.execute(sa.update(InboundMessage).where(InboundMessage.id == message.id).values(
+        client_id=client.id if client else None, broadcast_id=broadcast.id if broadcast else None,
+        category=verdict.category, followup_id=item.id, routed_at=now, routing_error=None))
     if automatic:
         _act(session, item, client, message, verdict, settings, now)
     return Routed(item, verdict, acknowledge=client is not None and not automatic and not client.opted_out)
@@ -189,7 +208,7 @@ def _add_to(session, item: FollowUp, verdict: Verdict, broadcast, settings, now,
         service.set_deadline(item, settings, now)
 
 
-def _act(session, item: FollowUp, client: Client, message: InboundMessage, verdict: Verdict,
+def _act(session, item: FollowUp, client: Client, message: Stored, verdict: Verdict,
          settings: FollowUpSettings, now: datetime) -> None:
     """Opt out, opt in or send the service card, and say so once."""
     english = not re.search(r"[\u3400-\u9fff]", message.body)
@@ -204,33 +223,38 @@ def _act(session, item: FollowUp, client: Client, message: InboundMessage, verdi
         return  # already so: no second confirmation
     client.opted_out = opting_out
     client.opted_out_at = now if opting_out else None
-    client.opt_out_source = f"sms reply {message.provider_sid}" if opting_out else None
+    client.opt_out_source = f"sms reply {message.sid}" if opting_out else None
     audit.record(session, "client.opt_out" if opting_out else "client.opt_in", actor_label="sms reply",
                  obj_type="client", obj_id=client.account_no,
-                 detail={"how": "sms", "message": message.provider_sid, "text": message.body[:40]})
+                 detail={"how": "sms", "message": message.sid, "text": message.body[:40]})
     session.add(FollowUpEvent(followup_id=item.id, kind=EventKind.opt_out if opting_out else EventKind.opt_in,
                               created_at=now, body=message.body[:200]))
     service.enqueue(session, item, client, settings.text("opt_out" if opting_out else "opt_in", english),
                     MessagePurpose.service, None, now, settings)
 
 
-def route_or_triage(session, message_id: int, settings: FollowUpSettings, now: datetime) -> Routed | None:
+def _stored(session, message_id: int) -> Stored:
+    row = session.execute(sa.select(InboundMessage.id, InboundMessage.provider_sid, InboundMessage.from_number,
+                                    InboundMessage.body).where(InboundMessage.id == message_id)).one()
+    return Stored(*row)
+
+
+def route_or_triage(session, message: Stored | int, settings: FollowUpSettings, now: datetime) -> Routed | None:
     """Route a stored reply; when routing fails, keep it and put it in the triage queue. COMMITS."""
-    message = session.get(InboundMessage, message_id)
+    message = message if isinstance(message, Stored) else _stored(session, message)
     try:
         routed = route(session, message, settings, now)
         session.commit()
         return routed
     except Exception as exc:  # whatever went wrong, the reply must reach a person
         session.rollback()
-        log.exception("routing reply %s failed; it goes to triage", message_id)
-        message = session.get(InboundMessage, message_id)
+        log.exception("routing reply %s failed; it goes to triage", message.id)
         item = FollowUp(queue=Queue.triage, category=Category.feedback, rule=f"routing failed: {exc.__class__.__name__}",
                         from_number=message.from_number, created_at=now, last_inbound_at=now, status=Status.open)
         session.add(item)
         session.flush()
-        message.followup_id = item.id
-        message.routing_error = f"{exc.__class__.__name__}: {exc}"[:300]
+        session.execute(sa.update(InboundMessage).where(InboundMessage.id == message.id).values(
+            followup_id=item.id, routing_error=f"{exc.__class__.__name__}: {exc}"[:300]))
         session.commit()
         return None
 

@@ -90,17 +90,18 @@ def current_rules(session) -> Rules:
     return rules
 
 
-def next_researcher(session, now: datetime) -> Staff | None:
-    """Round-robin among active researchers on duty: the one routed to longest ago (or never) goes next."""
-    query = (sa.select(Staff).join(StaffRole, StaffRole.staff_id == Staff.id)
-             .where(StaffRole.role == Role.researcher, Staff.active.is_(True), Staff.on_duty.is_(True))
-             .order_by(Staff.last_routed_at.asc().nulls_first(), Staff.id).limit(1))
+def next_researcher(session, now: datetime) -> int | None:
+    """Round-robin among active researchers on duty: the one routed to longest ago (or never) goes next.
+    One statement; on PostgreSQL a researcher being given an item by a concurrent reply is skipped, so
+    replies arriving together go to different people."""
+    candidate = (sa.select(Staff.id).join(StaffRole, StaffRole.staff_id == Staff.id)
+                 .where(StaffRole.role == Role.researcher, Staff.active.is_(True), Staff.on_duty.is_(True))
+                 .order_by(Staff.last_routed_at.asc().nulls_first(), Staff.id).limit(1))
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(of=Staff)
-    researcher = session.scalar(query)
-    if researcher is not None:
-        researcher.last_routed_at = now
-    return researcher
+        candidate = candidate.with_for_update(of=Staff, skip_locked=True)
+    return session.scalar(sa.update(Staff).where(Staff.id == candidate.scalar_subquery())
+                          .values(last_routed_at=now).returning(Staff.id)
+                          .execution_options(synchronize_session=False))
 
 
 def place(session, item: FollowUp, now: datetime, queue: Queue | None = None) -> None:
@@ -111,8 +112,7 @@ def place(session, item: FollowUp, now: datetime, queue: Queue | None = None) ->
     item.claimed_at = None
     item.branch = None
     if item.queue == Queue.research:
-        researcher = next_researcher(session, now)
-        item.assignee_id = researcher.id if researcher else None
+        item.assignee_id = next_researcher(session, now)
     elif item.queue == Queue.business:
         client = item.client or (session.get(Client, item.client_id) if item.client_id else None)
         if client is None:

@@ -69,5 +69,5 @@ def inbound():
     if message is None:
         return twiml()
     settings = FollowUpSettings.from_config(current_app.config)
-    routed = intake.route_or_triage(db.session, message.id, settings, now)
+    routed = intake.route_or_triage(db.session, message, settings, now)
     return twiml(settings.auto_ack if routed is not None and routed.acknowledge else "")
