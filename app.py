@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from core import config as config_module
 from core import http
-from core.extensions import babel, csrf, db, login_manager, migrate
+from core.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
 def select_locale() -> str:
@@ -35,6 +35,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(config_module.from_environment())
     if config:
         app.config.update(config)
+    # when the site is served over https, its cookies never travel over plain HTTP
+    https = app.config["PUBLIC_BASE_URL"].startswith("https://")
+    for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        if key not in (config or {}):  # unless the caller decided
+            app.config[key] = https
     logging.basicConfig(level=logging.INFO)
 
     db.init_app(app)
@@ -43,6 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_view = "staff.login"
     login_manager.login_message = None
     csrf.init_app(app)
+    limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: app.config["TIMEZONE"])
 
     # models are imported so that Alembic and db.create_all() see every table

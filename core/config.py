@@ -36,21 +36,28 @@ def from_environment() -> dict:
     load_dotenv(ROOT / ".env")
     INSTANCE.mkdir(exist_ok=True)
     default_db = f"sqlite:///{INSTANCE / 'futures_sms.db'}"
+    public_base_url = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
     return {
         "SECRET_KEY": _secret_key(),
         "SQLALCHEMY_DATABASE_URI": normalise_db_url(os.environ.get("DATABASE_URL", default_db)),
         "TIMEZONE": os.environ.get("TIMEZONE", "Asia/Shanghai"),
         "COMPANY_NAME": os.environ.get("COMPANY_NAME", "示例期货"),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
+        # a connection the database dropped (a restart, a failover) is replaced instead of failing a request
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # sign-in attempts (Flask-Limiter); storage: memory:// for one process, redis://host:6379 for several
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "LOGIN_LIMIT": os.environ.get("LOGIN_LIMIT", "10 per minute;50 per hour"),
         "BABEL_DEFAULT_LOCALE": "zh",
         "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "translations"),
         "LANGUAGES": ("zh", "en"),
         "CLIENTS_PER_PAGE": 50,
         # broadcasts
-        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "PUBLIC_BASE_URL": public_base_url,
         "OPT_OUT_LINE_ZH": os.environ.get("OPT_OUT_LINE_ZH", "拒收请回复R"),
         "OPT_OUT_LINE_EN": os.environ.get("OPT_OUT_LINE_EN", "Reply STOP to opt out"),
         "SMS_PRICE_PER_SEGMENT": os.environ.get("SMS_PRICE_PER_SEGMENT", "0.05"),
