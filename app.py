@@ -32,6 +32,7 @@ def select_locale() -> str:
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
+    app.url_map.converters["int"] = http.DatabaseId  # before any route is added
     app.config.from_mapping(config_module.from_environment())
     if config:
         app.config.update(config)
@@ -60,6 +61,7 @@ def create_app(config: dict | None = None) -> Flask:
     from clients.api import bp as clients_api
     from clients.views import bp as clients_bp
     from core import audit  # noqa: F401
+    from core.openapi import bp as openapi_bp
     from core.views import bp as core_bp
     from followups import models as _followups_models  # noqa: F401
     from followups.api import bp as followups_api
@@ -70,7 +72,7 @@ def create_app(config: dict | None = None) -> Flask:
     from staff.views import bp as staff_bp
 
     for blueprint in (core_bp, staff_bp, clients_bp, clients_api, broadcast_bp, broadcast_api, followups_api, sms_bp, notes_bp,
-                      followups_bp, phone_bp):
+                      followups_bp, phone_bp, openapi_bp):
         app.register_blueprint(blueprint)
     http.init_app(app)
 

@@ -93,12 +93,17 @@ def decode_csv(data: bytes) -> str:
 
 def _csv_rows(data: bytes) -> Iterator[list[object]]:
     text = decode_csv(data)
+    if "\x00" in text:  # a binary file, or UTF-16 text; no database column takes NUL characters either
+        raise FileError(N_("the file contains NUL characters; save it again as CSV (UTF-8) or XLSX"))
     sample = text[:4096]
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",\t;")
     except csv.Error:
         dialect = csv.excel
-    yield from csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        yield from csv.reader(io.StringIO(text, newline=""), dialect)
+    except csv.Error as exc:  # e.g. a cell longer than the csv module's field limit (128 KiB)
+        raise FileError(N_("the file cannot be read as CSV: %(reason)s"), reason=exc) from None
 
 
 def _xlsx_rows(data: bytes) -> Iterator[list[object]]:
@@ -119,6 +124,8 @@ def _xlsx_rows(data: bytes) -> Iterator[list[object]]:
         sheet = workbook.worksheets[0]
         for row in sheet.iter_rows(values_only=True):
             yield list(row)
+    except Exception:  # the sheet is read lazily: broken XML, entity bombs, bad checksums surface only here
+        raise FileError(N_("the workbook cannot be read; save it again from Excel as .xlsx")) from None
     finally:
         workbook.close()
 

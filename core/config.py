@@ -52,6 +52,9 @@ def from_environment() -> dict:
         # sign-in attempts (Flask-Limiter); storage: memory:// for one process, redis://host:6379 for several
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "LOGIN_LIMIT": os.environ.get("LOGIN_LIMIT", "10 per minute;50 per hour"),
+        # the same for one account (the email), whatever the addresses; empty means LOGIN_LIMIT
+        "LOGIN_ACCOUNT_LIMIT": os.environ.get("LOGIN_ACCOUNT_LIMIT", ""),
+        "RATELIMIT_ENABLED": True,
         "BABEL_DEFAULT_LOCALE": "zh",
         "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "translations"),
         "LANGUAGES": ("zh", "en"),
@@ -71,6 +74,9 @@ def from_environment() -> dict:
         "SMS_CONCURRENCY": int(os.environ.get("SMS_CONCURRENCY", "8")),
         "SMS_MAX_ATTEMPTS": int(os.environ.get("SMS_MAX_ATTEMPTS", "5")),
         "SMS_TIMEOUT_SECONDS": float(os.environ.get("SMS_TIMEOUT_SECONDS", "10")),
+        # workers (PostgreSQL): how long the leader waits, after it first finds a worker's liveness lock gone,
+        # before it marks what that worker was handing over as unknown; longer than a database restart's reconnect
+        "WORKER_DEAD_AFTER_SECONDS": float(os.environ.get("WORKER_DEAD_AFTER_SECONDS", "10")),
         "SIMULATOR_FAILURE_SHARE": float(os.environ.get("SIMULATOR_FAILURE_SHARE", "0.02")),
         "TWILIO_ACCOUNT_SID": os.environ.get("TWILIO_ACCOUNT_SID", ""),
         "TWILIO_AUTH_TOKEN": os.environ.get("TWILIO_AUTH_TOKEN", ""),

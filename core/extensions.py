@@ -1,6 +1,7 @@
 """Extension singletons, created unbound so that any module can import them without cycles."""
 import sqlite3
 
+from flask import current_app
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -33,6 +34,13 @@ csrf = CSRFProtect()
 babel = Babel()
 # no default limits: only the routes that say so (sign-in) are limited
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+@limiter.request_filter
+def _limits_off_in_this_app() -> bool:
+    """The limiter is one object for every app of the process, and whether it is on is its own state, set by
+    the last app initialised: each app's RATELIMIT_ENABLED decides for that app's requests instead."""
+    return not current_app.config.get("RATELIMIT_ENABLED", True)
 
 
 @event.listens_for(Engine, "connect")

@@ -85,6 +85,7 @@ FIELD_LABELS = {
 AUDIT_LABELS = {
     "auth.login": _l("Signed in"),
     "auth.login_failed": _l("Sign-in failed"),
+    "auth.login_limited": _l("Sign-in refused: too many failed attempts"),
     "staff.create": _l("Staff account created"),
     "staff.deactivate": _l("Staff account deactivated"),
     "staff.activate": _l("Staff account reactivated"),

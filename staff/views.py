@@ -8,7 +8,8 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from core.extensions import db, login_manager
+from core import audit
+from core.extensions import db, limiter, login_manager
 from core.roles import require
 from core.templating import problem_text
 from staff import service
@@ -30,7 +31,46 @@ def _safe_next(target: str | None) -> str:
     return url_for("core.home")
 
 
+# Sign-in attempts (Flask-Limiter): per client address (LOGIN_LIMIT) and per account, the email asked for
+# (LOGIN_ACCOUNT_LIMIT), so that spreading the guesses over many addresses does not help. Only failed
+# attempts count (a success redirects), so that a whole office signing in behind one address in the morning
+# is never refused. A refusal answers 429 and is audited with the address and the email, never the password.
+
+def _address_limit() -> str:
+    return current_app.config["LOGIN_LIMIT"]
+
+
+def _account_limit() -> str:
+    return current_app.config.get("LOGIN_ACCOUNT_LIMIT") or current_app.config["LOGIN_LIMIT"]
+
+
+def _asked_email() -> str:
+    return (request.form.get("email") or "").strip().lower()[:200]
+
+
+def _account_key() -> str:
+    return "account:" + _asked_email()
+
+
+def _failed(response) -> bool:
+    """Counts a failed sign-in; a success (a redirect) and a refusal for too many attempts do not count."""
+    return response.status_code not in (302, 429)
+
+
+def _refused(by: str):
+    def record(limit) -> None:
+        audit.record(db.session, "auth.login_limited", actor_label=_asked_email() or None, ip=request.remote_addr,
+                     detail={"by": by, "limit": str(limit.limit)})
+        db.session.commit()
+        current_app.logger.warning("sign-in refused after too many failed attempts (per %s, %s)", by, limit.limit)
+
+    return record
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_address_limit, methods=["POST"], deduct_when=_failed, on_breach=_refused("address"))
+@limiter.limit(_account_limit, key_func=_account_key, methods=["POST"], deduct_when=_failed,
+               on_breach=_refused("account"))
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("core.home"))

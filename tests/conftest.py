@@ -34,7 +34,8 @@ def _database(tmp_path_factory):
         return
     base = sa.engine.make_url(normalise_db_url(url))
     name = f"fsms_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    # pre-ping: a test restarts the server (tests/broadcast/test_workers.py), which breaks pooled connections
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     try:
@@ -53,7 +54,7 @@ def _app(tmp_path_factory):
     with _database(tmp_path_factory) as url:
         # no quiet hours unless a test sets them, so that results do not depend on the hour the suite runs
         app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret",
-                          "QUIET_HOURS": ""})
+                          "QUIET_HOURS": "", "RATELIMIT_ENABLED": False})
         with app.app_context():
             upgrade()
         yield app
