@@ -6,6 +6,8 @@
   var form = document.getElementById("compose");
   if (!form) { return; }
   var tierLabels = JSON.parse(document.getElementById("tier-labels").textContent);
+  var tierOrder = Array.prototype.map.call(form.querySelectorAll('input[name="tiers"]'),
+                                           function (box) { return box.value; });
   var suggestion = document.getElementById("suggestion-fields");
   var kind = document.getElementById("kind");
   var timer = null;
@@ -38,8 +40,9 @@
     $("pv-cost").textContent = data.cost;
     $("pv-seconds").textContent = data.send_seconds;
     var parts = [];
-    Object.keys(data.by_tier).forEach(function (tier) {
-      parts.push((tierLabels[tier] || tier) + " " + data.by_tier[tier]);
+    // by rank, as the tier boxes are listed (the JSON's keys come sorted by name), then clients with no tier
+    tierOrder.concat(["none"]).forEach(function (tier) {
+      if (data.by_tier[tier]) { parts.push((tierLabels[tier] || tier) + " " + data.by_tier[tier]); }
     });
     $("pv-tiers").textContent = parts.length ? "(" + parts.join(", ") + ")" : "";
     (data.problems || []).forEach(function (p) { problem(p.error); });
