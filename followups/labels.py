@@ -1,6 +1,9 @@
 """The words the follow-up pages show for categories, queues, statuses and thread entries, translated lazily."""
 from __future__ import annotations
 
+import re
+
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 CATEGORY_LABELS = {
@@ -60,7 +63,40 @@ PURPOSE_LABELS = {
 }
 
 
+_RULE_SHAPES = (
+    (re.compile(r"^\w+: whole reply “(?P<text>.*)”$"), lambda m: _("the whole reply is “%(text)s”", **m)),
+    (re.compile(r"^\w+: whole-reply pattern “(?P<text>.*)”$"), lambda m: _("the whole reply matches “%(text)s”", **m)),
+    (re.compile(r"^\w+: keyword “(?P<text>.*)”$"), lambda m: _("keyword “%(text)s”", **m)),
+    (re.compile(r"^\w+: pattern “(?P<text>.*)”$"), lambda m: _("pattern “%(text)s”", **m)),
+    (re.compile(r"^feedback: asks to stop messages “(?P<text>.*)”$"), lambda m: _("asks to stop messages: “%(text)s”", **m)),
+    (re.compile(r"^research_question: question about a trade suggestion$"),
+     lambda m: _("a question in answer to a trade suggestion")),
+    (re.compile(r"^feedback: nothing matched$"), lambda m: _("no rule matched")),
+    (re.compile(r"^routing failed: (?P<error>.*)$"), lambda m: _("routing failed (%(error)s)", **m)),
+    (re.compile(r"^corrected by (?P<name>.*)$"), lambda m: _("corrected by %(name)s", **m)),
+    (re.compile(r"^handed over to (?P<queue>research|business)$"),
+     lambda m: _("handed over to %(queue)s", queue=QUEUE_LABELS[m["queue"]])),
+)
+_PREFIXES = {"unknown number": _l("unknown number"), "several clients share this number":
+             _l("several clients share this number")}
+
+
+def rule_label(rule: str | None) -> str:
+    """The rule that decided an item's category, in the reader's language (it is stored in the English form
+    classify.py writes, which the API gives as it is)."""
+    if not rule:
+        return ""
+    head, sep, rest = rule.partition("; ")
+    if sep and head in _PREFIXES:
+        return f"{_PREFIXES[head]}; {rule_label(rest)}"
+    for shape, say in _RULE_SHAPES:
+        found = shape.match(rule)
+        if found:
+            return say(found.groupdict())
+    return rule
+
+
 def template_globals() -> dict:
     return {"CATEGORY_LABELS": CATEGORY_LABELS, "QUEUE_LABELS": QUEUE_LABELS, "FOLLOWUP_STATUS_LABELS": STATUS_LABELS,
             "PRIORITY_LABELS": PRIORITY_LABELS, "URGENCY_LABELS": URGENCY_LABELS, "EVENT_LABELS": EVENT_LABELS,
-            "PURPOSE_LABELS": PURPOSE_LABELS}
+            "PURPOSE_LABELS": PURPOSE_LABELS, "rule_label": rule_label}

@@ -166,3 +166,19 @@ def test_a_second_round_waits_again_but_the_first_answer_still_counts_in_the_sum
     assert (business.open, business.overdue, business.median_minutes) == (3, 3, 10.0)
     owner = next(line for line in by_person if line.label == people["owner"].name)
     assert (owner.open, owner.overdue, owner.median_minutes) == (1, 1, 10.0)
+
+
+@pytest.mark.parametrize("rule, zh", [
+    ("research_question: keyword “止损”", "关键词“止损”"),
+    ("opt_out: whole reply “TD”", "整条回复为“TD”"),
+    ("unknown number; feedback: nothing matched", "未知号码; 未匹配任何规则"),
+    ("handed over to research", "已转交研究"),
+    ("something new", "something new"),
+])
+def test_the_rule_that_fired_is_shown_in_the_readers_language(app, rule, zh):
+    from flask_babel import force_locale
+
+    from followups.labels import rule_label
+
+    with app.test_request_context(), force_locale("zh"):
+        assert rule_label(rule) == zh
