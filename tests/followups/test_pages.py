@@ -131,7 +131,7 @@ def test_researcher_goes_off_and_on_duty(client, auth, desk, research_item):
 def test_item_page_shows_the_whole_conversation(client, auth, research_item):
     sign_in(auth, "res@example.com")
     page = text(client.get(f"/followups/{research_item.id}"))
-    assert RESEARCH_TEXT in page and "Research question" in page and research_item.rule in page.replace("&#34;", '"')
+    assert RESEARCH_TEXT in page and "Research question" in page and "keyword “止损”" in page  # the rule, as shown
     assert "/clients/83001" not in page  # a researcher does not read the client book
     for action in ("claim", "assign", "reroute", "note", "reply", "resolve", "category"):
         assert f"/followups/{research_item.id}/{action}" in page
