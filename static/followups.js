@@ -1,4 +1,4 @@
-// Follow-ups and the client phone refresh themselves: every element with data-poll="URL" is replaced, every
+// Follow-ups, the client phone and a sending broadcast's report refresh themselves: every element with data-poll="URL" is replaced, every
 // few seconds, by what URL answers (a fragment; or a whole page, of which the element with the same id is
 // taken). A canned-answer select with data-fill="ID" copies the chosen answer into that textarea.
 // Without JavaScript the pages still work: they just need a reload.
