@@ -22,15 +22,13 @@ deleted (and on PostgreSQL the table vacuumed), untimed, so every run resolves i
 
 PostgreSQL: with `--postgres URL` (or BENCH_POSTGRES_URL) the benchmark makes a database of its own,
 `bench_<random>`, beside the one the URL names (CREATE DATABASE, as tests/conftest.py does), and drops it
-at the end. `run()` (benchmarks/run_all.py) uses BENCH_POSTGRES_URL, else
-postgresql+psycopg://postgres@127.0.0.1:5432/test, and skips PostgreSQL with a note when that default
-server cannot be reached.
+at the end.
 
 Run it from the repository root:
 
     .venv/bin/python benchmarks/audience_snapshot.py [--rows 100000] [--runs 3] [--postgres URL] [--profile]
 
-or call `run(rows, runs)`, as benchmarks/run_all.py does.
+`table()` gives its rows to the one table of `python -m benchmarks`.
 """
 from __future__ import annotations
 
@@ -56,8 +54,8 @@ NAME = "audience_snapshot"
 TARGET_S = 5.0
 DEFAULT_ROWS = 100_000
 DEFAULT_RUNS = 3
-DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-POSTGRES_ENV = "BENCH_POSTGRES_URL"
+QUICK_ROWS = 2_000
+POSTGRES_ENV = common.POSTGRES_ENV
 SAMPLE = 1000  # rows whose text is checked against their client
 NOW = datetime(2026, 11, 25, 1, 30, tzinfo=timezone.utc)  # 09:30 in Shanghai, a Wednesday
 PUBLIC_BASE_URL = "https://sms.example.com"
@@ -244,27 +242,18 @@ def measure_backend(backend: str, rows: int, runs: int, postgres_url: str | None
 
 
 def _label(backend: str, rows: int) -> str:
-    return f"{NAME}: {rows:,} clients into message rows, {'SQLite' if backend == 'sqlite' else 'PostgreSQL'}"
+    return f"{NAME}: {rows:,} clients into message rows, {common.BACKEND_NAMES[backend]}"
 
 
 def _row(backend: str, rows: int, times: list[float]) -> dict:
     return common.result_row(_label(backend, rows), times, TARGET_S)
 
 
-def run(rows: int = DEFAULT_ROWS, runs: int = DEFAULT_RUNS, postgres_url: str | None = None) -> list[dict]:
-    """One row per backend: {"benchmark", "median_s", "min_s", "target_s", "ok"} (ok: median under 5 s).
-    PostgreSQL: `postgres_url`, else BENCH_POSTGRES_URL, else the default local server when it answers."""
-    out = [_row("sqlite", rows, measure_backend("sqlite", rows, runs)[0])]
-    url = postgres_url or postgres_url_from_env()
-    if url is None:
-        if common.postgres_reachable(DEFAULT_POSTGRES_URL):
-            url = DEFAULT_POSTGRES_URL
-        else:
-            print(f"  {NAME}: no PostgreSQL at {DEFAULT_POSTGRES_URL} (set {POSTGRES_ENV}); PostgreSQL skipped",
-                  flush=True)
-    if url is not None:
-        out.append(_row("postgresql", rows, measure_backend("postgresql", rows, runs, url)[0]))
-    return out
+def table(backend: str, postgres_url: str | None = None, quick: bool = False, progress=None) -> list[common.Row]:
+    """One row: the median and fastest snapshot against 5 s, on `backend`. `quick`: 2,000 clients, 1 run."""
+    rows, runs = (QUICK_ROWS, 1) if quick else (DEFAULT_ROWS, DEFAULT_RUNS)
+    times, _ = measure_backend(backend, rows, runs, postgres_url, progress)
+    return [common.timing(NAME, f"{rows:,} clients into message rows", backend, times, TARGET_S)]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,10 +1,12 @@
-"""Benchmark: the client list page (/clients) with filters and paging over 100,000 clients (target: 0.5 s).
+"""Benchmark: the client list page (/clients) with filters and paging over 100,000 clients (target: 0.5 s), on
+SQLite and on PostgreSQL.
 
 The requirement: the client list with filters (tier, branch, staff, search by name/account/phone) and paging
 stays fast with 100,000 clients. The target is a median under 0.5 s per page: a page a busy person waits on,
 served on a shared 2-core machine.
 
-One SQLite database file is built in a temporary folder with the migrations; the eight account managers of
+One database (a SQLite file in a temporary folder, or a new PostgreSQL database beside the one `--postgres`
+names, vacuumed and analysed once built) is built with the migrations; the eight account managers of
 benchmarks/import_clients.py are created as business staff (the file's staff codes need them), plus an admin;
 the same generated 100,000-row client export is imported with `import_clients`; and the clients are given a
 spread of tiers with one UPDATE (by id modulo 100: 1% diamond, 2% platinum, 5% gold, 12% quality,
@@ -18,18 +20,18 @@ with an error, so a fast empty or error page cannot pass.
 
 Run it from the repository root:
 
-    .venv/bin/python benchmarks/client_list.py [--rows 100000] [--repeats 15]
+    .venv/bin/python benchmarks/client_list.py [--rows 100000] [--repeats 15] [--postgres URL] [--sqlite-only]
 
-or call `run(rows, repeats)`, as benchmarks/run_all.py does.
+`table()` gives its rows to the one table of `python -m benchmarks`.
 """
 from __future__ import annotations
 
 import argparse
 import gc
+import os
 import re
 import statistics
 import sys
-import tempfile
 import time
 import unicodedata
 from pathlib import Path
@@ -45,6 +47,7 @@ NAME = "client_list"
 TARGET_S = 0.5
 DEFAULT_ROWS = 100_000
 DEFAULT_REPEATS = 15
+QUICK_ROWS, QUICK_REPEATS = 2_000, 3
 PER_PAGE = 50
 DEEP_PAGE = 1000
 ADMIN_EMAIL = "admin@bench.example.com"
@@ -74,6 +77,7 @@ def _build_database(app, rows: list[list[str]], data: bytes, staff: list[tuple[s
         common.import_book(data, len(rows))
         db.session.execute(sa.text(common.TIER_SPREAD_SQL))
         db.session.commit()
+        common.vacuum_analyze()
         db.session.remove()
 
 
@@ -141,14 +145,15 @@ def _get(client, url: str, expect: str | None, tiers: set[str] | None) -> float:
     return elapsed
 
 
-def measure(rows: int = DEFAULT_ROWS, repeats: int = DEFAULT_REPEATS, progress=None) -> dict[str, list[float]]:
+def measure(rows: int = DEFAULT_ROWS, repeats: int = DEFAULT_REPEATS, progress=None, backend: str = "sqlite",
+            postgres_url: str | None = None) -> dict[str, list[float]]:
     """Seconds per case, one figure per timed request."""
     bench = common.import_bench()
     data_rows = bench.make_rows(rows)
     data = bench.to_csv(data_rows)
     results: dict[str, list[float]] = {}
-    with tempfile.TemporaryDirectory(prefix="bench-client-list-") as folder:
-        app = common.make_app(common.sqlite_url(folder))
+    with common.database(backend, postgres_url, prefix="bench-client-list-") as url:
+        app = common.make_app(url)
         _build_database(app, data_rows, data, bench.STAFF, bench.STAFF_PASSWORD)
         # requests run outside any app context, as in production: each gets its own app context, so its
         # own `g` (Flask-Login's user) and its own database session, removed at the end of the request
@@ -184,9 +189,18 @@ def _summarise(results: dict[str, list[float]], rows: int) -> list[dict]:
             for label, times in results.items()]
 
 
-def run(rows: int = DEFAULT_ROWS, repeats: int = DEFAULT_REPEATS) -> list[dict]:
-    """One row per case: {"benchmark", "median_s", "min_s", "target_s", "ok"} (ok: median under target)."""
-    return _summarise(measure(rows, repeats), rows)
+def table(backend: str, postgres_url: str | None = None, quick: bool = False, progress=None) -> list[common.Row]:
+    """One row per case (median and fastest request, in ms, against 500 ms), on `backend`. `quick`: 2,000
+    clients, 3 requests a case."""
+    rows, repeats = (QUICK_ROWS, QUICK_REPEATS) if quick else (DEFAULT_ROWS, DEFAULT_REPEATS)
+
+    def each_case(label, url, times):
+        if progress:
+            progress(f"{label}: median {statistics.median(times) * 1000:.0f} ms")
+
+    results = measure(rows, repeats, each_case, backend, postgres_url)
+    return [common.timing(NAME, f"{rows:,} clients, {label}", backend, times, TARGET_S, unit="ms")
+            for label, times in results.items()]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -195,27 +209,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=DEFAULT_REPEATS,
                         help="timed requests per case after one warm-up; median and min are reported "
                              "(default %(default)s)")
+    parser.add_argument("--postgres", metavar="URL", default=os.environ.get(common.POSTGRES_ENV),
+                        help=f"also on PostgreSQL, in a new database beside this one (default: ${common.POSTGRES_ENV}, "
+                             "else SQLite only)")
+    parser.add_argument("--sqlite-only", action="store_true", help=f"ignore --postgres and ${common.POSTGRES_ENV}")
     args = parser.parse_args(argv)
     if args.rows < 1000 or args.repeats < 1:
         parser.error("--rows must be at least 1000 and --repeats at least 1")
+    backends = ["sqlite"] + ([] if args.sqlite_only or not args.postgres else ["postgresql"])
 
     def progress(label, url, times):
         print(f"{label}: median {statistics.median(times) * 1000:.0f} ms  ({url})", flush=True)
 
-    print(f"{NAME}: {args.rows:,} clients, {args.repeats} timed requests per case, SQLite, target "
-          f"{TARGET_S * 1000:.0f} ms median per page {common.machine()}",
+    print(f"{NAME}: {args.rows:,} clients, {args.repeats} timed requests per case, {' and '.join(backends)}, "
+          f"target {TARGET_S * 1000:.0f} ms median per page {common.machine()}",
           flush=True)
-    start = time.perf_counter()
-    results = measure(args.rows, args.repeats, progress)
-    summary = _summarise(results, args.rows)
-    print(f"(built, signed in and measured in {time.perf_counter() - start:.0f} s)")
-    width = max(len("case"), *(_width(label) for label in results))
+    summary = []
+    for backend in backends:
+        start = time.perf_counter()
+        print(f"{common.BACKEND_NAMES[backend]}:", flush=True)
+        results = measure(args.rows, args.repeats, progress, backend, args.postgres)
+        summary += [(backend, label, row) for label, row in zip(results, _summarise(results, args.rows), strict=True)]
+        print(f"(built, signed in and measured in {time.perf_counter() - start:.0f} s)")
+    width = max(len("case"), *(_width(label) for _, label, _ in summary))
     print()
-    print(f"{_pad('case', width)} {'median ms':>10} {'min ms':>8} {'median/500ms':>12}  result")
-    for label, row in zip(results, summary, strict=True):
-        print(f"{_pad(label, width)} {row['median_s'] * 1000:>10.0f} {row['min_s'] * 1000:>8.0f} "
-              f"{row['median_s'] / TARGET_S:>12.2f}  {common.verdict(row)}")
-    return 0 if all(row["ok"] for row in summary) else 1
+    print(f"{'backend':<10} {_pad('case', width)} {'median ms':>10} {'min ms':>8} {'median/500ms':>12}  result")
+    for backend, label, row in summary:
+        print(f"{common.BACKEND_NAMES[backend]:<10} {_pad(label, width)} {row['median_s'] * 1000:>10.0f} "
+              f"{row['min_s'] * 1000:>8.0f} {row['median_s'] / TARGET_S:>12.2f}  {common.verdict(row)}")
+    return 0 if all(row["ok"] for _, _, row in summary) else 1
 
 
 if __name__ == "__main__":

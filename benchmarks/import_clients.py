@@ -1,8 +1,10 @@
-"""Benchmark: importing a 100,000-row client export into SQLite (target: under 30 s per import).
+"""Benchmark: importing a 100,000-row client export (target: under 30 s per import), on SQLite and on
+PostgreSQL.
 
-Each run builds a fresh SQLite database file in a temporary folder with the migrations, creates a few
-business staff whose codes the file uses, and times three imports of an in-memory CSV (UTF-8 with BOM,
-Chinese headers, as the settlement system exports it), each one `import_clients` plus the commit:
+Each run builds a fresh database (a SQLite file in a temporary folder, or a new PostgreSQL database beside
+the one `--postgres` names) with the migrations, creates a few business staff whose codes the file uses, and
+times three imports of an in-memory CSV (UTF-8 with BOM, Chinese headers, as the settlement system exports
+it), each one `import_clients` plus the commit:
 
 1. first import into an empty client book (every row created);
 2. the same file again (every row unchanged);
@@ -10,9 +12,9 @@ Chinese headers, as the settlement system exports it), each one `import_clients`
 
 Run it from the repository root:
 
-    .venv/bin/python benchmarks/import_clients.py [--rows 100000] [--runs 3]
+    .venv/bin/python benchmarks/import_clients.py [--rows 100000] [--runs 3] [--postgres URL] [--sqlite-only]
 
-or call `run(rows, runs)`, as benchmarks/run_all.py does.
+`table()` gives its rows to the one table of `python -m benchmarks`.
 """
 from __future__ import annotations
 
@@ -20,9 +22,9 @@ import argparse
 import csv
 import gc
 import io
+import os
 import random
 import sys
-import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -37,6 +39,7 @@ NAME = "import_clients"
 TARGET_S = 30.0
 DEFAULT_ROWS = 100_000
 DEFAULT_RUNS = 3
+QUICK_ROWS = 2_000
 CHANGED_SHARE = 0.10
 SEED = 20260930
 
@@ -141,12 +144,13 @@ def _timed_import(data: bytes, filename: str) -> tuple[float, object]:
     return elapsed, counts
 
 
-def one_run(first: bytes, changed: bytes, rows: int, n_changed: int) -> dict[str, float]:
+def one_run(first: bytes, changed: bytes, rows: int, n_changed: int, backend: str = "sqlite",
+            postgres_url: str | None = None) -> dict[str, float]:
     """Times the three imports on a fresh database; checks every import's counts."""
     from core.extensions import db
 
-    with tempfile.TemporaryDirectory(prefix="bench-import-") as folder:
-        app = common.make_app(common.sqlite_url(folder))
+    with common.database(backend, postgres_url, prefix="bench-import-") as url:
+        app = common.make_app(url)
         with app.app_context():
             common.migrate()
             common.create_business_staff(STAFF, STAFF_PASSWORD)
@@ -176,7 +180,8 @@ PHASES = {
 }
 
 
-def measure(rows: int = DEFAULT_ROWS, runs: int = DEFAULT_RUNS, progress=None) -> dict[str, list[float]]:
+def measure(rows: int = DEFAULT_ROWS, runs: int = DEFAULT_RUNS, progress=None, backend: str = "sqlite",
+            postgres_url: str | None = None) -> dict[str, list[float]]:
     """Seconds per phase, one figure per run."""
     base = make_rows(rows)
     changed_rows, n_changed = change_rows(base)
@@ -184,7 +189,7 @@ def measure(rows: int = DEFAULT_ROWS, runs: int = DEFAULT_RUNS, progress=None) -
     del base, changed_rows
     results: dict[str, list[float]] = {phase: [] for phase in PHASES}
     for n in range(runs):
-        times = one_run(first, changed, rows, n_changed)
+        times = one_run(first, changed, rows, n_changed, backend, postgres_url)
         for phase, seconds in times.items():
             results[phase].append(seconds)
         if progress:
@@ -192,17 +197,20 @@ def measure(rows: int = DEFAULT_ROWS, runs: int = DEFAULT_RUNS, progress=None) -
     return results
 
 
-def _label(phase: str, rows: int) -> str:
-    return f"{NAME}: {rows:,} rows, {PHASES[phase]}"
+def _case(phase: str, rows: int) -> str:
+    return f"{rows:,} rows, {PHASES[phase]}"
 
 
-def _summarise(results: dict[str, list[float]], rows: int) -> list[dict]:
-    return [common.result_row(_label(phase, rows), times, TARGET_S) for phase, times in results.items()]
+def table(backend: str, postgres_url: str | None = None, quick: bool = False, progress=None) -> list[common.Row]:
+    """One row per phase (median and fastest run against 30 s), on `backend`. `quick`: 2,000 rows, 1 run."""
+    rows, runs = (QUICK_ROWS, 1) if quick else (DEFAULT_ROWS, DEFAULT_RUNS)
 
+    def each_run(n, total, times):
+        if progress:
+            progress(f"run {n}/{total}: " + ", ".join(f"{p} {s:.2f} s" for p, s in times.items()))
 
-def run(rows: int = DEFAULT_ROWS, runs: int = DEFAULT_RUNS) -> list[dict]:
-    """One row per phase: {"benchmark", "median_s", "min_s", "target_s", "ok"} (ok: median under target)."""
-    return _summarise(measure(rows, runs), rows)
+    results = measure(rows, runs, each_run, backend, postgres_url)
+    return [common.timing(NAME, _case(phase, rows), backend, times, TARGET_S) for phase, times in results.items()]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -210,24 +218,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=DEFAULT_ROWS, help="rows in the file (default %(default)s)")
     parser.add_argument("--runs", type=int, default=DEFAULT_RUNS,
                         help="fresh-database runs; the median and min are reported (default %(default)s)")
+    parser.add_argument("--postgres", metavar="URL", default=os.environ.get(common.POSTGRES_ENV),
+                        help=f"also on PostgreSQL, in a new database beside this one (default: ${common.POSTGRES_ENV}, "
+                             "else SQLite only)")
+    parser.add_argument("--sqlite-only", action="store_true", help=f"ignore --postgres and ${common.POSTGRES_ENV}")
     args = parser.parse_args(argv)
     if args.rows < 10 or args.runs < 1:
         parser.error("--rows must be at least 10 and --runs at least 1")
+    backends = ["sqlite"] + ([] if args.sqlite_only or not args.postgres else ["postgresql"])
 
     def progress(n, total, times):
         print(f"run {n}/{total}: " + ", ".join(f"{p} {s:.2f} s" for p, s in times.items()), flush=True)
 
-    print(f"{NAME}: {args.rows:,} rows, {args.runs} run(s), SQLite, target {TARGET_S:.0f} s per import "
-          f"{common.machine()}", flush=True)
-    results = measure(args.rows, args.runs, progress)
-    summary = _summarise(results, args.rows)
+    print(f"{NAME}: {args.rows:,} rows, {args.runs} run(s), {' and '.join(backends)}, target {TARGET_S:.0f} s per "
+          f"import {common.machine()}", flush=True)
+    summary = []
+    for backend in backends:
+        print(f"{common.BACKEND_NAMES[backend]}:", flush=True)
+        results = measure(args.rows, args.runs, progress, backend, args.postgres)
+        summary += [(backend, phase, common.result_row(PHASES[phase], times, TARGET_S))
+                    for phase, times in results.items()]
     print()
-    print(f"{'phase':<34} {'median s':>9} {'min s':>8} {'rows/s':>9} {'median/30s':>10}  result")
-    for phase, row in zip(results, summary, strict=True):
-        print(f"{PHASES[phase]:<34} {row['median_s']:>9.2f} {row['min_s']:>8.2f} "
+    print(f"{'backend':<10} {'phase':<34} {'median s':>9} {'min s':>8} {'rows/s':>9} {'median/30s':>10}  result")
+    for backend, phase, row in summary:
+        print(f"{common.BACKEND_NAMES[backend]:<10} {PHASES[phase]:<34} {row['median_s']:>9.2f} {row['min_s']:>8.2f} "
               f"{args.rows / row['median_s']:>9,.0f} {row['median_s'] / TARGET_S:>10.2f}  "
               f"{common.verdict(row)}")
-    return 0 if all(row["ok"] for row in summary) else 1
+    return 0 if all(row["ok"] for _, _, row in summary) else 1
 
 
 if __name__ == "__main__":

@@ -38,14 +38,13 @@ then the answered ones, by id on a tie; otherwise the script stops with an error
 page cannot pass.
 
 PostgreSQL: `--postgres URL` (default: $BENCH_POSTGRES_URL) makes a database `bench_<pid>_<random>` beside
-the named one and drops it at the end; `run()` uses BENCH_POSTGRES_URL, else
-postgresql+psycopg://postgres@127.0.0.1:5432/test when it answers, else SQLite only.
+the named one and drops it at the end.
 
 Run it from the repository root:
 
     .venv/bin/python benchmarks/queue_page.py [--items 10000] [--repeats 15] [--postgres URL]
 
-or call `run()`, as benchmarks/run_all.py does.
+`table()` gives its rows to the one table of `python -m benchmarks`.
 """
 from __future__ import annotations
 
@@ -73,8 +72,8 @@ DEFAULT_ITEMS = 10_000
 DEFAULT_RESOLVED = 5_000
 DEFAULT_REPEATS = 15
 PER_PAGE = 50  # followups.views.PER_PAGE
-DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-POSTGRES_ENV = "BENCH_POSTGRES_URL"
+POSTGRES_ENV = common.POSTGRES_ENV
+QUICK = {"items": 1_000, "resolved": 500, "repeats": 3}
 SEED = 20261125
 CHIEF_EMAIL = "chief@bench.example.com"
 RESEARCHER_EMAILS = ("researcher1@bench.example.com", "researcher2@bench.example.com")
@@ -322,27 +321,20 @@ def measure_backend(backend: str, postgres_url: str | None = None, items: int = 
 
 
 def _label(backend: str, items: int, case: str) -> str:
-    return f"{NAME}: {items:,} open items, {'SQLite' if backend == 'sqlite' else 'PostgreSQL'}, {case}"
+    return f"{NAME}: {items:,} open items, {common.BACKEND_NAMES[backend]}, {case}"
 
 
 def _rows(backend: str, items: int, results: dict[str, list[float]]) -> list[dict]:
     return [common.result_row(_label(backend, items, label), times, TARGET_S) for label, times in results.items()]
 
 
-def run(items: int = DEFAULT_ITEMS, repeats: int = DEFAULT_REPEATS, postgres_url: str | None = None) -> list[dict]:
-    """One row per backend and case: {"benchmark", "median_s", "min_s", "target_s", "ok"} (ok: median under
-    0.3 s). PostgreSQL: `postgres_url`, else BENCH_POSTGRES_URL, else the default local server when it answers."""
-    out = _rows("sqlite", items, measure_backend("sqlite", items=items, repeats=repeats))
-    url = postgres_url or postgres_url_from_env()
-    if url is None:
-        if common.postgres_reachable(DEFAULT_POSTGRES_URL):
-            url = DEFAULT_POSTGRES_URL
-        else:
-            print(f"  {NAME}: no PostgreSQL at {DEFAULT_POSTGRES_URL} (set {POSTGRES_ENV}); PostgreSQL skipped",
-                  flush=True)
-    if url is not None:
-        out += _rows("postgresql", items, measure_backend("postgresql", url, items=items, repeats=repeats))
-    return out
+def table(backend: str, postgres_url: str | None = None, quick: bool = False, progress=None) -> list[common.Row]:
+    """One row per case: the median and fastest request, in ms, against 300 ms, on `backend`. `quick`: 1,000
+    open items, 500 resolved, 3 requests a case."""
+    size = QUICK if quick else {"items": DEFAULT_ITEMS, "resolved": DEFAULT_RESOLVED, "repeats": DEFAULT_REPEATS}
+    results = measure_backend(backend, postgres_url, size["items"], size["resolved"], size["repeats"], progress)
+    return [common.timing(NAME, f"{size['items']:,} open items, {label}", backend, times, TARGET_S, unit="ms")
+            for label, times in results.items()]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,6 +1,7 @@
 """Benchmark: the worker sending 10,000 messages through the Twilio SDK to the Twilio emulator with 50 ms
-latency per request at SMS_RATE_PER_SECOND=100 (target: an achieved rate of at least 90% of it, 90 msg/s);
-and, in the same run, the rate of a plain loop of `client.messages.create` for comparison.
+latency per request at SMS_RATE_PER_SECOND=100 (target: an achieved rate of at least 90% of it, 90 msg/s), on
+SQLite and on PostgreSQL; and, in the same run, the rate of a plain loop of `client.messages.create` for
+comparison.
 
 The requirement (issue 3): "Sending 10,000 messages against the Twilio emulator with 50 ms latency per
 request and SMS_RATE_PER_SECOND=100: the achieved rate is at least 90% of the configured rate, and the
@@ -8,14 +9,14 @@ benchmark prints, in the same run, the rate of a plain loop of client.messages.c
 write it."
 
 Each run starts `sms.emulator.TwilioEmulator(latency=0.05)` on loopback (in this process, as the tests do)
-and builds a fresh SQLite database with the migrations, the account managers of
-benchmarks/import_clients.py and a 10,000-row generated client export, every client with a tier (as
-benchmarks/audience_snapshot.py does, not timed). A daily comment to every tier is created, submitted,
-approved and scheduled for now through `broadcast.service` and `broadcast.scheduling`, and `Worker.tick()`
-starts it: the snapshot makes the 10,000 pending messages and the broadcast is sending. The worker is the
-real one,
-`broadcast.worker.Worker` with `TwilioGateway(api_base=emulator.base_url)` (the official twilio SDK over
-HTTP), SMS_RATE_PER_SECOND=100, SMS_CONCURRENCY=8 (`--concurrency`), QUIET_HOURS="". The timed part is
+and builds a fresh database (a SQLite file, or a new PostgreSQL database beside the one `--postgres` names)
+with the migrations, the account managers of benchmarks/import_clients.py and a 10,000-row generated client
+export, every client with a tier (as benchmarks/audience_snapshot.py does, not timed). A daily comment to
+every tier is created, submitted, approved and scheduled for now through `broadcast.service` and
+`broadcast.scheduling`, and `Worker.tick()` starts it: the snapshot makes the 10,000 pending messages and the
+broadcast is sending. The worker is the real one, `broadcast.worker.Worker` in this process, with
+`TwilioGateway(api_base=emulator.base_url)` (the official twilio SDK over HTTP), SMS_RATE_PER_SECOND=100,
+SMS_CONCURRENCY=8 (`--concurrency`), QUIET_HOURS="". The timed part is
 
     while worker.send_batch():
         pass
@@ -26,32 +27,36 @@ recipient, with the row's text. The table also splits the time: the send windows
 last answer of each batch, which the rate limiter stretches to about 1 s per 100 messages) and the rest,
 claiming and recording in the database between batches, when nothing is being sent.
 
-Then, in the same run, a plain loop as a user would write it, against the same emulator:
+Then, in the same run, the naive way, against an emulator of its own with the same latency: one thread, no
+database, a plain loop as a user would write it,
 
     client = make_client(account_sid, auth_token, api_base=emulator.base_url)
-    for m in messages[:500]:
-        client.messages.create(to=m.to, from_=FROM, body=m.body)
+    for to, body in messages[:500]:
+        client.messages.create(to=to, from_=FROM, body=body)
 
 its rate (500 / elapsed) and the time it would take for all 10,000 messages are printed beside the
 worker's.
 
 Run it from the repository root:
 
-    .venv/bin/python benchmarks/send_rate.py [--messages 10000] [--concurrency 8] [--runs 1] [--plain 500]
+    .venv/bin/python benchmarks/send_rate.py [--messages 10000] [--concurrency 8] [--runs 1] [--plain 500] \
+        [--postgres URL] [--sqlite-only]
 
-`--concurrency 2,4,8` runs once per value (each on a fresh database and emulator). Or call
-`run(messages, runs)`, as benchmarks/run_all.py does.
+`--concurrency 2,4,8` runs once per value (each on a fresh database and emulator). `baselines()` (the plain
+loop) and `table()` (the worker) give their rows to the one table of `python -m benchmarks`.
 """
 from __future__ import annotations
 
 import argparse
 import gc
 import logging
+import os
+import secrets
 import statistics
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -64,6 +69,7 @@ NAME = "send_rate"
 DEFAULT_MESSAGES = 10_000
 DEFAULT_RUNS = 1
 DEFAULT_PLAIN = 500
+QUICK_MESSAGES, QUICK_PLAIN = 300, 20
 RATE = 100.0  # SMS_RATE_PER_SECOND
 SHARE = 0.90  # the achieved rate must be at least this share of RATE
 LATENCY = 0.05  # seconds the emulator adds to every message create
@@ -113,7 +119,6 @@ class Result:
     send_window: float  # seconds inside batches' send windows (first request out .. last answer)
     request_median: float  # seconds per request, as the worker's threads saw it
     pool_full: int
-    plain: dict = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -152,36 +157,43 @@ def _check(emulator, broadcast_id: int, messages: int) -> None:
     db.session.remove()
 
 
-def _plain_loop(emulator, broadcast_id: int, count: int) -> dict:
-    """`count` messages of the broadcast sent again by a plain loop of client.messages.create."""
-    import sqlalchemy as sa
+def plain_messages(count: int) -> list[tuple[str, str]]:
+    """`count` (number, text) pairs like the broadcast's: the generated clients' mobiles, the daily comment with
+    the client's name and a note link, the signature and the opt-out line. No database."""
+    snap = common.load("audience_snapshot")
+    rows = common.import_bench().make_rows(count)
+    template = snap.BROADCAST["body"]
+    return [("+86" + row[2], "【示例期货】" + template.format(
+        name=row[1], note_link=f"{snap.PUBLIC_BASE_URL}/n/{secrets.token_urlsafe(8)}") + "拒收请回复R")
+        for row in rows]
 
-    from broadcast.models import OutboundMessage
-    from core.extensions import db
+
+def plain_loop(count: int = DEFAULT_PLAIN) -> dict:
+    """The naive way: `count` messages sent by a plain loop of client.messages.create, one thread, no
+    database, to an emulator of its own with the same latency. {"messages", "elapsed", "rate"}."""
+    from sms.emulator import TwilioEmulator
     from sms.twilio_client import close_client, make_client
 
-    messages = db.session.execute(sa.select(OutboundMessage.to, OutboundMessage.body)
-                                  .where(OutboundMessage.broadcast_id == broadcast_id)
-                                  .order_by(OutboundMessage.id).limit(count)).all()
-    db.session.remove()
-    before = len(emulator.messages)
-    client = make_client(emulator.account_sid, emulator.auth_token, api_base=emulator.base_url)
-    try:
-        gc.collect()
-        start = time.perf_counter()
-        for m in messages:
-            client.messages.create(to=m.to, from_=FROM, body=m.body)
-        elapsed = time.perf_counter() - start
-    finally:
-        close_client(client)
-    made = len(emulator.messages) - before
-    if made != len(messages):
-        raise AssertionError(f"plain loop: the emulator got {made} messages, expected {len(messages)}")
+    messages = plain_messages(count)
+    with TwilioEmulator(account_sid=SID, auth_token=TOKEN, latency=LATENCY) as emulator:
+        client = make_client(emulator.account_sid, emulator.auth_token, api_base=emulator.base_url)
+        try:
+            gc.collect()
+            start = time.perf_counter()
+            for to, body in messages:
+                client.messages.create(to=to, from_=FROM, body=body)
+            elapsed = time.perf_counter() - start
+        finally:
+            close_client(client)
+        got = emulator.messages
+    if len(got) != len(messages) or {(m["to"], m["body"]) for m in got} != set(messages):
+        raise AssertionError(f"plain loop: the emulator got {len(got)} messages, expected these {len(messages)}")
     return {"messages": len(messages), "elapsed": elapsed, "rate": len(messages) / elapsed}
 
 
-def one_run(messages: int, concurrency: int, plain: int = 0, progress=None) -> Result:
-    """A fresh emulator and database; the worker sends `messages` messages; then the plain loop (`plain`)."""
+def one_run(messages: int, concurrency: int, progress=None, backend: str = "sqlite",
+            postgres_url: str | None = None) -> Result:
+    """A fresh emulator and database; the worker sends `messages` messages."""
     import sqlalchemy as sa
 
     from broadcast import scheduling
@@ -203,7 +215,7 @@ def one_run(messages: int, concurrency: int, plain: int = 0, progress=None) -> R
     urllib3_log.addHandler(pool_full)
     propagate, urllib3_log.propagate = urllib3_log.propagate, False  # counted in the table, not printed
     with TwilioEmulator(account_sid=SID, auth_token=TOKEN, latency=LATENCY) as emulator, \
-            common.database("sqlite", prefix="bench-send-") as url:
+            common.database(backend, postgres_url, prefix="bench-send-") as url:
         app = snap.make_app(url, SMS_GATEWAY="twilio", TWILIO_ACCOUNT_SID=SID, TWILIO_AUTH_TOKEN=TOKEN,
                             TWILIO_FROM=FROM, TWILIO_API_BASE=emulator.base_url, SMS_RATE_PER_SECOND=RATE,
                             SMS_CONCURRENCY=concurrency, QUIET_HOURS="", SMS_MAX_ATTEMPTS=5)
@@ -251,12 +263,6 @@ def one_run(messages: int, concurrency: int, plain: int = 0, progress=None) -> R
                 progress(f"concurrency {concurrency}: {messages:,} sent in {elapsed:.1f} s, {result.rate:.1f} msg/s "
                          f"({result.batches} batches, {result.send_window:.1f} s in send windows, "
                          f"{elapsed - result.send_window:.1f} s between them)")
-            if plain:
-                with app.app_context():
-                    result.plain = _plain_loop(emulator, broadcast_id, min(plain, messages))
-                if progress:
-                    progress(f"plain loop: {result.plain['messages']} messages in {result.plain['elapsed']:.1f} s, "
-                             f"{result.plain['rate']:.1f} msg/s")
         finally:
             worker.close()
             gateway.gateway.client.http_client.close()
@@ -268,9 +274,9 @@ def one_run(messages: int, concurrency: int, plain: int = 0, progress=None) -> R
 
 
 def measure(messages: int = DEFAULT_MESSAGES, runs: int = DEFAULT_RUNS, concurrency: int = DEFAULT_CONCURRENCY,
-            plain: int = DEFAULT_PLAIN, progress=None) -> list[Result]:
-    """`runs` runs at one concurrency; the plain loop runs once, after the last."""
-    return [one_run(messages, concurrency, plain if n == runs - 1 else 0, progress) for n in range(runs)]
+            progress=None, backend: str = "sqlite", postgres_url: str | None = None) -> list[Result]:
+    """`runs` runs at one concurrency, each on a fresh database and emulator."""
+    return [one_run(messages, concurrency, progress, backend, postgres_url) for _ in range(runs)]
 
 
 def target_s(messages: int) -> float:
@@ -287,10 +293,7 @@ def _row(results: list[Result]) -> dict:
                              target_s(results[0].messages), inclusive=True)
 
 
-def _plain_line(results: list[Result]) -> str | None:
-    plain = next((r.plain for r in results if r.plain), None)
-    if not plain:
-        return None
+def _plain_line(results: list[Result], plain: dict) -> str:
     worker = statistics.median(r.rate for r in results)
     n = results[0].messages
     return (f"worker {worker:.1f} msg/s; plain loop of client.messages.create {plain['rate']:.1f} msg/s "
@@ -298,14 +301,26 @@ def _plain_line(results: list[Result]) -> str | None:
             f"{n / plain['rate'] / 60:.1f} min, the worker {n / worker / 60:.1f} min)")
 
 
-def run(messages: int = DEFAULT_MESSAGES, runs: int = DEFAULT_RUNS) -> list[dict]:
-    """One row: {"benchmark", "median_s", "min_s", "target_s", "ok"}: seconds to send `messages`, against the
-    seconds a rate of 90 msg/s allows. Prints the plain loop's rate beside the worker's."""
-    results = measure(messages, runs)
-    line = _plain_line(results)
-    if line:
-        print(f"  {NAME}: {line}", flush=True)
-    return [_row(results)]
+def baselines(quick: bool = False, progress=None) -> list[common.Row]:
+    """The plain loop's rate (500 messages; `quick`: 20), the baseline of the worker's rows."""
+    plain = plain_loop(QUICK_PLAIN if quick else DEFAULT_PLAIN)
+    if progress:
+        progress(f"plain loop: {plain['messages']} messages in {plain['elapsed']:.1f} s, {plain['rate']:.1f} msg/s")
+    return [common.Row(NAME, f"plain client.messages.create loop, {plain['messages']} messages, 1 thread, no "
+                       "database", "", "msg/s", plain["rate"], key="plain",
+                       short="plain loop", note="the baseline: the naive way, one request at a time")]
+
+
+def table(backend: str, postgres_url: str | None = None, quick: bool = False, progress=None) -> list[common.Row]:
+    """One row: the worker's achieved rate (median and slowest run) against 90 msg/s, on `backend`, compared
+    with the plain loop of `baselines()`. `quick`: 300 messages."""
+    messages = QUICK_MESSAGES if quick else DEFAULT_MESSAGES
+    results = measure(messages, DEFAULT_RUNS, DEFAULT_CONCURRENCY, progress, backend, postgres_url)
+    rates = [r.rate for r in results]
+    median = statistics.median(rates)
+    return [common.Row(NAME, f"worker at SMS_RATE_PER_SECOND={RATE:.0f}, {messages:,} messages", backend, "msg/s",
+                       median,
+                       ("min", min(rates)), f"≥ {RATE * SHARE:.0f}", median >= RATE * SHARE, baseline="plain")]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -319,6 +334,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plain", type=int, default=DEFAULT_PLAIN,
                         help="messages sent by the plain client.messages.create loop, 0 for none "
                              "(default %(default)s)")
+    parser.add_argument("--postgres", metavar="URL", default=os.environ.get(common.POSTGRES_ENV),
+                        help=f"also on PostgreSQL, in a new database beside this one (default: ${common.POSTGRES_ENV}, "
+                             "else SQLite only)")
+    parser.add_argument("--sqlite-only", action="store_true", help=f"ignore --postgres and ${common.POSTGRES_ENV}")
     args = parser.parse_args(argv)
     try:
         levels = [int(v) for v in args.concurrency.split(",") if v.strip()]
@@ -326,31 +345,39 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--concurrency takes whole numbers, such as 8 or 4,8,16")
     if args.messages < 100 or args.runs < 1 or not levels or min(levels) < 1 or args.plain < 0:
         parser.error("--messages must be at least 100, --runs and --concurrency at least 1, --plain not negative")
+    backends = ["sqlite"] + ([] if args.sqlite_only or not args.postgres else ["postgresql"])
 
     def progress(text):
         print(text, flush=True)
 
     print(f"{NAME}: {args.messages:,} messages, SMS_RATE_PER_SECOND={RATE:.0f}, emulator latency "
-          f"{LATENCY * 1000:.0f} ms, concurrency {', '.join(map(str, levels))}, {args.runs} run(s) each; target "
-          f"{RATE * SHARE:.0f} msg/s, {target_s(args.messages):.1f} s {common.machine()}", flush=True)
-    all_results: list[list[Result]] = []
-    for i, level in enumerate(levels):
-        plain = args.plain if i == len(levels) - 1 else 0  # once, at the end
-        all_results.append(measure(args.messages, args.runs, level, plain, progress))
-    rows = [_row(results) for results in all_results]
+          f"{LATENCY * 1000:.0f} ms, concurrency {', '.join(map(str, levels))}, {args.runs} run(s) each, "
+          f"{' and '.join(backends)}; target {RATE * SHARE:.0f} msg/s, {target_s(args.messages):.1f} s "
+          f"{common.machine()}", flush=True)
+    all_results: list[tuple[str, list[Result]]] = []
+    for backend in backends:
+        for level in levels:
+            progress(f"{common.BACKEND_NAMES[backend]}:")
+            all_results.append((backend, measure(args.messages, args.runs, level, progress, backend, args.postgres)))
+    plain = None
+    if args.plain:
+        plain = plain_loop(args.plain)
+        progress(f"plain loop: {plain['messages']} messages in {plain['elapsed']:.1f} s, {plain['rate']:.1f} msg/s")
+    rows = [_row(results) for _, results in all_results]
     print()
-    print(f"{'concurrency':>11} {'median s':>9} {'min s':>8} {'msg/s':>7} {'of 100/s':>8} {'batches':>7} "
-          f"{'in sends s':>10} {'between s':>9} {'req ms':>6} {'pool full':>9}  result")
-    for results, row in zip(all_results, rows, strict=True):
+    print(f"{'backend':<10} {'concurrency':>11} {'median s':>9} {'min s':>8} {'msg/s':>7} {'of 100/s':>8} "
+          f"{'batches':>7} {'in sends s':>10} {'between s':>9} {'req ms':>6} {'pool full':>9}  result")
+    for (backend, results), row in zip(all_results, rows, strict=True):
         r = min(results, key=lambda x: abs(x.elapsed - row["median_s"]))
         rate = r.messages / row["median_s"]
-        print(f"{r.concurrency:>11} {row['median_s']:>9.1f} {row['min_s']:>8.1f} {rate:>7.1f} {rate / RATE:>8.0%} "
-              f"{r.batches:>7} {r.send_window:>10.1f} {r.elapsed - r.send_window:>9.1f} "
-              f"{r.request_median * 1000:>6.0f} {r.pool_full:>9}  {common.verdict(row)}")
-    line = _plain_line(all_results[-1])
-    if line:
+        print(f"{common.BACKEND_NAMES[backend]:<10} {r.concurrency:>11} {row['median_s']:>9.1f} {row['min_s']:>8.1f} "
+              f"{rate:>7.1f} {rate / RATE:>8.0%} {r.batches:>7} {r.send_window:>10.1f} "
+              f"{r.elapsed - r.send_window:>9.1f} {r.request_median * 1000:>6.0f} {r.pool_full:>9}  "
+              f"{common.verdict(row)}")
+    if plain:
         print()
-        print(f"concurrency {all_results[-1][0].concurrency}: {line}")
+        for backend, results in all_results:
+            print(f"{common.BACKEND_NAMES[backend]}, concurrency {results[0].concurrency}: {_plain_line(results, plain)}")
     return 0 if all(row["ok"] for row in rows) else 1
 
 

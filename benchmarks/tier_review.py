@@ -1,4 +1,5 @@
-"""Benchmark: a quarterly tier review of a 100,000-client book on SQLite (target: 30 s per step).
+"""Benchmark: a quarterly tier review of a 100,000-client book (target: 30 s per step), on SQLite and on
+PostgreSQL.
 
 The requirement: the quarterly tier review (按季核定) of the whole book stays usable with 100,000 clients.
 Making a draft review and publishing it are buttons in the browser: a reviewer clicks "make a draft review"
@@ -6,7 +7,8 @@ Making a draft review and publishing it are buttons in the browser: a reviewer c
 machines the department runs. The monthly figures that feed the review are uploaded the same way, one file
 of 400,000 rows (four months of 100,000 clients), with a target of 60 s for that import.
 
-Each run builds a fresh SQLite database file in a temporary folder with the migrations, creates the eight
+Each run builds a fresh database (a SQLite file in a temporary folder, or a new PostgreSQL database beside
+the one `--postgres` names) with the migrations, creates the eight
 account managers of benchmarks/import_clients.py, imports the same generated 100,000-row client export with
 `import_clients` (not timed), and then times, each step being the service call **and the commit** (what the
 web page, API and CLI do):
@@ -26,9 +28,9 @@ cannot pass.
 
 Run it from the repository root:
 
-    .venv/bin/python benchmarks/tier_review.py [--rows 100000] [--runs 3]
+    .venv/bin/python benchmarks/tier_review.py [--rows 100000] [--runs 3] [--postgres URL] [--sqlite-only]
 
-or call `run(rows, runs)`, as benchmarks/run_all.py does.
+`table()` gives its rows to the one table of `python -m benchmarks`.
 """
 from __future__ import annotations
 
@@ -36,9 +38,9 @@ import argparse
 import csv
 import gc
 import io
+import os
 import random
 import sys
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -52,6 +54,7 @@ import _common as common  # noqa: E402 - puts the repository root on sys.path to
 NAME = "tier_review"
 DEFAULT_ROWS = 100_000
 DEFAULT_RUNS = 3
+QUICK_ROWS = 2_000  # the smallest book whose tier spread still shows every VIP tier
 SEED = 20261125
 QUARTER = "2026Q3"
 TODAY = date(2026, 11, 25)  # the day the reviewer clicks: the quarter has ended
@@ -208,15 +211,16 @@ def _check_published(review_id: int, seed: int) -> None:
                              f"review's, e.g. client {wrong[0][0]}: {wrong[0][1]} instead of {wrong[0][2]}")
 
 
-def one_run(clients_data: bytes, monthly_data: bytes, rows: int, n_monthly: int, bench) -> dict:
+def one_run(clients_data: bytes, monthly_data: bytes, rows: int, n_monthly: int, bench, backend: str = "sqlite",
+            postgres_url: str | None = None) -> dict:
     """Times the four steps on a fresh database; checks each step's result. Returns seconds per phase and
     the tier counts of the review."""
     from clients.imports import import_monthly
     from clients.reviews import create_review, publish_review
     from core.extensions import db
 
-    with tempfile.TemporaryDirectory(prefix="bench-tier-review-") as folder:
-        app = common.make_app(common.sqlite_url(folder))
+    with common.database(backend, postgres_url, prefix="bench-tier-review-") as url:
+        app = common.make_app(url)
         with app.app_context():
             common.migrate()
             common.create_business_staff(bench.STAFF, bench.STAFF_PASSWORD)
@@ -250,7 +254,8 @@ def one_run(clients_data: bytes, monthly_data: bytes, rows: int, n_monthly: int,
     return {"times": times, "tiers": tiers}
 
 
-def measure(rows: int = DEFAULT_ROWS, runs: int = DEFAULT_RUNS, progress=None) -> dict[str, list[float]]:
+def measure(rows: int = DEFAULT_ROWS, runs: int = DEFAULT_RUNS, progress=None, backend: str = "sqlite",
+            postgres_url: str | None = None) -> dict[str, list[float]]:
     """Seconds per phase, one figure per run."""
     bench = common.import_bench()
     client_rows = bench.make_rows(rows)
@@ -260,7 +265,7 @@ def measure(rows: int = DEFAULT_ROWS, runs: int = DEFAULT_RUNS, progress=None) -
     del client_rows, monthly_rows
     results: dict[str, list[float]] = {phase: [] for phase in PHASES}
     for n in range(runs):
-        outcome = one_run(clients_data, monthly_data, rows, n_monthly, bench)
+        outcome = one_run(clients_data, monthly_data, rows, n_monthly, bench, backend, postgres_url)
         for phase, seconds in outcome["times"].items():
             results[phase].append(seconds)
         if progress:
@@ -268,19 +273,28 @@ def measure(rows: int = DEFAULT_ROWS, runs: int = DEFAULT_RUNS, progress=None) -
     return results
 
 
-def _label(phase: str, rows: int) -> str:
+def _case(phase: str, rows: int) -> str:
     if phase == "monthly":
-        return f"{NAME}: {rows * len(MONTHS):,} monthly rows, {PHASES[phase]}"
-    return f"{NAME}: {rows:,} clients, {PHASES[phase]}"
+        return f"{rows * len(MONTHS):,} monthly rows, {PHASES[phase]}"
+    return f"{rows:,} clients, {PHASES[phase]}"
 
 
 def _summarise(results: dict[str, list[float]], rows: int) -> list[dict]:
-    return [common.result_row(_label(phase, rows), times, TARGETS[phase]) for phase, times in results.items()]
+    return [common.result_row(_case(phase, rows), times, TARGETS[phase]) for phase, times in results.items()]
 
 
-def run(rows: int = DEFAULT_ROWS, runs: int = DEFAULT_RUNS) -> list[dict]:
-    """One row per phase: {"benchmark", "median_s", "min_s", "target_s", "ok"} (ok: median under target)."""
-    return _summarise(measure(rows, runs), rows)
+def table(backend: str, postgres_url: str | None = None, quick: bool = False, progress=None) -> list[common.Row]:
+    """One row per step (median and fastest run against its target), on `backend`. `quick`: 2,000 clients,
+    1 run."""
+    rows, runs = (QUICK_ROWS, 1) if quick else (DEFAULT_ROWS, DEFAULT_RUNS)
+
+    def each_run(n, total, times, tiers):
+        if progress:
+            progress(f"run {n}/{total}: " + ", ".join(f"{p} {s:.2f} s" for p, s in times.items()))
+
+    results = measure(rows, runs, each_run, backend, postgres_url)
+    return [common.timing(NAME, _case(phase, rows), backend, times, TARGETS[phase])
+            for phase, times in results.items()]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -289,9 +303,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="clients in the book (default %(default)s)")
     parser.add_argument("--runs", type=int, default=DEFAULT_RUNS,
                         help="fresh-database runs; the median and min are reported (default %(default)s)")
+    parser.add_argument("--postgres", metavar="URL", default=os.environ.get(common.POSTGRES_ENV),
+                        help=f"also on PostgreSQL, in a new database beside this one (default: ${common.POSTGRES_ENV}, "
+                             "else SQLite only)")
+    parser.add_argument("--sqlite-only", action="store_true", help=f"ignore --postgres and ${common.POSTGRES_ENV}")
     args = parser.parse_args(argv)
-    if args.rows < 2000 or args.runs < 1:
-        parser.error("--rows must be at least 2000 and --runs at least 1")
+    if args.rows < QUICK_ROWS or args.runs < 1:
+        parser.error(f"--rows must be at least {QUICK_ROWS} and --runs at least 1")
+    backends = ["sqlite"] + ([] if args.sqlite_only or not args.postgres else ["postgresql"])
 
     def progress(n, total, times, tiers):
         print(f"run {n}/{total}: " + ", ".join(f"{p} {s:.2f} s" for p, s in times.items()), flush=True)
@@ -300,21 +319,24 @@ def main(argv: list[str] | None = None) -> int:
             print("  tiers: " + ", ".join(f"{t} {c:,}" for t, c in spread), flush=True)
 
     print(f"{NAME}: {args.rows:,} clients, {args.rows * len(MONTHS):,} monthly rows, {args.runs} run(s), "
-          "SQLite, "
+          f"{' and '.join(backends)}, "
           f"targets {TARGETS['monthly']:.0f} s for the import, {TARGETS['draft']:.0f} s per review step "
           f"{common.machine()}", flush=True)
-    results = measure(args.rows, args.runs, progress)
-    summary = _summarise(results, args.rows)
+    summary = []
+    for backend in backends:
+        print(f"{common.BACKEND_NAMES[backend]}:", flush=True)
+        results = measure(args.rows, args.runs, progress, backend, args.postgres)
+        summary += [(backend, phase, row) for phase, row in zip(results, _summarise(results, args.rows), strict=True)]
     counts = {phase: args.rows * len(MONTHS) if phase == "monthly" else args.rows for phase in PHASES}
     width = max(len(label) for label in PHASES.values())
     print()
-    print(f"{'phase':<{width}} {'median s':>9} {'min s':>8} {'rows/s':>9} {'target s':>9} "
+    print(f"{'backend':<10} {'phase':<{width}} {'median s':>9} {'min s':>8} {'rows/s':>9} {'target s':>9} "
           f"{'median/target':>13}  result")
-    for phase, row in zip(results, summary, strict=True):
-        print(f"{PHASES[phase]:<{width}} {row['median_s']:>9.2f} {row['min_s']:>8.2f} "
-              f"{counts[phase] / row['median_s']:>9,.0f} {row['target_s']:>9.0f} "
+    for backend, phase, row in summary:
+        print(f"{common.BACKEND_NAMES[backend]:<10} {PHASES[phase]:<{width}} {row['median_s']:>9.2f} "
+              f"{row['min_s']:>8.2f} {counts[phase] / row['median_s']:>9,.0f} {row['target_s']:>9.0f} "
               f"{row['median_s'] / row['target_s']:>13.2f}  {common.verdict(row)}")
-    return 0 if all(row["ok"] for row in summary) else 1
+    return 0 if all(row["ok"] for _, _, row in summary) else 1
 
 
 if __name__ == "__main__":
