@@ -14,10 +14,31 @@ from sms.gateway import from_config
 
 
 @click.command("worker")
+@click.option("--status", is_flag=True, help="List the workers registered in the database (alive, leading) and exit.")
 @with_appcontext
-def worker_command():
-    """Run the scheduler and send messages until stopped (Ctrl+C or SIGTERM)."""
+def worker_command(status):
+    """Send messages and run the scheduler until stopped (Ctrl+C or SIGTERM).
+
+    \b
+    PostgreSQL: run as many workers as you like, on one machine or several, all
+    with the same settings. All of them send; no message is handed over twice.
+    One of them leads: it starts scheduled broadcasts, finishes them, and marks
+    unknown what a dead worker left half handed over. When the leader stops or
+    dies another takes over within seconds. SMS_RATE_PER_SECOND is the limit
+    for all workers together. A database restart is waited out.
+    SQLite: one worker per database; a second one is refused.
+
+    \b
+    Settings that matter: DATABASE_URL, SECRET_KEY, PUBLIC_BASE_URL (status
+    callbacks go to PUBLIC_BASE_URL/sms/status), SMS_GATEWAY and TWILIO_*,
+    SMS_RATE_PER_SECOND, SMS_CONCURRENCY (parallel requests per worker),
+    SMS_MAX_ATTEMPTS, SMS_TIMEOUT_SECONDS, QUIET_HOURS, TIMEZONE.
+    See docs/deployment.md.
+    """
     app = current_app._get_current_object()
+    if status:
+        _print_status()
+        return
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -27,6 +48,39 @@ def worker_command():
         worker.run(stop)
     except AlreadyRunning as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def _print_status() -> None:
+    """The registered workers, newest first, with whether each is alive and which one leads (PostgreSQL)."""
+    import sqlalchemy as sa
+
+    from broadcast.leader import current_leader, live_workers
+    from broadcast.models import WorkerProcess
+    from core.extensions import db
+
+    rows = db.session.scalars(sa.select(WorkerProcess).order_by(WorkerProcess.id.desc()).limit(50)).all()
+    if db.engine.dialect.name == "postgresql":
+        live, leader = live_workers(db.session.connection()), current_leader(db.session.connection())
+    else:  # one worker at most: the newest not stopped, if the file lock is held
+        from broadcast.leader import WorkerLock
+
+        lock, running = WorkerLock(db.engine), False
+        try:
+            lock.acquire()
+            lock.release()
+        except AlreadyRunning:
+            running = True
+        newest = next((w.id for w in rows if w.stopped_at is None), None)
+        live = {newest} if running and newest is not None else set()
+        leader = newest if live else None
+    click.echo(f"{'id':>6}  {'host':<24} {'pid':>8}  {'started (UTC)':<19}  {'last seen (UTC)':<19}  state")
+    for w in rows:
+        if w.id in live:
+            state = "leader" if w.id == leader else "alive"
+        else:
+            state = "stopped" if w.stopped_at else "gone"
+        click.echo(f"{w.id:>6}  {w.host[:24]:<24} {w.pid:>8}  {w.started_at:%Y-%m-%d %H:%M:%S}  "
+                   f"{w.last_seen_at:%Y-%m-%d %H:%M:%S}  {state}")
 
 
 @click.command("serve")

@@ -106,25 +106,31 @@ class Claimed:
     check_first: bool = False  # the last attempt may have got through; look before sending again
 
 
-def claim(session, limit: int, now: datetime, broadcasts: bool = True) -> list[Claimed]:
+def _due(now: datetime, broadcasts: bool):
+    """The messages a worker may take now (see `claim`), with what the claim checks of their client."""
+    answer = OutboundMessage.broadcast_id.is_(None)
+    return (sa.select(OutboundMessage.id, OutboundMessage.to, OutboundMessage.purpose, Client.mobile,
+                      Client.opted_out, Client.mobile_invalid_at)
+            .outerjoin(Broadcast, Broadcast.id == OutboundMessage.broadcast_id)
+            .join(Client, Client.id == OutboundMessage.client_id)
+            .where(answer if not broadcasts else sa.or_(answer, Broadcast.state == BroadcastState.sending),
+                   OutboundMessage.state == MessageState.pending,
+                   sa.or_(Broadcast.valid_until.is_(None), Broadcast.valid_until > now),
+                   sa.or_(OutboundMessage.next_attempt_at.is_(None), OutboundMessage.next_attempt_at <= now)))
+
+
+def claim(session, limit: int, now: datetime, broadcasts: bool = True, worker_id: int | None = None) -> list[Claimed]:
     """Take up to `limit` due messages (of sending broadcasts, and answers to follow-ups) and mark them
-    handing_over; COMMITS, so that the mark is durable before any provider is called. `broadcasts=False`
-    (quiet hours) takes only answers to clients who wrote in.
+    handing_over, claimed by `worker_id`; COMMITS, so that the mark is durable before any provider is
+    called. `broadcasts=False` (quiet hours) takes only answers to clients who wrote in.
 
     Each move is conditional (`WHERE state = 'pending'`), so a cancel or pause that commits meanwhile wins.
     A suggestion past its valid-until is not claimed (the sweep marks it expired); a client who opted out
     or whose number was refused since the snapshot is suppressed, except for the automatic answers the
-    client asked for (an opt-out confirmation). On PostgreSQL, rows another worker holds are skipped."""
+    client asked for (an opt-out confirmation). On PostgreSQL, rows another worker holds are skipped
+    (FOR UPDATE SKIP LOCKED), so any number of workers claim side by side and never the same message."""
     answer = OutboundMessage.broadcast_id.is_(None)
-    query = (sa.select(OutboundMessage.id, OutboundMessage.to, OutboundMessage.purpose, Client.mobile,
-                       Client.opted_out, Client.mobile_invalid_at)
-             .outerjoin(Broadcast, Broadcast.id == OutboundMessage.broadcast_id)
-             .join(Client, Client.id == OutboundMessage.client_id)
-             .where(answer if not broadcasts else sa.or_(answer, Broadcast.state == BroadcastState.sending),
-                    OutboundMessage.state == MessageState.pending,
-                    sa.or_(Broadcast.valid_until.is_(None), Broadcast.valid_until > now),
-                    sa.or_(OutboundMessage.next_attempt_at.is_(None), OutboundMessage.next_attempt_at <= now))
-             .order_by(OutboundMessage.id).limit(limit))
+    query = _due(now, broadcasts).order_by(OutboundMessage.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=OutboundMessage)
     rows = session.execute(query).all()
@@ -143,7 +149,8 @@ def claim(session, limit: int, now: datetime, broadcasts: bool = True) -> list[C
             sa.select(Broadcast.id).where(Broadcast.state == BroadcastState.sending)))
         result = session.execute(
             sa.update(OutboundMessage).where(OutboundMessage.id.in_(take), pending, still_sending)
-            .values(state=MessageState.handing_over, attempts=OutboundMessage.attempts + 1, updated_at=now)
+            .values(state=MessageState.handing_over, attempts=OutboundMessage.attempts + 1, updated_at=now,
+                    claimed_by=worker_id)
             .returning(OutboundMessage.id, OutboundMessage.to, OutboundMessage.body, OutboundMessage.attempts,
                        OutboundMessage.error_code)
             .execution_options(synchronize_session=False))
@@ -152,15 +159,41 @@ def claim(session, limit: int, now: datetime, broadcasts: bool = True) -> list[C
     return sorted(claimed, key=lambda c: c.id)
 
 
+def record_all(session, answers: list[tuple[Claimed, Sent | GatewayError]], now: datetime, max_attempts: int) -> None:
+    """What the provider answered for a batch, as `record` does for each, but the usual case (accepted, no
+    callback came first) in one statement for the batch. Safe to run again on the same answers. The caller
+    commits."""
+    ids = [claimed.id for claimed, _ in answers]
+    states = dict(session.execute(sa.select(OutboundMessage.id, OutboundMessage.state)
+                                  .where(OutboundMessage.id.in_(ids)).with_for_update()).all())
+    plain = [{"m_id": c.id, "sid": o.sid} for c, o in answers
+             if isinstance(o, Sent) and states.get(c.id) == MessageState.handing_over]
+    if plain:  # the rows are locked (FOR UPDATE above): nobody moved them meanwhile
+        table = OutboundMessage.__table__
+        session.execute(table.update().where(table.c.id == sa.bindparam("m_id"))
+                        .values(state=MessageState.queued, provider_sid=sa.bindparam("sid"), handed_over_at=now,
+                                updated_at=now, error_code=None, error_message=None), plain)
+    done = {row["m_id"] for row in plain}
+    for claimed, outcome in answers:
+        if claimed.id not in done:
+            record(session, claimed, outcome, now, max_attempts)
+
+
 def record(session, claimed: Claimed, outcome: Sent | GatewayError, now: datetime, max_attempts: int) -> MessageState:
     """What the provider answered for one handed-over message. The caller commits.
 
-    The move out of handing_over is conditional: a status callback that got there first is never undone."""
+    The move out of handing_over is conditional: a status callback that got there first is never undone.
+    A message the leader marked unknown meanwhile (this worker could not reach the database for longer than
+    WORKER_DEAD_AFTER_SECONDS) becomes queued if the provider took it: the answer is better evidence than
+    the guess; otherwise it stays unknown. Safe to run twice for the same answer."""
     m = session.get(OutboundMessage, claimed.id, populate_existing=True, with_for_update=True)
     if m.state != MessageState.handing_over:  # a callback overtook the answer; keep what it said
         if isinstance(outcome, Sent):
             m.provider_sid = m.provider_sid or outcome.sid
             m.handed_over_at = m.handed_over_at or now
+            if m.state == MessageState.unknown:  # judged lost while this worker could not reach the database
+                m.state = MessageState.queued
+                m.error_code = m.error_message = None
         return m.state
     if isinstance(outcome, Sent):
         m.state = MessageState.queued
@@ -193,13 +226,38 @@ def record(session, claimed: Claimed, outcome: Sent | GatewayError, now: datetim
     return m.state
 
 
-def recover_after_crash(session, now: datetime) -> int:
-    """Messages left handing_over by a worker that died: the provider may have them, so they become
-    unknown, for a person to look at; never resent. Run when the (single) worker starts. Caller commits."""
+def handing_over_holders(session) -> set[int | None]:
+    """The workers (None: claimed before workers registered) that have messages in handing_over."""
+    return set(session.scalars(sa.select(OutboundMessage.claimed_by).distinct()
+                               .where(OutboundMessage.state == MessageState.handing_over)))
+
+
+def recover_after_crash(session, now: datetime, holders: set[int | None] | None = None) -> int:
+    """Messages left handing_over by workers that died (`holders`, None for every worker): the provider may
+    have them, so they become unknown, for a person to look at; never resent. Caller commits."""
+    where = [OutboundMessage.state == MessageState.handing_over]
+    if holders is not None:
+        ids = [h for h in holders if h is not None]
+        which = OutboundMessage.claimed_by.in_(ids)
+        where.append(sa.or_(which, OutboundMessage.claimed_by.is_(None)) if None in holders else which)
     result = session.execute(
-        sa.update(OutboundMessage).where(OutboundMessage.state == MessageState.handing_over)
+        sa.update(OutboundMessage).where(*where)
         .values(state=MessageState.unknown, updated_at=now,
-                error_message="the worker stopped while handing this message over; it may or may not have gone"))
+                error_message="the worker stopped while handing this message over; it may or may not have gone")
+        .execution_options(synchronize_session=False))
+    return result.rowcount or 0
+
+
+def release_unsent(session, worker_id: int, now: datetime) -> int:
+    """Put this worker's handing_over messages back to pending. Only for a worker that knows it called the
+    provider for none of them: after a claim whose commit failed (it may have landed), before any send.
+    COMMITS."""
+    result = session.execute(
+        sa.update(OutboundMessage)
+        .where(OutboundMessage.state == MessageState.handing_over, OutboundMessage.claimed_by == worker_id)
+        .values(state=MessageState.pending, attempts=OutboundMessage.attempts - 1, claimed_by=None, updated_at=now)
+        .execution_options(synchronize_session=False))
+    session.commit()
     return result.rowcount or 0
 
 

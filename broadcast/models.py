@@ -150,6 +150,9 @@ class OutboundMessage(db.Model):
     note_token: Mapped[str | None] = mapped_column(sa.String(32), unique=True)
     note_opens: Mapped[int] = mapped_column(default=0)
     note_first_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the worker that last claimed it: a message left handing_over by a worker that died becomes unknown,
+    # one held by a live worker is that worker's to finish
+    claimed_by: Mapped[int | None] = mapped_column(sa.ForeignKey("workers.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     handed_over_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -158,11 +161,26 @@ class OutboundMessage(db.Model):
     client = relationship("Client")
 
 
-# APScheduler's job table (SQLAlchemyJobStore), made by our migrations like every other table so that the
-# schema has one source; the job store finds it and does not create its own.
-scheduler_jobs = sa.Table(
-    "apscheduler_jobs", db.metadata,
-    sa.Column("id", sa.Unicode(191), primary_key=True),
-    sa.Column("next_run_time", sa.Float(25), index=True),
-    sa.Column("job_state", sa.LargeBinary, nullable=False),
-)
+class WorkerProcess(db.Model):
+    """One run of `flask worker`, registered when it starts. Whether it is alive is not read from this row
+    but from the PostgreSQL advisory lock it holds while it runs (see broadcast.leader); `last_seen_at` is
+    for people looking at the table."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    host: Mapped[str] = mapped_column(sa.String(255))
+    pid: Mapped[int]
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SendSlot(db.Model):
+    """The one row of the rate limit shared by all workers on PostgreSQL: the next free moment to send at
+    (see broadcast.ratelimit)."""
+
+    __tablename__ = "send_slots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    next_slot: Mapped[datetime] = mapped_column(UTCDateTime)

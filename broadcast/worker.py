@@ -1,51 +1,65 @@
-"""The worker (`flask --app app worker`): starts scheduled broadcasts, hands messages to the gateway at the
-configured rate, and finishes broadcasts. One worker per database on SQLite (the embedded default).
+"""The worker (`flask --app app worker`): hands messages to the gateway at the configured rate and, when it
+leads, runs the periodic job (broadcast.control, broadcast.tick). On PostgreSQL any number of workers run
+side by side, on one machine or many; on SQLite, the embedded default, one.
 
-APScheduler runs the periodic job (start what is due, expire, finish) from a SQLAlchemyJobStore in the
-app's own database; the schedule itself is the broadcasts' `send_at`, so a restart loses nothing and a
-broadcast that should have started while the worker was down is judged when it comes back: sent if it
-is still valid and outside quiet hours, otherwise marked missed for a person to decide.
+Every worker sends, in small batches (about a tenth of a second's worth): it claims a batch (marked
+handing_over and committed before the provider is called; FOR UPDATE SKIP LOCKED, so no two workers take
+the same message), reserves that many send slots (broadcast.ratelimit, shared by all workers on
+PostgreSQL), hands each message over at its slot, and records what the provider said. It claims the next
+batch while the last is still on the wire, so that slots follow each other without gaps, and keeps only a
+few batches in flight, so that a worker killed in the act leaves few messages unknown.
+
+The database may go away (a restart, a failover): every database error in the loops is logged and retried
+with a short back-off, and nothing is lost or sent twice. What the provider answered is kept in memory
+until it is recorded, however long that takes; a worker killed before recording leaves its messages
+handing_over, and the leader marks them unknown: never resent on their own. A claim whose commit failed
+(it may have landed) is undone by the same worker before it claims again: it knows it sent none of them.
 """
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from collections import deque
+from concurrent.futures import ALL_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 
-import sqlalchemy as sa
-
-from broadcast import dispatch
-from broadcast.models import Broadcast, BroadcastState
+from broadcast import dispatch, ratelimit, registry, tick
+from broadcast.control import ControlLoop, unavailable
+from broadcast.leader import WorkerLock
 from broadcast.settings import Settings
-from broadcast.timing import in_quiet_hours, parse_quiet_hours
-from core import audit
 from core.extensions import db
 from core.timeutil import utcnow
-from followups import intake
-from followups.settings import FollowUpSettings
-from sms.gateway import Gateway, GatewayError
+from sms.gateway import Gateway, GatewayError, Sent
 
 log = logging.getLogger(__name__)
 
+BATCH_SECONDS = 0.1  # a batch is about this much of the rate (at least SMS_CONCURRENCY messages)
+AHEAD_SECONDS = 0.25  # how far ahead of now a worker keeps its sends scheduled
 
-class RateLimiter:
-    """At most `rate` acquisitions per second, evenly spaced, shared by the sending threads."""
 
-    def __init__(self, rate: float):
-        self.interval = 1.0 / rate if rate > 0 else 0.0
-        self._next = time.monotonic()
-        self._lock = threading.Lock()
+class Backoff:
+    """Waits after consecutive failures: 0.5, 1, 2, 4, 5, 5 ... seconds; reset by a success."""
 
-    def acquire(self) -> None:
-        with self._lock:
-            now = time.monotonic()
-            wait = self._next - now
-            self._next = max(now, self._next) + self.interval
-        if wait > 0:
-            time.sleep(wait)
+    def __init__(self, first: float = 0.5, cap: float = 5.0):
+        self.first, self.cap, self._next = first, cap, first
+
+    def next(self) -> float:
+        wait, self._next = self._next, min(self.cap, self._next * 2)
+        return wait
+
+    def reset(self) -> None:
+        self._next = self.first
+
+
+@dataclass
+class _Batch:
+    claimed: list[dispatch.Claimed]
+    futures: list[Future]
+    end: float  # time.monotonic() of the slot after its last
+
+    def done(self) -> bool:
+        return all(f.done() for f in self.futures)
 
 
 class Worker:
@@ -55,92 +69,54 @@ class Worker:
         self.clock = clock
         config = app.config
         self.settings = Settings.from_config(config)
-        self.followup_settings = FollowUpSettings.from_config(config)
-        self.quiet = parse_quiet_hours(config.get("QUIET_HOURS"))
         self.max_attempts = int(config.get("SMS_MAX_ATTEMPTS", 5))
-        self.late_grace = timedelta(seconds=int(config.get("LATE_GRACE_SECONDS", 120)))
         self.concurrency = int(config.get("SMS_CONCURRENCY", 8))
-        self.limiter = RateLimiter(float(config.get("SMS_RATE_PER_SECOND", 10)))
+        rate = float(config.get("SMS_RATE_PER_SECOND", 10))
+        with app.app_context():
+            self.engine = db.engine
+        self.postgres = self.engine.dialect.name == "postgresql"
+        self.slots = ratelimit.for_engine(self.engine, rate)
+        self.batch_size = max(self.concurrency, int(rate * BATCH_SECONDS) if rate > 0 else 100)
+        # claimed and not yet recorded, at most: the next batch can be claimed while one is on the wire
+        self.max_in_flight = max(2 * self.batch_size, self.concurrency + self.batch_size)
+        # a worker missing this long (as the leader sees it) is dead; longer than any reconnect takes
+        self.dead_after = float(config.get("WORKER_DEAD_AFTER_SECONDS", 10))
         self.callback_url = self.settings.public_base_url + "/sms/status"
         self.pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="sms-send")
-        self.running = threading.Event()  # set once the worker holds the lock and sends
+        self.running = threading.Event()  # set while the send loop runs
+        self.present = threading.Event()  # set while this worker's liveness lock is held
+        self.leading = threading.Event()  # set while this worker leads
+        self.worker_id: int | None = None
+        self._stop = threading.Event()
+        self._unrecorded: list[tuple[dispatch.Claimed, Sent | GatewayError]] = []
+        self._claim_failed = False
 
-    # ---- the periodic job ---------------------------------------------------------------------------------
+    @property
+    def cfg(self) -> tick.TickConfig:
+        """What the periodic job and the quiet-hours check read of the config, as it is now."""
+        return tick.TickConfig.from_config(self.app.config)
 
-    def quiet_now(self, now: datetime) -> bool:
-        return in_quiet_hours(now.astimezone(ZoneInfo(self.settings.timezone)), self.quiet)
-
-    def too_late(self, send_at: datetime, now: datetime) -> str | None:
-        """Why a start this late needs a person to decide, or None. A little late is fine; late into quiet
-        hours, or on another day than planned (the worker was down overnight), is not."""
-        if now - send_at <= self.late_grace:
-            return None
-        if self.quiet_now(now):
-            return "due during quiet hours"
-        zone = ZoneInfo(self.settings.timezone)
-        if send_at.astimezone(zone).date() != now.astimezone(zone).date():
-            return "not sent on the day it was planned for"
-        return None
-
-    def start_due(self, now: datetime) -> list[int]:
-        """Start every scheduled broadcast whose time has come. Commits."""
-        started = []
-        due = db.session.scalars(sa.select(Broadcast).where(Broadcast.state == BroadcastState.scheduled,
-                                                            Broadcast.send_at <= now)).all()
-        for b in due:
-            if b.recurrence:
-                self._occur(b, now)
-                continue
-            expired = b.valid_until is not None and b.valid_until <= now
-            too_late = self.too_late(b.send_at, now)
-            if expired or too_late:
-                b.state = BroadcastState.missed
-                b.state_reason = "expired before it could start" if expired else too_late
-                audit.record(db.session, "broadcast.missed", actor_label="worker", obj_type="broadcast", obj_id=b.id,
-                             detail={"send_at": b.send_at.isoformat(), "reason": b.state_reason})
-                db.session.commit()
-                continue
-            count = dispatch.snapshot(db.session, b, self.settings, now)
-            b.state = BroadcastState.sending
-            b.started_at = now
-            audit.record(db.session, "broadcast.start", actor_label="worker", obj_type="broadcast", obj_id=b.id,
-                         detail={"recipients": count, "late_seconds": int((now - b.send_at).total_seconds())})
-            db.session.commit()
-            started.append(b.id)
-        return started
-
-    def _occur(self, parent: Broadcast, now: datetime) -> None:
-        """One occurrence of a recurring commentary: sent as a child broadcast, unless the worker comes back
-        so late that the occurrence falls in quiet hours (then it is recorded as missed); then the next one."""
-        from broadcast.scheduling import occurrence
-        from broadcast.timing import next_occurrence, parse_holidays, parse_recurrence
-
-        too_late = self.too_late(parent.send_at, now)
-        if too_late:
-            audit.record(db.session, "broadcast.missed", actor_label="worker", obj_type="broadcast", obj_id=parent.id,
-                         detail={"send_at": parent.send_at.isoformat(), "reason": too_late})
-        else:
-            child = occurrence(db.session, parent, now)
-            count = dispatch.snapshot(db.session, child, self.settings, now)
-            audit.record(db.session, "broadcast.start", actor_label="worker", obj_type="broadcast", obj_id=child.id,
-                         detail={"recipients": count, "recurrence_of": parent.id})
-        local_now = now.astimezone(ZoneInfo(self.settings.timezone))
-        parent.send_at = next_occurrence(local_now, parse_recurrence(parent.recurrence),
-                                         parse_holidays(self.app.config.get("HOLIDAYS"))).astimezone(now.tzinfo)
-        db.session.commit()
+    def quiet_now(self, now) -> bool:
+        return tick.quiet_now(now, self.cfg)
 
     def tick(self) -> None:
+        """The periodic job once, on the app's session (tests and benchmarks call it directly)."""
         with self.app.app_context():
-            now = self.clock()
-            self.start_due(now)
-            dispatch.sweep(db.session, now)
+            tick.run(db.session, self.clock(), self.cfg)
+
+    def recover(self) -> int:
+        """Mark unknown every message left handing_over (only right for a single worker that is not sending)."""
+        with self.app.app_context():
+            count = dispatch.recover_after_crash(db.session, self.clock())
             db.session.commit()
-            intake.route_stragglers(db.session, self.followup_settings, now)
+            return count
 
     # ---- sending --------------------------------------------------------------------------------------------
 
-    def _send(self, claimed: dispatch.Claimed):
-        self.limiter.acquire()
+    def _send(self, claimed: dispatch.Claimed, at: float):
+        delay = at - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
         try:
             if claimed.check_first:  # the last attempt timed out after it may have reached the provider
                 earlier = self.gateway.find(claimed.to, claimed.body)
@@ -156,80 +132,161 @@ class Worker:
             return GatewayError(f"{exc.__class__.__name__}: {exc}", retryable=True)
 
     def send_batch(self, limit: int | None = None) -> int:
-        """Claim due messages and hand them over, `concurrency` at a time at the configured rate. Returns how many."""
+        """Hand over what is due now, until nothing is (or `limit` messages), and record every answer; returns
+        how many were claimed. A database error propagates; answers not yet recorded stay in memory for
+        `_record()` to retry, and every send already started finishes first."""
+        in_flight: deque[_Batch] = deque()
+        claimed = 0
+        more = True
+        try:
+            while True:
+                while in_flight and in_flight[0].done():
+                    self._collect(in_flight.popleft())
+                    self._record()
+                waiting = sum(len(b.claimed) for b in in_flight)
+                size = min(self.batch_size, (limit or claimed + self.batch_size) - claimed)
+                if more and size > 0 and self._may_claim() and waiting + size <= self.max_in_flight \
+                        and (not in_flight or in_flight[-1].end - time.monotonic() < AHEAD_SECONDS):
+                    batch = self._start(size)
+                    if batch is not None:
+                        in_flight.append(batch)
+                        claimed += len(batch.claimed)
+                        continue
+                    more = False
+                if not in_flight:
+                    return claimed
+                wait(in_flight[0].futures, timeout=0.02, return_when=ALL_COMPLETED)
+        finally:
+            for batch in in_flight:  # a send once started is never forgotten: its answer waits to be recorded
+                self._collect(batch)
+
+    def _may_claim(self) -> bool:
+        """Not while stopping, nor while a running worker is not known to be alive (the leader could judge
+        it dead and mark what it claims unknown)."""
+        return not self._stop.is_set() and (self.worker_id is None or self.present.is_set())
+
+    def _start(self, size: int) -> _Batch | None:
+        """Claim up to `size` due messages, reserve their send slots and start their sends; None if none."""
         with self.app.app_context():
             now = self.clock()
             # a broadcast that runs into quiet hours pauses here and goes on when they end; answers to clients
             # who wrote in still go
-            quiet = self.quiet_now(now)
-            # about two seconds' worth: the claim and record commits between batches cost little of the rate,
-            # and a pause or cancel still takes effect within seconds
-            per_second = int(1.0 / self.limiter.interval) if self.limiter.interval else 100
-            batch = limit or max(self.concurrency, 2 * per_second)
-            claimed = dispatch.claim(db.session, batch, now, broadcasts=not quiet)
+            broadcasts = not self.quiet_now(now)
+            self._claim_failed = self.worker_id is not None  # until its sends have started
+            claimed = dispatch.claim(db.session, size, now, broadcasts=broadcasts, worker_id=self.worker_id)
             if not claimed:
-                return 0
-            outcomes = list(self.pool.map(self._send, claimed))
-            done = self.clock()
-            for item, outcome in zip(claimed, outcomes, strict=True):
-                dispatch.record(db.session, item, outcome, done, self.max_attempts)
-            db.session.commit()
-            return len(claimed)
+                self._claim_failed = False
+                return None
+            window = self.slots.reserve(len(claimed))
+            futures = [self.pool.submit(self._send, c, window.at(i)) for i, c in enumerate(claimed)]
+            self._claim_failed = False
+            return _Batch(claimed, futures, window.end)
+
+    def _collect(self, batch: _Batch) -> None:
+        self._unrecorded.extend(zip(batch.claimed, (f.result() for f in batch.futures), strict=True))
+
+    def _record(self) -> None:
+        """Record the answers held in memory, in one transaction; kept for another try if it fails."""
+        if not self._unrecorded:
+            return
+        with self.app.app_context():
+            try:
+                dispatch.record_all(db.session, self._unrecorded, self.clock(), self.max_attempts)
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                raise
+            self._unrecorded = []
+
+    def _release(self) -> None:
+        """After a failed claim: this worker's handing_over messages were never sent; back to pending."""
+        with self.app.app_context():
+            count = dispatch.release_unsent(db.session, self.worker_id, self.clock())
+            if count:
+                log.warning("a claim of %s message(s) failed after all; they are pending again", count)
+            self._claim_failed = False
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
 
-    def recover(self) -> int:
-        with self.app.app_context():
-            count = dispatch.recover_after_crash(db.session, self.clock())
-            db.session.commit()
-            if count:
-                log.warning("%s message(s) were being handed over when the worker stopped; marked unknown", count)
-            return count
+    # ---- running --------------------------------------------------------------------------------------------
 
     def run(self, stop: threading.Event, idle_sleep: float = 0.5) -> None:
-        from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-        from apscheduler.schedulers.background import BackgroundScheduler
-
-        from broadcast.leader import WorkerLock
-
-        with self.app.app_context():
-            lock = WorkerLock(db.engine)
-        lock.acquire()  # AlreadyRunning: a second worker would run a second scheduler
+        """Send and (when leading) run the periodic job until `stop` is set. On SQLite, AlreadyRunning if
+        another worker runs against the same database."""
+        lock = WorkerLock(self.engine)
+        lock.acquire()
         try:
-            self._run(stop, idle_sleep, SQLAlchemyJobStore, BackgroundScheduler)
+            self._run(stop, idle_sleep)
         finally:
             lock.release()
 
-    def _run(self, stop: threading.Event, idle_sleep: float, SQLAlchemyJobStore, BackgroundScheduler) -> None:
-        self.recover()
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per second in the log
-        with self.app.app_context():
-            store = SQLAlchemyJobStore(engine=db.engine, tablename="apscheduler_jobs")
-        scheduler = BackgroundScheduler(jobstores={"default": store}, timezone="UTC")
-        scheduler.add_job(tick_job, "interval", seconds=1, id="broadcast-tick", replace_existing=True,
-                          coalesce=True, max_instances=1, misfire_grace_time=30)
-        scheduler.start()
-        _CURRENT["worker"] = self
+    def _run(self, stop: threading.Event, idle_sleep: float) -> None:
+        self._stop = stop
+        backoff = Backoff()
+        while self.worker_id is None and not stop.is_set():
+            try:
+                with self.app.app_context():
+                    self.worker_id = registry.register(db.session, self.clock())
+            except Exception as exc:
+                stop.wait(self.log_error("registering the worker", exc, backoff))
+        if self.worker_id is None:
+            return
+        halt = threading.Event()
+        control = threading.Thread(target=ControlLoop(self).run, args=(halt,), name="worker-control", daemon=True)
+        control.start()
+        log.info("worker %s started: gateway %s, %s msg/s%s", self.worker_id, self.gateway.name,
+                 1 / self.slots.interval if self.slots.interval else "unlimited",
+                 " for all workers together" if self.slots.shared else "")
         self.running.set()
-        log.info("worker started: gateway %s, %s msg/s", self.gateway.name, 1 / self.limiter.interval
-                 if self.limiter.interval else "unlimited")
         try:
-            while not stop.is_set():
-                if not self.send_batch():
-                    stop.wait(idle_sleep)
+            self._send_loop(stop, idle_sleep)
         finally:
             self.running.clear()
-            scheduler.shutdown(wait=True)
-            self.pool.shutdown(wait=True)
-            _CURRENT.pop("worker", None)
+            self._finish(backoff)
+            halt.set()
+            control.join()
+            try:
+                with self.app.app_context():
+                    registry.stopped(db.session, self.worker_id, self.clock())
+            except Exception as exc:
+                log.warning("could not mark worker %s stopped: %s", self.worker_id, exc.__class__.__name__)
 
+    def _send_loop(self, stop: threading.Event, idle_sleep: float) -> None:
+        backoff = Backoff()
+        while not stop.is_set():
+            try:
+                self._record()
+                if self._claim_failed:
+                    self._release()
+                sent = self.send_batch() if self.present.is_set() else 0
+                backoff.reset()
+                if not sent:
+                    stop.wait(idle_sleep)
+            except Exception as exc:
+                stop.wait(self.log_error("sending", exc, backoff))
 
-# APScheduler stores jobs by reference to a module-level function; it finds the running worker here.
-_CURRENT: dict[str, Worker] = {}
+    def _finish(self, backoff: Backoff) -> None:
+        """On the way out: the answers not yet recorded get a few more tries; then they are left handing_over,
+        and the leader will mark them unknown."""
+        self.pool.shutdown(wait=True)
+        for _ in range(3):
+            try:
+                self._record()
+                if self._claim_failed:
+                    self._release()
+                return
+            except Exception as exc:
+                time.sleep(self.log_error("recording on the way out", exc, backoff))
+        log.error("stopping with %s answer(s) not recorded (messages %s); they will be marked unknown",
+                  len(self._unrecorded), [c.id for c, _ in self._unrecorded])
 
-
-def tick_job() -> None:
-    worker = _CURRENT.get("worker")
-    if worker is not None:
-        worker.tick()
+    def log_error(self, doing: str, exc: Exception, backoff: Backoff) -> float:
+        """Log a failure of the loop `doing`; returns how long to wait before the next try."""
+        delay = backoff.next()
+        if unavailable(exc):
+            log.warning("worker %s: database unavailable while %s (%s); trying again in %.1f s", self.worker_id,
+                        doing, exc.__class__.__name__, delay)
+        else:
+            log.exception("worker %s: error while %s; trying again in %.1f s", self.worker_id, doing, delay)
+        return delay

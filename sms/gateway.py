@@ -57,12 +57,19 @@ class TwilioGateway:
     name = "twilio"
 
     def __init__(self, account_sid: str, auth_token: str, *, messaging_service_sid: str | None = None,
-                 from_: str | None = None, api_base: str | None = None, timeout: float = 10.0):
+                 from_: str | None = None, api_base: str | None = None, timeout: float = 10.0,
+                 pool_size: int | None = None):
         from sms.twilio_client import make_client
 
         if not (messaging_service_sid or from_):
             raise ValueError("set TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM")
-        self.client = make_client(account_sid, auth_token, api_base=api_base, timeout=timeout)
+        self.client = make_client(account_sid, auth_token, api_base=api_base, timeout=timeout, pool_size=pool_size)
+        # the SDK loads the Messages resource on first use, tens of milliseconds of imports: done here, so that
+        # the first send is not late for its rate-limit slot (and the next ones not bunched up behind it)
+        self.client.messages  # noqa: B018
+        # the SDK logs every request and its headers at INFO, a dozen lines per message (and the recipient's
+        # number when it looks a message up): a broadcast would bury the log, and clients' numbers with it
+        logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
         self.messaging_service_sid = messaging_service_sid
         self.from_ = from_
 
@@ -181,7 +188,8 @@ def from_config(config) -> Gateway:
         return TwilioGateway(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"],
                              messaging_service_sid=config.get("TWILIO_MESSAGING_SERVICE_SID") or None,
                              from_=config.get("TWILIO_FROM") or None, api_base=config.get("TWILIO_API_BASE") or None,
-                             timeout=float(config.get("SMS_TIMEOUT_SECONDS", 10)))
+                             timeout=float(config.get("SMS_TIMEOUT_SECONDS", 10)),
+                             pool_size=int(config.get("SMS_CONCURRENCY", 8)))
     if kind == "simulator":
         return SimulatorGateway(simulator_token(config["SECRET_KEY"]),
                                 failure_share=float(config.get("SIMULATOR_FAILURE_SHARE", 0.02)))

@@ -57,12 +57,15 @@ def _is_loopback(base: str) -> bool:
 class TwilioApiHttpClient(TwilioHttpClient):
     """The SDK's requests-based HTTP client, with an optional API base URL and no automatic retries."""
 
-    def __init__(self, api_base: Optional[str] = None, timeout: Optional[float] = 10.0):
+    def __init__(self, api_base: Optional[str] = None, timeout: Optional[float] = 10.0,
+                 pool_size: Optional[int] = None):
         super().__init__(pool_connections=True, timeout=timeout, max_retries=0)
         self.api_base = api_base.rstrip("/") if api_base else None
         if self.api_base and not re.match(r"^https?://[^/]+", self.api_base):
             raise ValueError(f"api_base must be an absolute http(s) URL, not {api_base!r}")
-        pool = min(32, (os.cpu_count() or 1) + 4)
+        # one kept-alive connection per sending thread: a smaller pool discards connections ("pool is full")
+        # and every discarded one costs a new TCP (and, to Twilio, TLS) handshake
+        pool = pool_size or min(32, (os.cpu_count() or 1) + 4)
         for scheme in ("https://", "http://"):
             # Retry(0, read=False): a failed request fails at once, never re-sent by urllib3.
             self.session.mount(scheme, HTTPAdapter(max_retries=0, pool_maxsize=pool))
@@ -105,17 +108,19 @@ class TwilioApiHttpClient(TwilioHttpClient):
 
 
 def make_client(
-    account_sid: str, auth_token: str, api_base: Optional[str] = None, timeout: float = 10.0
+    account_sid: str, auth_token: str, api_base: Optional[str] = None, timeout: float = 10.0,
+    pool_size: Optional[int] = None,
 ) -> Client:
     """The real ``twilio.rest.Client`` for ``account_sid``/``auth_token``.
 
     ``api_base`` (e.g. ``"http://127.0.0.1:8099"``, the TWILIO_API_BASE setting) replaces
     ``https://api.twilio.com`` in every API request; None talks to Twilio. ``timeout`` is the per-request
-    connect/read timeout in seconds. The client makes no automatic retries.
+    connect/read timeout in seconds. ``pool_size``: connections kept alive, at least the number of threads
+    sending at once (default: CPUs + 4, at most 32). The client makes no automatic retries.
     """
     if not account_sid or not auth_token:
         raise ValueError("account_sid and auth_token are required")
-    http_client = TwilioApiHttpClient(api_base=api_base, timeout=timeout)
+    http_client = TwilioApiHttpClient(api_base=api_base, timeout=timeout, pool_size=pool_size)
     return Client(account_sid, auth_token, http_client=http_client)
 
 

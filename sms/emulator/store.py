@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import random
 import re
+import time
 import uuid
 from datetime import datetime, timezone
 from email.utils import format_datetime
@@ -73,7 +74,9 @@ class _StoreMixin:
     @property
     def messages(self) -> List[Dict[str, Any]]:
         """Messages created, in order: dicts with sid, to, from, body, status_callback, created_at
-        (aware UTC datetime), messaging_service_sid, status, error_code, num_segments, media_url."""
+        (aware UTC datetime, whole seconds as Twilio gives it), received_at (time.time() when the create request
+        arrived, before any latency: for measuring send rates), messaging_service_sid, status, error_code,
+        num_segments, media_url."""
         with self._lock:
             return [dict(m) for m in self._messages]
 
@@ -119,6 +122,7 @@ class _StoreMixin:
             self._rng = random.Random(self._seed)
 
     def _create(self, body: bytes) -> Tuple[int, Dict[str, Any]]:
+        arrived = time.time()
         with self._lock:
             fault = self._faults.pop(0) if self._faults else None
         if fault is not None and fault.kind == "fail":
@@ -166,6 +170,7 @@ class _StoreMixin:
             "created_at": now,
             "updated_at": now,
             "sent_at": None,
+            "received_at": arrived,
         }
         with self._lock:
             self._messages.append(record)

@@ -1,6 +1,7 @@
 """Helpers shared by the sending tests: a settable clock, a scripted gateway, counting states."""
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
@@ -10,6 +11,10 @@ from broadcast.models import OutboundMessage
 from broadcast.settings import Settings
 from core.extensions import db
 from sms.gateway import GatewayError, Sent
+
+# the tests that need several processes, advisory locks or a server to restart run on PostgreSQL only; CI's
+# PostgreSQL run (.ci/run) sets TEST_DATABASE_URL, so there they always run
+ON_POSTGRES = os.environ.get("TEST_DATABASE_URL", "").startswith("postgres")
 
 # 10:00 in Shanghai, a Wednesday: outside quiet hours
 T0 = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)

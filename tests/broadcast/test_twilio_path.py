@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from broadcast.models import Broadcast, BroadcastState, OutboundMessage
+from broadcast.models import Broadcast, BroadcastState, MessageState, OutboundMessage
 from clients.models import Client
 from core.extensions import db
 from sms.emulator import TwilioEmulator
@@ -113,3 +113,120 @@ def test_a_timeout_after_twilio_took_the_message_does_not_send_it_twice(app, app
     assert states(approved) == {"queued": 5}
     assert sorted(sends_per_number(emulator).values()) == [1, 1, 1, 1, 1]
     assert db.session.scalar(sa.select(sa.func.count(sa.distinct(OutboundMessage.provider_sid)))) == 5
+
+
+def _post(url: str, params: dict, signature: str) -> int:
+    import urllib.error
+    import urllib.request
+    from urllib.parse import urlencode
+
+    request = urllib.request.Request(url, data=urlencode(params).encode(), headers={"X-Twilio-Signature": signature})
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(request, timeout=5) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        return exc.code
+
+
+def test_429_bursts_back_off_twice_as_long_each_time_and_each_arrives_once(app, approved, clock, emulator,
+                                                                            twilio_worker, make_client):
+    from clients.tiers import Tier
+
+    for i in range(6, 13):
+        make_client(str(i), mobile=f"+8613800000{i:03d}", tier=Tier.gold)
+    emulator.fail_next(8, status=429)  # the first burst: 8 of the 12 first attempts
+    start_now(app, approved, clock, twilio_worker)
+    twilio_worker.send_batch()
+    assert states(approved) == {"queued": 4, "pending": 8}
+    emulator.fail_next(5, status=429)  # a second burst meets 5 of the 8 retries
+    clock.advance(seconds=1.9)
+    assert twilio_worker.send_batch() == 0  # the first back-off is 2 s: nobody is hammered sooner
+    clock.advance(seconds=0.1)
+    assert twilio_worker.send_batch() == 8
+    assert states(approved) == {"queued": 7, "pending": 5}
+    waits = {(m.next_attempt_at - clock()).total_seconds()
+             for m in db.session.scalars(sa.select(OutboundMessage).where(OutboundMessage.attempts == 2,
+                                                                          OutboundMessage.state == MessageState.pending))}
+    assert waits == {4.0}  # the second back-off is twice the first
+    clock.advance(seconds=3.9)
+    assert twilio_worker.send_batch() == 0
+    clock.advance(seconds=0.1)
+    twilio_worker.send_batch()
+    assert states(approved) == {"queued": 12}
+    assert sends_per_number(emulator) == {c.mobile: 1 for c in db.session.scalars(sa.select(Client))}
+    attempts = db.session.execute(sa.select(OutboundMessage.attempts, sa.func.count())
+                                  .group_by(OutboundMessage.attempts)).all()
+    assert dict(attempts) == {1: 4, 2: 3, 3: 5}
+
+
+def test_after_the_retry_limit_500s_fail_and_timeouts_end_unknown_each_with_its_reason(app, approved, clock, emulator,
+                                                                                      twilio_worker):
+    emulator.fail_next(4, status=500)  # every attempt of the first message (the limit is 4)
+    start_now(app, approved, clock, twilio_worker)
+    twilio_worker.send_batch(limit=1)
+    for _ in range(3):
+        clock.advance(seconds=60)
+        twilio_worker.send_batch(limit=1)
+    failed = db.session.scalar(sa.select(OutboundMessage).where(OutboundMessage.state == MessageState.failed))
+    assert (failed.attempts, failed.error_code) == (4, "20500") and "Internal Server Error" in failed.error_message
+    emulator.hang_next(4, seconds=0.8)  # every attempt of the next one outlasts the 0.5 s timeout
+    for _ in range(4):
+        clock.advance(seconds=60)
+        twilio_worker.send_batch(limit=1)
+    unknown = db.session.scalar(sa.select(OutboundMessage).where(OutboundMessage.state == MessageState.unknown))
+    assert unknown.attempts == 4 and "timed out" in unknown.error_message.lower(), unknown.error_message
+    assert failed.to not in sends_per_number(emulator) and unknown.to not in sends_per_number(emulator)
+    clock.advance(seconds=600)
+    twilio_worker.send_batch()  # the rest go; the two are never tried again
+    assert states(approved) == {"failed": 1, "unknown": 1, "queued": 3}
+    assert sorted(sends_per_number(emulator).values()) == [1, 1, 1]
+
+
+def test_status_callbacks_replayed_reordered_and_tampered_over_http(app, live_app, approved, clock, emulator,
+                                                                   twilio_worker):
+    import threading
+
+    start_now(app, approved, clock, twilio_worker)
+    twilio_worker.send_batch()
+    first, second = emulator.messages[0]["sid"], emulator.messages[1]["sid"]
+
+    def state(sid):
+        db.session.expire_all()
+        return db.session.scalar(sa.select(OutboundMessage.state).where(OutboundMessage.provider_sid == sid)).value
+
+    # reordered: delivered overtakes sent, and a late queued or undelivered never moves it back
+    assert emulator.callback(first, "delivered") == 204
+    for late in ("sent", "queued", "undelivered"):
+        assert emulator.callback(first, late) == 204
+    assert state(first) == "delivered"
+    # replayed: Twilio retries the same signed request; 20 copies at once change nothing more
+    delivered = next(c for c in emulator.callbacks if c["sid"] == first and c["status"] == "delivered")
+    answers = []
+    threads = [threading.Thread(target=lambda: answers.append(_post(delivered["url"], delivered["params"],
+                                                                    delivered["signature"]))) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert answers == [204] * 20 and state(first) == "delivered"
+    # tampered: the signature of a genuine 'sent' callback with the status changed, or moved to another message
+    sent = next(c for c in emulator.callbacks if c["sid"] == first and c["status"] == "sent")
+    assert emulator.callback(second, "sent") == 204
+    assert _post(sent["url"], {**sent["params"], "MessageStatus": "failed"}, sent["signature"]) == 403
+    other = next(c for c in emulator.callbacks if c["sid"] == second)
+    assert _post(other["url"], {**other["params"], "MessageSid": first}, other["signature"]) == 403
+    assert _post(delivered["url"].replace("?m=", "?m=9"), delivered["params"], delivered["signature"]) == 403
+    assert _post(delivered["url"], {**delivered["params"], "MessageStatus": "failed"}, "") == 403
+    assert state(first) == "delivered" and state(second) == "sent"
+    # a correctly signed callback about a message nobody sent is answered and changes nothing
+    from twilio.request_validator import RequestValidator
+
+    from tests.broadcast.conftest import TOKEN
+
+    stray = {"MessageSid": "SM" + "0" * 32, "MessageStatus": "failed"}
+    url = live_app + "/sms/status"
+    assert _post(url, stray, RequestValidator(TOKEN).compute_signature(url, stray)) == 204
+    assert emulator.callback(second, "delivered") == 204
+    assert states(approved) == {"delivered": 2, "queued": 3}
