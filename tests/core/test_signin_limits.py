@@ -97,3 +97,39 @@ def test_the_shared_test_app_stays_unlimited(app, client, limited, make_staff):
     for _ in range(12):
         assert Auth(client).login("a@example.com", WRONG).status_code == 200
     assert Auth(client).login("a@example.com").status_code == 302
+
+
+def test_with_redis_the_attempts_are_counted_in_redis_for_every_web_process(app, make_staff):
+    """RATELIMIT_STORAGE_URI=redis://... (the machines run Redis on 127.0.0.1:6379): the counts live in Redis,
+    where every web process sees them, and a fresh app (another process, after a restart) still refuses."""
+    import uuid
+
+    import redis
+
+    prefix = f"fsms-test-{uuid.uuid4().hex[:8]}"
+    was_enabled = limiter.enabled
+    config = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+              "SECRET_KEY": "test-secret", "QUIET_HOURS": "", "RATELIMIT_ENABLED": True,
+              "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379", "RATELIMIT_KEY_PREFIX": prefix,
+              "LOGIN_LIMIT": "3 per minute"}
+    store = redis.Redis.from_url("redis://127.0.0.1:6379")
+    make_staff("admin", email="a@example.com")
+    apps = []
+    try:
+        first = create_app(config)
+        apps.append(first)
+        first.test_client_class = _ContextPerRequest
+        for _ in range(3):
+            assert _attempt(first.test_client(), "a@example.com", WRONG, address="10.0.9.1").status_code == 200
+        assert any(store.scan_iter(f"*{prefix}*")), "no counter in Redis"
+        second = create_app(config)  # as another web process would start
+        apps.append(second)
+        second.test_client_class = _ContextPerRequest
+        assert _attempt(second.test_client(), "a@example.com", PASSWORD, address="10.0.9.1").status_code == 429
+    finally:
+        for key in store.scan_iter(f"*{prefix}*"):
+            store.delete(key)
+        limiter.enabled = was_enabled
+        for made in apps:
+            with made.app_context():
+                db.engine.dispose()
