@@ -168,12 +168,19 @@ def record_all(session, answers: list[tuple[Claimed, Sent | GatewayError]], now:
                                   .where(OutboundMessage.id.in_(ids)).with_for_update()).all())
     plain = [{"m_id": c.id, "sid": o.sid} for c, o in answers
              if isinstance(o, Sent) and states.get(c.id) == MessageState.handing_over]
-    if plain:  # the rows are locked (FOR UPDATE above): nobody moved them meanwhile
+    done: set[int] = set()
+    if plain:
+        # still conditional: on PostgreSQL the rows are locked above, but SQLite has no row locks (and pysqlite
+        # reads outside a transaction), so a status callback may have moved a row since it was read
         table = OutboundMessage.__table__
-        session.execute(table.update().where(table.c.id == sa.bindparam("m_id"))
+        session.execute(table.update().where(table.c.id == sa.bindparam("m_id"),
+                                             table.c.state == MessageState.handing_over)
                         .values(state=MessageState.queued, provider_sid=sa.bindparam("sid"), handed_over_at=now,
                                 updated_at=now, error_code=None, error_message=None), plain)
-    done = {row["m_id"] for row in plain}
+        plain_ids = [row["m_id"] for row in plain]
+        done = set(session.scalars(sa.select(OutboundMessage.id).where(
+            OutboundMessage.id.in_(plain_ids), OutboundMessage.state == MessageState.queued,
+            OutboundMessage.handed_over_at == now)))
     for claimed, outcome in answers:
         if claimed.id not in done:
             record(session, claimed, outcome, now, max_attempts)
