@@ -19,13 +19,24 @@ RESEARCH_TEXT = "螺纹还能拿吗？止损放在哪里"
 BUSINESS_TEXT = "我想问一下出金什么时候到账"
 
 
+def inbound_form(number: str, body: str, sid: str | None = None, **extra) -> dict[str, str]:
+    """Twilio's incoming-message webhook fields for an SMS from `number`."""
+    return {"MessageSid": sid or "SM" + secrets.token_hex(16), "AccountSid": "AC" + "0" * 32, "From": number,
+            "To": TO_NUMBER, "Body": body, "NumSegments": "1", **extra}
+
+
+def signature_for(app, form: dict[str, str]) -> str:
+    """The X-Twilio-Signature the provider would send for `form` posted to PUBLIC_BASE_URL/sms/inbound."""
+    url = app.config["PUBLIC_BASE_URL"].rstrip("/") + "/sms/inbound"
+    return RequestValidator(auth_token(app.config)).compute_signature(url, form)
+
+
 def reply_from(app, number: str, body: str, sid: str | None = None):
     """POST Twilio's incoming-message webhook for an SMS from `number`, correctly signed, as the provider does;
     in its own app context (its own database session), as a request in a server. Returns the response."""
-    form = {"MessageSid": sid or "SM" + secrets.token_hex(16), "AccountSid": "AC" + "0" * 32, "From": number,
-            "To": TO_NUMBER, "Body": body, "NumSegments": "1"}
+    form = inbound_form(number, body, sid)
     base = app.config["PUBLIC_BASE_URL"].rstrip("/")
-    signature = RequestValidator(auth_token(app.config)).compute_signature(base + "/sms/inbound", form)
+    signature = signature_for(app, form)
     with app.app_context():
         return app.test_client().post("/sms/inbound", data=form, headers={"X-Twilio-Signature": signature},
                                       base_url=base + "/")

@@ -5,21 +5,18 @@ Items are made the real way: a signed webhook to /sms/inbound, routed by the int
 from __future__ import annotations
 
 import re
-import secrets
 from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
-from twilio.request_validator import RequestValidator
 
 from broadcast.models import MessagePurpose, MessageState, OutboundMessage
 from clients.tiers import Tier
 from core.extensions import db
 from followups.models import FollowUp
-from sms.gateway import auth_token
+from tests.followups.helpers import inbound_form, signature_for
 
 API = "/api/v1/followups"
-URL = "http://127.0.0.1:5000/sms/inbound"
 RESEARCH = "螺纹钢止损设在哪里？"
 ACCOUNT = "怎么出金？"
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00$")
@@ -27,9 +24,8 @@ ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00$")
 
 def _reply_from(app, client, number: str, body: str) -> FollowUp:
     """The client at `number` texts `body`; returns the item it landed in."""
-    form = {"MessageSid": "SM" + secrets.token_hex(16), "From": number, "To": "+8610690000", "Body": body,
-            "NumSegments": "1"}
-    signature = RequestValidator(auth_token(app.config)).compute_signature(URL, form)
+    form = inbound_form(number, body)
+    signature = signature_for(app, form)
     response = client.post("/sms/inbound", data=form, headers={"X-Twilio-Signature": signature})
     assert response.status_code == 200, response.get_data(as_text=True)
     db.session.expire_all()
@@ -38,26 +34,10 @@ def _reply_from(app, client, number: str, body: str) -> FollowUp:
 
 
 @pytest.fixture
-def people(make_staff):
-    staff = {
-        "owner": make_staff("business_staff", email="owner@example.com", branch="上海浦东营业部", staff_code="S01"),
-        "colleague": make_staff("business_staff", email="colleague@example.com", branch="上海浦东营业部",
-                                staff_code="S02"),
-        "far": make_staff("business_staff", email="far@example.com", branch="北京朝阳营业部", staff_code="S03"),
-        "r1": make_staff("researcher", email="r1@example.com"),
-        "r2": make_staff("researcher", email="r2@example.com"),
-        "chief": make_staff("chief_analyst", email="chief@example.com"),
-        "approver": make_staff("approver", email="approver@example.com"),
-        "admin": make_staff("admin", email="admin@example.com"),
-    }
-    staff["r1"].on_duty = True  # r2 is off duty: every research item goes to r1
-    db.session.commit()
-    return staff
-
-
-@pytest.fixture
 def world(app, client, make_client, people):
     """A research item and an account item of the owner's clients, one of the colleague's, one unknown number."""
+    people["r2"].on_duty = False  # every research item goes to r1
+    db.session.commit()
     mine = make_client("83001", name="张三", mobile="+8613800000001", tier=Tier.gold, owner_id=people["owner"].id)
     mine2 = make_client("83002", name="李四", mobile="+8613800000002", owner_id=people["owner"].id)
     theirs = make_client("83003", name="王五", mobile="+8613800000003", owner_id=people["colleague"].id)

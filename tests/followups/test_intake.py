@@ -25,16 +25,14 @@ from followups import intake
 from followups.classify import Category, Priority
 from followups.models import FollowUp, InboundMessage, Queue, Status
 from followups.settings import FollowUpSettings
-from sms.gateway import auth_token
+from tests.followups.helpers import inbound_form, signature_for
 
 URL = "http://127.0.0.1:5000/sms/inbound"
 
 
 def webhook(client, app, number: str, body: str, sid: str | None = None, signature: str | None = None, **extra):
-    form = {"MessageSid": sid or "SM" + secrets.token_hex(16), "AccountSid": "AC" + "0" * 32, "From": number,
-            "To": "+8610690000", "Body": body, "NumSegments": "1", **extra}
-    if signature is None:
-        signature = RequestValidator(auth_token(app.config)).compute_signature(URL, form)
+    form = inbound_form(number, body, sid, **extra)
+    signature = signature_for(app, form) if signature is None else signature
     return client.post("/sms/inbound", data=form, headers={"X-Twilio-Signature": signature})
 
 
@@ -54,26 +52,6 @@ def outbound(purpose: MessagePurpose | None = None) -> list[OutboundMessage]:
     if purpose:
         query = query.where(OutboundMessage.purpose == purpose)
     return list(db.session.scalars(query))
-
-
-@pytest.fixture
-def people(make_staff):
-    from core.extensions import db as _db
-
-    staff = {
-        "owner": make_staff("business_staff", email="owner@example.com", branch="上海浦东营业部", staff_code="S01"),
-        "colleague": make_staff("business_staff", email="colleague@example.com", branch="上海浦东营业部",
-                                staff_code="S02"),
-        "far": make_staff("business_staff", email="far@example.com", branch="北京朝阳营业部", staff_code="S03"),
-        "r1": make_staff("researcher", email="r1@example.com"),
-        "r2": make_staff("researcher", email="r2@example.com"),
-        "r3": make_staff("researcher", email="r3@example.com"),
-        "chief": make_staff("chief_analyst", email="chief@example.com"),
-        "approver": make_staff("approver", email="approver@example.com"),
-    }
-    staff["r1"].on_duty = staff["r2"].on_duty = True  # r3 is off duty
-    _db.session.commit()
-    return staff
 
 
 @pytest.fixture
@@ -117,7 +95,7 @@ def test_the_body_is_kept_exactly_as_sent(client, app, gold, body):
 ])
 def test_malformed_requests_get_400_and_nothing_is_half_stored(client, app, gold, fields, status):
     form = {"MessageSid": "SM" + "b" * 32, "From": gold.mobile, "To": "+8610690000", "Body": "你好", **fields}
-    signature = RequestValidator(auth_token(app.config)).compute_signature(URL, form)
+    signature = signature_for(app, form)
     response = client.post("/sms/inbound", data=form, headers={"X-Twilio-Signature": signature})
     assert response.status_code == status
     assert count(InboundMessage) == 0 and count(FollowUp) == 0

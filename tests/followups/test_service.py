@@ -17,20 +17,8 @@ NOW = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
-def world(app, make_staff, make_client):
-    p = {
-        "owner": make_staff("business_staff", email="owner@example.com", branch="上海浦东营业部", staff_code="S01"),
-        "colleague": make_staff("business_staff", email="colleague@example.com", branch="上海浦东营业部",
-                                staff_code="S02"),
-        "far": make_staff("business_staff", email="far@example.com", branch="北京朝阳营业部", staff_code="S03"),
-        "r1": make_staff("researcher", email="r1@example.com"),
-        "r2": make_staff("researcher", email="r2@example.com"),
-        "chief": make_staff("chief_analyst", email="chief@example.com"),
-        "approver": make_staff("approver", email="approver@example.com"),
-        "admin": make_staff("admin", email="admin@example.com"),
-    }
-    p["r1"].on_duty = p["r2"].on_duty = True
-    db.session.commit()
+def world(app, people, make_client):
+    p = people
     owned = make_client("83001", mobile="+8613800000001", tier=Tier.gold, owner_id=p["owner"].id)
     pooled = make_client("83002", mobile="+8613800000002", branch="上海浦东营业部", owner_id=None)
     far_pool = make_client("83003", mobile="+8613800000003", branch="北京朝阳营业部", owner_id=None)
