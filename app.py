@@ -6,8 +6,8 @@ import logging
 from flask import Flask, request, session
 from flask_login import current_user
 
+from core import clock, http
 from core import config as config_module
-from core import http
 from core.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
@@ -42,6 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
         if key not in (config or {}):  # unless the caller decided
             app.config[key] = https
     logging.basicConfig(level=logging.INFO)
+    clock.init_app(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(config_module.ROOT / "migrations"), render_as_batch=True)
@@ -65,9 +66,10 @@ def create_app(config: dict | None = None) -> Flask:
     from core.views import bp as core_bp
     from followups import models as _followups_models  # noqa: F401
     from followups.api import bp as followups_api
+    from followups.phone import bp as phone_bp
     from followups.views import bp as followups_bp
-    from sms.phone import bp as phone_bp
-    from sms.views import bp as sms_bp
+    from messaging import models as _messaging_models  # noqa: F401
+    from messaging.webhooks import bp as sms_bp
     from staff import models as _staff_models  # noqa: F401
     from staff.views import bp as staff_bp
 
@@ -76,15 +78,30 @@ def create_app(config: dict | None = None) -> Flask:
         app.register_blueprint(blueprint)
     http.init_app(app)
 
-    from broadcast.cli import serve_command, worker_command
     from clients.cli import clients_cli, tiers_cli
     from clients.demo import demo_cli
+    from messaging.cli import serve_command, worker_command
     from staff.cli import users_cli
 
     for group in (users_cli, clients_cli, tiers_cli, demo_cli, worker_command, serve_command):
         app.cli.add_command(group)
 
+    _register_with_messaging(app)
+
     from core.templating import init_app as init_templating
 
     init_templating(app)
     return app
+
+
+def _register_with_messaging(app: Flask) -> None:
+    """The domains above messaging hand it what it must run without knowing them: their periodic jobs, the
+    holds on their messages and the handler of a stored reply (messaging.hooks)."""
+    from broadcast import sending, tick
+    from followups import intake
+    from messaging import hooks
+
+    hooks.register_job(app, "broadcasts: start due, expire, finish", tick.job)
+    hooks.register_job(app, "follow-ups: route replies left behind", intake.stragglers_job)
+    hooks.register_hold(app, sending.claimable)
+    hooks.register_inbound(app, intake.handle)

@@ -2,7 +2,7 @@
 on PostgreSQL.
 
 The requirement (issue 3): when a broadcast starts, its audience is resolved once into one pending outbox
-row per recipient (`broadcast.dispatch.snapshot`), each with its own text (the client's name filled in,
+row per recipient (`broadcast.sending.snapshot`), each with its own text (the client's name filled in,
 the research-note link with the recipient's own token, the signature and the opt-out line) and its
 segment count. For an audience of 100,000 clients that must take under 5 s, on SQLite and on PostgreSQL.
 
@@ -13,7 +13,7 @@ benchmarks/client_list.py), nobody is opted out. A daily comment with a `{name}`
 research note, whose audience is every tier (so it reaches all 100,000 clients, dormant ones included),
 is created, submitted and approved through `broadcast.service`. Each run then times
 
-    dispatch.snapshot(db.session, b, settings, now) + db.session.commit()
+    sending.snapshot(db.session, b, settings, now) + db.session.commit()
 
 on a new session, and checks the result before the time counts: 100,000 rows made and stored, one per
 client (no client twice), every note token distinct, every row pending with at least one segment, and for
@@ -43,6 +43,8 @@ import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+
+from broadcast import sending
 
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
@@ -137,7 +139,6 @@ def approved_broadcast(app, ids: dict[str, int], data: dict | None = None) -> in
 # ---- the timed snapshot ------------------------------------------------------------------------------------
 
 def _timed_snapshot(app, broadcast_id: int, profile: cProfile.Profile | None = None) -> tuple[float, int]:
-    from broadcast import dispatch
     from broadcast.models import Broadcast
     from broadcast.settings import Settings
     from core.extensions import db
@@ -148,7 +149,7 @@ def _timed_snapshot(app, broadcast_id: int, profile: cProfile.Profile | None = N
     if profile:
         profile.enable()
     start = time.perf_counter()
-    made = dispatch.snapshot(db.session, b, settings, NOW)
+    made = sending.snapshot(db.session, b, settings, NOW)
     db.session.commit()
     elapsed = time.perf_counter() - start
     if profile:
@@ -162,9 +163,9 @@ def check_snapshot(broadcast_id: int, expected: int) -> None:
     for a sample, the client's name and the row's own note link in the text. AssertionError otherwise."""
     import sqlalchemy as sa
 
-    from broadcast.models import MessageState, OutboundMessage
     from clients.models import Client
     from core.extensions import db
+    from messaging.models import MessageState, OutboundMessage
 
     om = OutboundMessage
     total, clients, tokens, pending, min_segments = db.session.execute(
@@ -190,8 +191,8 @@ def _clear(broadcast_id: int) -> None:
     """Untimed: the outbox emptied for the next run (vacuumed on PostgreSQL)."""
     import sqlalchemy as sa
 
-    from broadcast.models import OutboundMessage
     from core.extensions import db
+    from messaging.models import OutboundMessage
 
     db.session.execute(sa.delete(OutboundMessage).where(OutboundMessage.broadcast_id == broadcast_id))
     db.session.commit()

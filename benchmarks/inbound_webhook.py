@@ -194,16 +194,10 @@ def _delivered_broadcasts(author_id: int, book) -> None:
 
     import sqlalchemy as sa
 
-    from broadcast.models import (
-        Broadcast,
-        BroadcastKind,
-        BroadcastState,
-        MessagePurpose,
-        MessageState,
-        OutboundMessage,
-    )
+    from broadcast.models import Broadcast, BroadcastKind, BroadcastState
     from core.extensions import db
     from core.timeutil import utcnow
+    from messaging.models import MessagePurpose, MessageState, OutboundMessage
 
     now = utcnow()
     for kind, title, days, recipients in (

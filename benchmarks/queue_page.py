@@ -119,7 +119,8 @@ def build(url: str, items: int, resolved: int) -> tuple[dict[str, int], list[Ite
     from core.extensions import db
     from core.timeutil import utcnow
     from followups.classify import Category, Priority
-    from followups.models import FollowUp, InboundMessage, Queue, Status
+    from followups.models import FollowUp, Queue, Status
+    from messaging.models import InboundMessage
     from staff.models import Staff
     from staff.service import create_staff
 

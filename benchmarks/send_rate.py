@@ -130,8 +130,8 @@ def _check(emulator, broadcast_id: int, messages: int) -> None:
     row's text. AssertionError otherwise."""
     import sqlalchemy as sa
 
-    from broadcast.models import MessageState, OutboundMessage
     from core.extensions import db
+    from messaging.models import MessageState, OutboundMessage
 
     rows = db.session.execute(sa.select(OutboundMessage.to, OutboundMessage.body, OutboundMessage.state,
                                         OutboundMessage.provider_sid)
@@ -197,11 +197,12 @@ def one_run(messages: int, concurrency: int, progress=None, backend: str = "sqli
     import sqlalchemy as sa
 
     from broadcast import scheduling
-    from broadcast.models import Broadcast, BroadcastState, MessageState, OutboundMessage
+    from broadcast.models import Broadcast, BroadcastState
     from broadcast.settings import Settings
-    from broadcast.worker import Worker
     from core.extensions import db
     from core.timeutil import utcnow
+    from messaging.models import MessageState, OutboundMessage
+    from messaging.worker import Worker
     from sms.emulator import TwilioEmulator
     from sms.gateway import TwilioGateway
     from staff.models import Staff

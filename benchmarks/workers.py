@@ -135,7 +135,7 @@ def wait_ready(pool: Pool, engine) -> None:
     """Until every process of `pool` is alive in the database and one of them leads; Unavailable when one
     exits or they do not all come alive within READY_TIMEOUT seconds."""
     try:
-        from broadcast.leader import current_leader, live_workers
+        from messaging.leader import current_leader, live_workers
     except ImportError:  # no registry of live workers: all that can be checked is that none exits
         current_leader = live_workers = None
     started = time.monotonic()
@@ -161,8 +161,8 @@ def _outbox(broadcast_id: int):
     """The broadcast's rows: (to, state, claimed_by or None)."""
     import sqlalchemy as sa
 
-    from broadcast.models import OutboundMessage
     from core.extensions import db
+    from messaging.models import OutboundMessage
 
     claimed_by = getattr(OutboundMessage, "claimed_by", sa.null())
     rows = db.session.execute(sa.select(OutboundMessage.to, OutboundMessage.state, claimed_by)

@@ -7,10 +7,11 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import Blueprint, current_app, render_template
 
-from broadcast.models import Broadcast, OutboundMessage
+from broadcast.models import Broadcast
 from broadcast.notes import render_note
 from core.extensions import db
 from core.timeutil import utcnow
+from messaging.models import OutboundMessage
 
 bp = Blueprint("notes", __name__)
 

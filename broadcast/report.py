@@ -7,9 +7,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from broadcast.models import Broadcast, MessageState, OutboundMessage
+from broadcast.models import Broadcast
 from clients.models import Client
-from followups.models import InboundMessage
+from messaging.models import InboundMessage, MessageState, OutboundMessage
 
 HANDED_OVER = (MessageState.queued, MessageState.sent, MessageState.delivered, MessageState.undelivered,
                MessageState.failed, MessageState.unknown)
@@ -39,7 +39,7 @@ def report(session, b: Broadcast) -> dict[str, Any]:
         where, sa.or_(OutboundMessage.error_code == "21610",
                       sa.and_(OutboundMessage.state == MessageState.suppressed, Client.opted_out.is_(True)))))
     # what the recipients answered, by category (replies are linked to the broadcast last delivered to the client)
-    replies = {c.value: n for c, n in session.execute(
+    replies = {c: n for c, n in session.execute(
         sa.select(InboundMessage.category, sa.func.count()).where(InboundMessage.broadcast_id == b.id)
         .group_by(InboundMessage.category)) if c is not None}
     return {

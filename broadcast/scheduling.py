@@ -44,7 +44,7 @@ def schedule(session, b: Broadcast, actor, send_at: datetime | None, settings: S
     """Schedule an approved broadcast for `send_at` (None: now), or on a recurrence (a regular commentary,
     every trading day at a time). Refused in quiet hours, in the past, or after a suggestion's valid-until;
     the same text to an overlapping audience within 24 hours needs `confirm_duplicate`."""
-    from broadcast.timing import (
+    from core.timing import (
         TimingError,
         in_quiet_hours,
         next_occurrence,
@@ -129,7 +129,7 @@ def resume(session, b: Broadcast, actor) -> Broadcast:
 
 def cancel(session, b: Broadcast, actor, now: datetime) -> int:
     """Stop it for good; what was not yet handed over is not sent. Returns how many messages were cancelled."""
-    from broadcast.dispatch import cancel_pending
+    from broadcast.sending import cancel_pending
 
     if b.state not in (BroadcastState.approved, BroadcastState.scheduled, BroadcastState.sending,
                        BroadcastState.paused):

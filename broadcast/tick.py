@@ -1,5 +1,5 @@
-"""The periodic job, run every second by the leading worker: start the broadcasts that are due, expire and
-finish, route replies a dying request left behind.
+"""Broadcasts' periodic job, registered with messaging and run every second by the leading worker: start
+the broadcasts that are due, expire and finish.
 
 The schedule itself is the broadcasts' `send_at`, so a restart loses nothing, and a broadcast that should
 have started while no worker ran is judged when one comes back: sent if it is still valid and outside quiet
@@ -16,27 +16,23 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from broadcast import dispatch
+from broadcast import sending
 from broadcast.models import Broadcast, BroadcastState
 from broadcast.settings import Settings
-from broadcast.timing import in_quiet_hours, parse_quiet_hours
 from core import audit
-from followups import intake
-from followups.settings import FollowUpSettings
+from core.timing import in_quiet_hours, parse_quiet_hours
 
 
 @dataclass(frozen=True)
 class TickConfig:
     settings: Settings
-    followups: FollowUpSettings
     quiet: tuple[time, time] | None
     late_grace: timedelta
     holidays: str | None
 
     @classmethod
     def from_config(cls, config) -> TickConfig:
-        return cls(Settings.from_config(config), FollowUpSettings.from_config(config),
-                   parse_quiet_hours(config.get("QUIET_HOURS")),
+        return cls(Settings.from_config(config), parse_quiet_hours(config.get("QUIET_HOURS")),
                    timedelta(seconds=int(config.get("LATE_GRACE_SECONDS", 120))), config.get("HOLIDAYS"))
 
 
@@ -102,7 +98,7 @@ def start_one(session, b: Broadcast, now: datetime, cfg: TickConfig) -> bool:
         return False
     if not _take(session, b, state=BroadcastState.sending, started_at=now, updated_at=now):
         return False
-    count = dispatch.snapshot(session, b, cfg.settings, now)
+    count = sending.snapshot(session, b, cfg.settings, now)
     audit.record(session, "broadcast.start", actor_label="worker", obj_type="broadcast", obj_id=b.id,
                  detail={"recipients": count, "late_seconds": int((now - b.send_at).total_seconds())})
     session.commit()
@@ -113,7 +109,7 @@ def _occur(session, parent: Broadcast, now: datetime, cfg: TickConfig) -> bool:
     """One occurrence of a recurring commentary: sent as a child broadcast, unless the worker comes back
     so late that the occurrence falls in quiet hours (then it is recorded as missed); then the next one."""
     from broadcast.scheduling import occurrence
-    from broadcast.timing import next_occurrence, parse_holidays, parse_recurrence
+    from core.timing import next_occurrence, parse_holidays, parse_recurrence
 
     local_now = now.astimezone(ZoneInfo(cfg.settings.timezone))
     following = next_occurrence(local_now, parse_recurrence(parent.recurrence),
@@ -128,7 +124,7 @@ def _occur(session, parent: Broadcast, now: datetime, cfg: TickConfig) -> bool:
         session.commit()
         return False
     child = occurrence(session, parent, now)
-    count = dispatch.snapshot(session, child, cfg.settings, now)
+    count = sending.snapshot(session, child, cfg.settings, now)
     audit.record(session, "broadcast.start", actor_label="worker", obj_type="broadcast", obj_id=child.id,
                  detail={"recipients": count, "recurrence_of": parent.id})
     session.commit()
@@ -136,8 +132,12 @@ def _occur(session, parent: Broadcast, now: datetime, cfg: TickConfig) -> bool:
 
 
 def run(session, now: datetime, cfg: TickConfig) -> None:
-    """One run of the periodic job. Commits."""
+    """One run of broadcasts' periodic job. Commits."""
     start_due(session, now, cfg)
-    dispatch.sweep(session, now)
+    sending.sweep(session, now)
     session.commit()
-    intake.route_stragglers(session, cfg.followups, now)
+
+
+def job(session, now: datetime, config) -> None:
+    """The job broadcasts register with messaging (messaging.hooks), reading the settings as they are now."""
+    run(session, now, TickConfig.from_config(config))

@@ -7,9 +7,11 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 
+from core import clock
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+# the one clock (core.clock): model defaults and older call sites name it utcnow
+utcnow = clock.now
+local_today = clock.local_today
 
 
 class UTCDateTime(TypeDecorator):
@@ -41,8 +43,3 @@ def one_year_before(day: date) -> date:
         return day.replace(year=day.year - 1)
     except ValueError:
         return day.replace(year=day.year - 1, day=28)
-
-
-def local_today(tz_name: str) -> date:
-    """Today's date where the department works (TIMEZONE), not in UTC."""
-    return utcnow().astimezone(ZoneInfo(tz_name)).date()

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from broadcast.timing import is_trading_day
 from clients.tiers import Tier
 from core.errors import N_, Problem
+from core.timing import is_trading_day
 
 MAX_DAYS = 400  # the longest stretch searched for service time; more means the holidays list is wrong
 MAX_TARGET_MINUTES = 7 * 24 * 60  # a target longer than a week is a typo, not a service level

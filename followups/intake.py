@@ -1,8 +1,8 @@
-"""A client's reply from the webhook to the right queue: check, store first, match, classify, route.
+"""A client's reply, once stored (messaging.inbound), to the right queue: match, classify, route.
 
-`store` and `route` are separate transactions on purpose: a reply is committed before anything that could
+Storing and routing are separate transactions on purpose: a reply is committed before anything that could
 fail touches it, and a reply whose routing failed stays stored, in the triage queue. `route_stragglers`
-routes replies whose request died between the two (the worker runs it), so none is left behind.
+routes replies whose request died between the two (a periodic job of the worker), so none is left behind.
 """
 from __future__ import annotations
 
@@ -12,85 +12,24 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload, lazyload
 
-from broadcast.models import Broadcast, BroadcastKind, MessagePurpose, MessageState, OutboundMessage
+from broadcast.models import Broadcast, BroadcastKind
 from clients.models import Client
 from core import audit
-from core.errors import N_, Problem
 from followups import classify as classifier
 from followups import service
 from followups.classify import Category, Context, Verdict
-from followups.models import EventKind, FollowUp, FollowUpEvent, InboundMessage, Queue, Status
+from followups.models import EventKind, FollowUp, FollowUpEvent, Queue, Status
 from followups.settings import FollowUpSettings
+from messaging.inbound import Stored
+from messaging.models import InboundMessage, MessagePurpose, MessageState, OutboundMessage
 from staff.models import Staff
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_CHARS = 1600  # Twilio's limit for one (concatenated) message
-_SID = re.compile(r"^[A-Za-z]{2}[A-Za-z0-9]{8,62}$")
-_NUMBER = re.compile(r"^\+?[0-9]{3,20}$")
 # categories the system answers by itself; the item is kept for the record, already resolved
 AUTOMATIC = frozenset({Category.opt_out, Category.opt_in, Category.help})
-
-
-class BadWebhook(Problem):
-    pass
-
-
-@dataclass(frozen=True)
-class Incoming:
-    sid: str
-    from_number: str
-    to_number: str
-    body: str
-    num_segments: int
-
-
-def parse_webhook(form: dict[str, str]) -> Incoming:
-    """The fields of Twilio's incoming-message webhook, checked; BadWebhook (400) names what is wrong."""
-    sid = form.get("MessageSid") or form.get("SmsSid") or ""
-    if not _SID.match(sid):
-        raise BadWebhook(N_("MessageSid is missing or malformed"))
-    from_number = (form.get("From") or "").strip()
-    if not _NUMBER.match(from_number):
-        raise BadWebhook(N_("From is missing or not a phone number"))
-    to_number = (form.get("To") or "").strip()[:32]
-    body = form.get("Body")
-    if body is None:
-        raise BadWebhook(N_("Body is missing"))
-    if len(body) > MAX_BODY_CHARS:
-        raise BadWebhook(N_("Body is longer than %(limit)s characters"), limit=MAX_BODY_CHARS)
-    if any("\x00" in value for value in (body, to_number)):
-        raise BadWebhook(N_("the request holds a NUL character"))
-    segments = form.get("NumSegments") or "1"
-    return Incoming(sid, from_number, to_number, body, int(segments) if segments.isdigit() else 1)
-
-
-@dataclass(frozen=True)
-class Stored:
-    """What routing needs of a stored reply (so that it is not read back)."""
-
-    id: int
-    sid: str
-    from_number: str
-    body: str
-
-
-def store(session, incoming: Incoming, now: datetime) -> Stored | None:
-    """Store the reply exactly as sent and COMMIT; None when this SID is stored already (a replay, perhaps
-    a concurrent one: the unique SID decides, in one statement on both databases)."""
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(InboundMessage).values(
-        provider_sid=incoming.sid, from_number=incoming.from_number, to_number=incoming.to_number,
-        body=incoming.body, num_segments=incoming.num_segments, received_at=now)
-    new_id = session.scalar(stmt.on_conflict_do_nothing(index_elements=["provider_sid"]).returning(InboundMessage.id))
-    session.commit()
-    if new_id is None:
-        return None
-    return Stored(new_id, incoming.sid, incoming.from_number, incoming.body)
 
 
 @dataclass(frozen=True)
@@ -268,3 +207,18 @@ def route_stragglers(session, settings: FollowUpSettings, now: datetime, older_t
     for message_id in ids:
         route_or_triage(session, message_id, settings, now)
     return len(ids)
+
+
+def handle(session, stored: Stored, now: datetime) -> str:
+    """The handler follow-ups register with messaging (messaging.hooks): route the stored reply (or put it in
+    triage) and return the acknowledgement to answer the webhook with, "" for none. COMMITS."""
+    from flask import current_app
+
+    settings = FollowUpSettings.from_config(current_app.config)
+    routed = route_or_triage(session, stored, settings, now)
+    return settings.auto_ack if routed is not None and routed.acknowledge else ""
+
+
+def stragglers_job(session, now: datetime, config) -> None:
+    """The periodic job follow-ups register with messaging: route replies a dying request left behind."""
+    route_stragglers(session, FollowUpSettings.from_config(config), now)

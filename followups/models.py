@@ -70,26 +70,6 @@ class FollowUp(db.Model):
     broadcast = relationship("Broadcast")
 
 
-class InboundMessage(db.Model):
-    """A client's SMS exactly as the provider gave it. The provider's SID makes a replayed webhook a no-op."""
-
-    __tablename__ = "inbound_messages"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    provider_sid: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    from_number: Mapped[str] = mapped_column(sa.String(32), index=True)
-    to_number: Mapped[str] = mapped_column(sa.String(32))
-    body: Mapped[str] = mapped_column(sa.Text)
-    num_segments: Mapped[int] = mapped_column(default=1)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    client_id: Mapped[int | None] = mapped_column(sa.ForeignKey("clients.id"), index=True)
-    broadcast_id: Mapped[int | None] = mapped_column(sa.ForeignKey("broadcasts.id"))
-    followup_id: Mapped[int | None] = mapped_column(sa.ForeignKey("followups.id"), index=True)
-    category: Mapped[Category | None] = mapped_column(_enum(Category, 20))
-    routed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: routing has not succeeded
-    routing_error: Mapped[str | None] = mapped_column(sa.String(300))
-
-
 class EventKind(str, enum.Enum):
     note = "note"  # internal, never sent to the client
     claim = "claim"

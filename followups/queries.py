@@ -10,13 +10,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from broadcast.models import OutboundMessage
 from core.errors import N_
 from followups import deadlines
 from followups.classify import Category
-from followups.models import FollowUp, FollowUpEvent, InboundMessage, Queue, Status
+from followups.models import FollowUp, FollowUpEvent, Queue, Status
 from followups.service import FollowUpError, visible
 from followups.settings import FollowUpSettings
+from messaging.models import InboundMessage, OutboundMessage
 from staff.models import Staff
 
 

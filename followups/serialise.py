@@ -13,8 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from broadcast.models import OutboundMessage
-from followups.models import EventKind, FollowUp, FollowUpEvent, InboundMessage
+from followups.models import EventKind, FollowUp, FollowUpEvent
+from messaging.models import InboundMessage, OutboundMessage
 
 
 def _iso(value: datetime | None) -> str | None:

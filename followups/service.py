@@ -10,7 +10,6 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from broadcast.models import MessagePurpose, MessageState, OutboundMessage
 from clients.models import Client
 from core.errors import N_, Problem
 from core.roles import Role, can
@@ -18,6 +17,7 @@ from followups import deadlines
 from followups.classify import DEFAULT_RULES, Category, Priority, Rules
 from followups.models import EventKind, FollowUp, FollowUpEvent, Queue, RuleOverride, Status
 from followups.settings import FollowUpSettings
+from messaging.models import MessagePurpose, MessageState, OutboundMessage
 from sms.segments import measure
 from staff.models import Staff, StaffRole
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from broadcast.timing import parse_holidays
+from core.timing import parse_holidays
 from followups.deadlines import ServiceHours, Targets, parse_service_hours, parse_targets
 
 SERVICE_CARD_ZH = ("{company}客户服务部：客服热线 400-820-0000，交易日 08:30-21:00。"

@@ -8,20 +8,26 @@ from werkzeug.serving import make_server
 
 from broadcast import service
 from broadcast.settings import Settings
-from broadcast.worker import Worker
 from clients.tiers import Tier
+from core.clock import SettableClock
 from core.extensions import db
+from messaging.worker import Worker
 from sms.emulator import TwilioEmulator
 from sms.gateway import TwilioGateway
-from tests.broadcast.helpers import T0, Clock, ScriptedGateway
+from tests.broadcast.helpers import T0, ScriptedGateway
 
 SID = "AC" + "1" * 32
 TOKEN = "emulated-auth-token"
 
 
 @pytest.fixture
-def clock():
-    return Clock()
+def clock(app):
+    """The app's one clock, stopped at T0 (10:00 in Shanghai on a Wednesday) for this test: requests, webhooks
+    and workers of the app all read it; the test moves it with set() and advance()."""
+    before = app.extensions["clock"]
+    app.extensions["clock"] = SettableClock(T0)
+    yield app.extensions["clock"]
+    app.extensions["clock"] = before
 
 
 @pytest.fixture
@@ -33,7 +39,7 @@ def gateway():
 def worker(app, gateway, clock, monkeypatch):
     for key, value in {"SMS_RATE_PER_SECOND": 1000, "SMS_MAX_ATTEMPTS": 3, "QUIET_HOURS": "21:00-08:00"}.items():
         monkeypatch.setitem(app.config, key, value)
-    w = Worker(app, gateway, clock=clock)
+    w = Worker(app, gateway)
     yield w
     w.close()
 
@@ -84,6 +90,6 @@ def twilio_worker(app, live_app, emulator, clock, monkeypatch):
     for key, value in {"SMS_RATE_PER_SECOND": 1000, "SMS_MAX_ATTEMPTS": 4, "QUIET_HOURS": ""}.items():
         monkeypatch.setitem(app.config, key, value)
     gateway = TwilioGateway(SID, TOKEN, from_="+15005550006", api_base=emulator.base_url, timeout=0.5)
-    w = Worker(app, gateway, clock=clock)
+    w = Worker(app, gateway)
     yield w
     w.close()

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
 from broadcast import scheduling
-from broadcast.models import OutboundMessage
 from broadcast.settings import Settings
 from core.extensions import db
+from messaging.models import OutboundMessage
 from sms.gateway import GatewayError, Sent
 
 # the tests that need several processes, advisory locks or a server to restart run on PostgreSQL only; CI's
@@ -18,17 +18,6 @@ ON_POSTGRES = os.environ.get("TEST_DATABASE_URL", "").startswith("postgres")
 
 # 10:00 in Shanghai, a Wednesday: outside quiet hours
 T0 = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)
-
-
-class Clock:
-    def __init__(self, now=T0):
-        self.now = now
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, **delta):
-        self.now += timedelta(**delta)
 
 
 class ScriptedGateway:

@@ -14,13 +14,14 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from broadcast import scheduling, service
-from broadcast.leader import current_leader, live_workers
-from broadcast.models import Broadcast, WorkerProcess
+from broadcast.models import Broadcast
 from broadcast.settings import Settings
 from clients.models import Client
 from clients.tiers import Tier
 from core.extensions import db
 from core.timeutil import utcnow
+from messaging.leader import current_leader, live_workers
+from messaging.models import WorkerProcess
 from tests.broadcast.conftest import SID, TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]

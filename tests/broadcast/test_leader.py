@@ -7,11 +7,12 @@ import pytest
 import sqlalchemy as sa
 
 from broadcast import tick
-from broadcast.leader import AlreadyRunning, ControlConnection, WorkerLock, current_leader, live_workers
-from broadcast.models import Broadcast, BroadcastState, OutboundMessage
-from broadcast.registry import DeathWatch
-from broadcast.worker import Backoff, Worker
+from broadcast.models import Broadcast, BroadcastState
 from core.extensions import db
+from messaging.leader import AlreadyRunning, ControlConnection, WorkerLock, current_leader, live_workers
+from messaging.models import OutboundMessage
+from messaging.registry import DeathWatch
+from messaging.worker import Backoff, Worker
 from tests.broadcast.helpers import ON_POSTGRES, ScriptedGateway, states
 
 postgres_only = pytest.mark.skipif(not ON_POSTGRES, reason="leadership by advisory lock is PostgreSQL's; "
@@ -149,8 +150,8 @@ def test_backoff_doubles_to_a_cap_and_resets():
 
 
 def test_worker_status_lists_the_registered_workers(app, runner, clock):
-    from broadcast.cli import worker_command
-    from broadcast.registry import register, stopped
+    from messaging.cli import worker_command
+    from messaging.registry import register, stopped
 
     gone, running = register(db.session, clock()), register(db.session, clock())
     stopped(db.session, register(db.session, clock()), clock())

@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from broadcast.models import OutboundMessage
 from core.extensions import db
+from messaging import inbound
+from messaging.models import OutboundMessage
 from tests.broadcast.helpers import start_now
 
 
@@ -87,7 +88,7 @@ def test_the_report_counts_replies_by_category(app, approved, clock, worker, cli
     settings = FollowUpSettings.from_config(app.config)
     for n, (number, text) in enumerate([("+8613800000003", "螺纹止损设多少？"), ("+8613800000004", "退订"),
                                         ("+8613800000005", "谢谢老师")]):
-        message = intake.store(db.session, intake.parse_webhook(
+        message = inbound.store(db.session, inbound.parse_webhook(
             {"MessageSid": f"SM{n:032d}", "From": number, "To": "x", "Body": text}), clock())
         intake.route_or_triage(db.session, message.id, settings, clock())
     assert report(db.session, approved)["replies"] == {"research_question": 1, "opt_out": 1, "feedback": 1}

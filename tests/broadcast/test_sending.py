@@ -11,11 +11,13 @@ import pytest
 import sqlalchemy as sa
 from twilio.request_validator import RequestValidator
 
-from broadcast import dispatch, scheduling, service
-from broadcast.models import Broadcast, BroadcastState, MessageState, OutboundMessage
+from broadcast import scheduling, sending, service
+from broadcast.models import Broadcast, BroadcastState
 from broadcast.settings import Settings
 from clients.models import Client
 from core.extensions import db
+from messaging import dispatch, hooks
+from messaging.models import MessageState, OutboundMessage
 from sms.gateway import GatewayError, auth_token
 from tests.broadcast.helpers import T0, start_now, states
 
@@ -42,7 +44,7 @@ def test_snapshot_makes_one_message_per_recipient_with_its_own_link(app, approve
     assert all(m.body.startswith("【") and m.body.endswith("拒收请回复R") and f"/n/{m.note_token}" in m.body
                for m in messages)
     settings = Settings.from_config(app.config)
-    assert dispatch.snapshot(db.session, db.session.get(Broadcast, approved.id), settings, clock()) == 0
+    assert sending.snapshot(db.session, db.session.get(Broadcast, approved.id), settings, clock()) == 0
 
 
 def test_the_whole_path_to_delivered_and_completed(app, client, approved, clock, worker, gateway):
@@ -131,7 +133,7 @@ def test_permanent_errors_opt_out_and_invalid_numbers(app, approved, clock, work
 def test_a_crash_mid_handover_leaves_unknown_and_never_resends(app, approved, clock, worker, gateway):
     start_now(app, approved, clock, worker)
     with app.app_context():
-        claimed = dispatch.claim(db.session, 2, clock())  # committed as handing_over ...
+        claimed = dispatch.claim(db.session, 2, clock(), holds=hooks.of(app).holds)  # committed as handing_over ...
     assert len(claimed) == 2  # ... and the worker dies before recording what the provider said
     assert worker.recover() == 2
     worker.send_batch()
@@ -180,9 +182,9 @@ def test_quiet_hours_refuse_a_schedule_and_pause_a_send(app, approved, clock, wo
     assert info.value.field == "send_at"
     start_now(app, approved, clock, worker)
     worker.send_batch(limit=2)
-    clock.now = night
+    clock.set(night)
     assert worker.send_batch() == 0  # paused by quiet hours
-    clock.now = datetime(2026, 11, 26, 0, 30, tzinfo=timezone.utc)  # 08:30 next morning
+    clock.set(datetime(2026, 11, 26, 0, 30, tzinfo=timezone.utc))  # 08:30 next morning
     assert worker.send_batch() == 3
     assert states(approved) == {"queued": 5}
 
@@ -197,7 +199,7 @@ def test_a_schedule_that_fires_late(app, approved, clock, worker, late_until, ex
     b = db.session.get(Broadcast, approved.id)
     scheduling.schedule(db.session, b, b.chief, T0 + timedelta(minutes=5), settings, clock(), "21:00-08:00")
     db.session.commit()
-    clock.now = late_until  # the worker was down until now
+    clock.set(late_until)  # the worker was down until now
     worker.tick()
     db.session.expire_all()
     assert db.session.get(Broadcast, approved.id).state == expected
@@ -225,7 +227,7 @@ def test_a_recurring_commentary_goes_every_trading_day_and_skips_holidays(app, a
     assert b.send_at == datetime(2026, 11, 26, 0, 30, tzinfo=timezone.utc)  # Thursday 08:30 in Shanghai
     sent_on = []
     for day in range(26, 31):  # Thursday 26th to Monday 30th, ticking at 08:31 local each day
-        clock.now = datetime(2026, 11, day, 0, 31, tzinfo=timezone.utc)
+        clock.set(datetime(2026, 11, day, 0, 31, tzinfo=timezone.utc))
         worker.tick()
         db.session.expire_all()
         children = db.session.scalars(sa.select(B).where(B.parent_id == b.id)).all()

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from broadcast.models import Broadcast, BroadcastState, MessageState, OutboundMessage
+from broadcast.models import Broadcast, BroadcastState
 from clients.models import Client
 from core.extensions import db
+from messaging.models import MessageState, OutboundMessage
 from sms.emulator import TwilioEmulator
 from tests.broadcast.conftest import SID
 from tests.broadcast.helpers import start_now, states

@@ -8,8 +8,8 @@ import time
 
 import sqlalchemy as sa
 
-from broadcast import dispatch, registry
 from core.extensions import db
+from messaging import dispatch, hooks, registry
 from tests.broadcast.helpers import start_now, states
 
 
@@ -79,7 +79,7 @@ def test_answers_that_could_not_be_recorded_are_kept_and_recorded_later_not_rese
 def test_an_answer_recorded_after_the_leader_gave_the_message_up_as_unknown_makes_it_queued(app, approved, clock,
                                                                                              worker):
     start_now(app, approved, clock, worker)
-    claimed = dispatch.claim(db.session, 1, clock())
+    claimed = dispatch.claim(db.session, 1, clock(), holds=hooks.of(app).holds)
     assert dispatch.recover_after_crash(db.session, clock(), {None}) == 1  # the worker was thought dead
     db.session.commit()
     dispatch.record_all(db.session, [(claimed[0], dispatch.Sent(sid="SM" + "7" * 32))], clock(), 3)

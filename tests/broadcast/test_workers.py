@@ -16,11 +16,12 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from broadcast.models import BroadcastState, MessageState, OutboundMessage
-from broadcast.worker import BATCH_SECONDS
+from broadcast.models import BroadcastState
 from core.audit import AuditEntry
 from core.extensions import db
 from core.timeutil import utcnow
+from messaging.models import MessageState, OutboundMessage
+from messaging.worker import BATCH_SECONDS
 from tests.broadcast.helpers import ON_POSTGRES
 from tests.broadcast.processes import Workers, approved_broadcast, broadcast_row, schedule, sends_per_number
 

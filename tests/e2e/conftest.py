@@ -22,8 +22,8 @@ from flask_babel import force_locale, gettext
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
-from broadcast.worker import Worker
 from core.extensions import db
+from messaging.worker import Worker
 from sms.gateway import SimulatorGateway, simulator_token
 from tests.conftest import PASSWORD
 

@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
-from broadcast.models import Broadcast, BroadcastState, MessageState, OutboundMessage
+from broadcast.models import Broadcast, BroadcastState
 from clients.tiers import Tier
 from core.extensions import db
+from messaging.models import MessageState, OutboundMessage
 from tests.e2e.conftest import SENDING_MS, zh
 
 SHORT_BODY = "{name}您好：{contract}建议{direction}，入场{entry}，目标{target}。"

@@ -6,7 +6,8 @@ import pytest
 import sqlalchemy as sa
 
 from core.extensions import db
-from followups.models import CannedAnswer, FollowUp, InboundMessage, Queue, RuleOverride
+from followups.models import CannedAnswer, FollowUp, Queue, RuleOverride
+from messaging.models import InboundMessage
 from tests.followups.helpers import RESEARCH_TEXT, flashes, item_of, make_desk, reply_from, sign_in, text
 
 

@@ -9,22 +9,17 @@ import pytest
 import sqlalchemy as sa
 from twilio.request_validator import RequestValidator
 
-from broadcast.models import (
-    Broadcast,
-    BroadcastKind,
-    BroadcastState,
-    MessagePurpose,
-    MessageState,
-    OutboundMessage,
-)
+from broadcast.models import Broadcast, BroadcastKind, BroadcastState
 from clients.models import Client
 from clients.tiers import Tier
 from core.audit import AuditEntry
 from core.extensions import db
 from followups import intake
 from followups.classify import Category, Priority
-from followups.models import FollowUp, InboundMessage, Queue, Status
+from followups.models import FollowUp, Queue, Status
 from followups.settings import FollowUpSettings
+from messaging import inbound
+from messaging.models import InboundMessage, MessagePurpose, MessageState, OutboundMessage
 from tests.followups.helpers import inbound_form, signature_for
 
 URL = "http://127.0.0.1:5000/sms/inbound"
@@ -284,8 +279,8 @@ def test_when_routing_fails_the_reply_stays_stored_in_triage(client, app, gold, 
 def test_replies_stored_by_a_request_that_died_are_routed_by_the_worker(app, gold):
     now = datetime.now(timezone.utc)
     settings = FollowUpSettings.from_config(app.config)
-    incoming = intake.parse_webhook({"MessageSid": "SM" + "e" * 32, "From": gold.mobile, "To": "x", "Body": "密码忘了"})
-    intake.store(db.session, incoming, now - timedelta(minutes=2))
+    incoming = inbound.parse_webhook({"MessageSid": "SM" + "e" * 32, "From": gold.mobile, "To": "x", "Body": "密码忘了"})
+    inbound.store(db.session, incoming, now - timedelta(minutes=2))
     assert intake.route_stragglers(db.session, settings, now) == 1
     assert only_item().category == Category.account_service
     assert intake.route_stragglers(db.session, settings, now) == 0
@@ -303,8 +298,8 @@ def test_deadlines_follow_tier_and_service_hours(app, make_client, people):
              ("+8613800000015", Tier.gold, "银期转账", friday_2050, datetime(2026, 11, 30, 0, 50))]
     for n, (mobile, tier, text, now, due) in enumerate(cases):
         make_client(str(85000 + n), mobile=mobile, tier=tier, owner_id=people["owner"].id)
-        incoming = intake.parse_webhook({"MessageSid": f"SM{n:032d}", "From": mobile, "To": "x", "Body": text})
-        message = intake.store(db.session, incoming, now)
+        incoming = inbound.parse_webhook({"MessageSid": f"SM{n:032d}", "From": mobile, "To": "x", "Body": text})
+        message = inbound.store(db.session, incoming, now)
         routed = intake.route_or_triage(db.session, message.id, settings, now)
         assert routed.item.due_at == due.replace(tzinfo=timezone.utc), mobile
 

@@ -8,10 +8,10 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from broadcast.models import MessagePurpose, OutboundMessage
 from clients.models import Client
 from core.extensions import db
 from followups.models import CannedAnswer, EventKind, FollowUp, FollowUpEvent, Queue, Status
+from messaging.models import MessagePurpose, OutboundMessage
 from staff.models import Staff
 from tests.followups.helpers import (
     BUSINESS_TEXT,
@@ -153,9 +153,9 @@ def test_item_page_links_the_client_and_broadcast_for_those_who_may_read_them(cl
 
 def test_item_page_shows_the_broadcast_the_client_replied_to(app, client, auth, desk):
     from broadcast import service as broadcast_service
-    from broadcast.models import MessageState
     from broadcast.settings import Settings
     from core.timeutil import utcnow
+    from messaging.models import MessageState
 
     people, clients = desk
     b = broadcast_service.create_draft(

@@ -7,12 +7,13 @@ from datetime import datetime, timezone
 import pytest
 import sqlalchemy as sa
 
-from broadcast.models import MessagePurpose, MessageState, OutboundMessage
 from clients.tiers import Tier
 from core.extensions import db
 from followups import intake, service
 from followups.models import FollowUp, Status
 from followups.settings import FollowUpSettings
+from messaging import inbound
+from messaging.models import MessagePurpose, MessageState, OutboundMessage
 from tests.broadcast.helpers import T0
 
 
@@ -25,8 +26,8 @@ def setup(app, make_staff, make_client):
 
 def reply_in(app, mobile: str, body: str, n: int, now: datetime = T0) -> FollowUp:
     settings = FollowUpSettings.from_config(app.config)
-    incoming = intake.parse_webhook({"MessageSid": f"SM{n:032d}", "From": mobile, "To": "x", "Body": body})
-    message = intake.store(db.session, incoming, now)
+    incoming = inbound.parse_webhook({"MessageSid": f"SM{n:032d}", "From": mobile, "To": "x", "Body": body})
+    message = inbound.store(db.session, incoming, now)
     return intake.route_or_triage(db.session, message.id, settings, now).item
 
 
@@ -81,7 +82,7 @@ def test_answers_go_during_quiet_hours_while_broadcasts_wait(app, setup, approve
 
     owner, c = setup
     start_now(app, approved, clock, worker)
-    clock.now = datetime(2026, 11, 25, 13, 30, tzinfo=timezone.utc)  # 21:30 in Shanghai
+    clock.set(datetime(2026, 11, 25, 13, 30, tzinfo=timezone.utc))  # 21:30 in Shanghai
     item = reply_in(app, c.mobile, "银期转账怎么操作", 1, clock())
     service.reply(db.session, owner, item, "您好，明早给您回电。", FollowUpSettings.from_config(app.config), clock())
     db.session.commit()

@@ -12,6 +12,7 @@ from followups import intake, service
 from followups.classify import Category
 from followups.models import EventKind, FollowUp, FollowUpEvent, Queue, Status
 from followups.settings import FollowUpSettings
+from messaging import inbound
 
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)
 
@@ -31,7 +32,7 @@ def world(app, people, make_client):
                                                ("triage", "+8613999999999", "你好")]):
         if name == "research":  # the owned client's open item would take it; use another client
             number = make_client("83004", mobile="+8613800000004", owner_id=p["owner"].id).mobile
-        message = intake.store(db.session, intake.parse_webhook(
+        message = inbound.store(db.session, inbound.parse_webhook(
             {"MessageSid": f"SM{n:032d}", "From": number, "To": "x", "Body": text}), NOW)
         items[name] = intake.route_or_triage(db.session, message.id, settings, NOW).item.id
     return p, items, settings
@@ -141,7 +142,7 @@ def test_a_second_round_waits_again_but_the_first_answer_still_counts_in_the_sum
     service.reply(db.session, people["owner"], item, "您好，请在交易软件中操作。", settings, NOW + timedelta(minutes=10))
     db.session.commit()
     assert item.status == Status.answered
-    message = intake.store(db.session, intake.parse_webhook(
+    message = inbound.store(db.session, inbound.parse_webhook(
         {"MessageSid": "SM" + "7" * 32, "From": "+8613800000001", "To": "x", "Body": "还是不行"}),
         NOW + timedelta(hours=1))
     intake.route_or_triage(db.session, message.id, settings, NOW + timedelta(hours=1))

@@ -7,13 +7,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import sqlalchemy as sa
 
-from broadcast.models import MessagePurpose, OutboundMessage
 from clients.models import Client
 from core.extensions import db
-from core.timeutil import utcnow
 from followups import queries, service
-from followups.models import FollowUp, InboundMessage, Queue
+from followups.models import FollowUp, Queue
 from followups.settings import FollowUpSettings
+from messaging.models import InboundMessage, MessagePurpose, OutboundMessage
 from tests.broadcast.helpers import start_now
 
 
@@ -26,6 +25,7 @@ def test_a_question_reaches_a_researcher_and_the_answer_reaches_the_handset(app,
     twilio_worker.send_batch()
     client_row = db.session.scalars(sa.select(Client).order_by(Client.id)).first()
 
+    clock.advance(minutes=3)  # the client reads the suggestion and asks; the webhook reads the same clock
     status, answer = emulator.incoming(f"{live_app}/sms/inbound", client_row.mobile, "+15005550006",
                                        "螺纹止损设在哪里？")
     assert status == 200 and "<Response" in answer
@@ -33,10 +33,11 @@ def test_a_question_reaches_a_researcher_and_the_answer_reaches_the_handset(app,
     item = db.session.scalars(sa.select(FollowUp)).one()
     assert item.queue == Queue.research and item.assignee_id == researcher.id
     assert item.broadcast_id == approved.id
+    assert item.created_at == clock.now()  # the webhook, served in another thread, read the app's one clock
 
-    # now, as the webhook stored the question (the worker's clock stands still at 10:00 on a trading day)
+    clock.advance(minutes=5)  # a researcher answers
     service.reply(db.session, researcher, item, "止损参考3450，请控制仓位。", FollowUpSettings.from_config(app.config),
-                  utcnow())
+                  clock.now())
     db.session.commit()
     assert twilio_worker.send_batch() == 1
     to_client = [m for m in emulator.messages if m["to"] == client_row.mobile]

@@ -1,95 +1,28 @@
-"""Sending: the audience snapshot, claiming messages, recording what the provider said, finishing.
+"""Handing messages over: claiming them, recording what the provider said, status callbacks, crash recovery.
 
 The message row is the outbox. A message is marked handing_over and committed before the provider is
 called, so a crash between the two leaves evidence: such a message becomes unknown and is never resent
-on its own. One recipient gets one message per broadcast, held by a unique constraint.
+on its own. Whatever made the message (a broadcast, an answer, the kinds to come) is the domain's business:
+a domain that must hold its messages back (a paused broadcast, an expired suggestion) gives `claim` a
+condition (see messaging.hooks), so this module imports no domain.
 Functions take a session and an explicit `now`; they flush or commit where the comment says so.
 """
 from __future__ import annotations
 
-import secrets
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 import sqlalchemy as sa
 
-from broadcast import audience as audiences
-from broadcast import delivery
-from broadcast.models import Broadcast, BroadcastState, MessagePurpose, MessageState, OutboundMessage
-from broadcast.settings import Settings
-from broadcast.texts import NOTE_TOKEN_BYTES, final_text, render_for
-from clients.imports import chunks
 from clients.models import Client
 from core import audit
+from messaging import states
+from messaging.models import OPTED_OUT_PURPOSES, QUIET_HOURS_PURPOSES, MessageState, OutboundMessage
 from sms.gateway import GatewayError, Sent
-from sms.segments import measure
-from staff.models import Staff
 
-SNAPSHOT_BATCH = 2000
-
-
-@dataclass(frozen=True)
-class _Owner:
-    name: str
-    phone: str | None
-
-
-@dataclass(frozen=True)
-class _Recipient:
-    """What rendering a text needs of a client (see texts.render_for)."""
-
-    name: str
-    owner: _Owner | None
-
-
-def snapshot(session, b: Broadcast, settings: Settings, now: datetime) -> int:
-    """Resolve the audience once into one pending message per recipient; returns how many were made.
-
-    Safe to run twice: recipients that already have a row are skipped (and the unique constraint would
-    refuse them anyway). The caller commits.
-    """
-    have = set(session.scalars(sa.select(OutboundMessage.client_id).where(OutboundMessage.broadcast_id == b.id)))
-    # plain rows, not ORM objects: 100,000 recipients are read in a fraction of the time
-    query = (audiences.recipients_query(audiences.parse(b.audience))
-             .with_only_columns(Client.id, Client.name, Client.mobile, Client.tier, Staff.name, Staff.phone)
-             .outerjoin(Staff, Staff.id == Client.owner_id).order_by(Client.id))
-    rows = []
-    for client_id, name, mobile, tier, staff_name, staff_phone in session.execute(query):
-        if client_id in have:
-            continue
-        client = _Recipient(name, _Owner(staff_name, staff_phone) if staff_name is not None else None)
-        token = secrets.token_urlsafe(NOTE_TOKEN_BYTES) if b.note_markdown else None
-        link = f"{settings.public_base_url}/n/{token}" if token else None
-        text = final_text(b, render_for(b, client, settings, note_link=link), settings)
-        rows.append({"broadcast_id": b.id, "client_id": client_id, "to": mobile,
-                     "tier": tier.value if tier else None, "body": text,
-                     "segments": measure(text).segments, "state": MessageState.pending, "attempts": 0,
-                     "note_token": token, "note_opens": 0, "created_at": now, "updated_at": now})
-    if rows and session.get_bind().dialect.name == "postgresql":
-        _copy_rows(session, rows)
-    else:
-        for chunk in chunks(rows, SNAPSHOT_BATCH):
-            # the table, not the ORM class: a plain executemany, without per-row ORM bookkeeping
-            session.execute(sa.insert(OutboundMessage.__table__), chunk)
-    return len(rows)
-
-
-_COPY_COLUMNS = ("broadcast_id", "client_id", "to", "tier", "body", "segments", "state", "attempts", "note_token",
-                 "note_opens", "created_at", "updated_at")
-
-
-def _copy_rows(session, rows: list[dict]) -> None:
-    """PostgreSQL's COPY, in the session's own transaction: several times faster than INSERTs for the
-    100,000 rows of a large audience. Values are written as the column types store them (naive UTC times,
-    enum names)."""
-    columns = ", ".join(f'"{c}"' for c in _COPY_COLUMNS)
-    raw = session.connection().connection.driver_connection
-    with raw.cursor() as cursor, cursor.copy(f"COPY outbound_messages ({columns}) FROM STDIN") as copy:
-        for row in rows:
-            values = dict(row, state=row["state"].value,
-                          created_at=row["created_at"].astimezone(timezone.utc).replace(tzinfo=None),
-                          updated_at=row["updated_at"].astimezone(timezone.utc).replace(tzinfo=None))
-            copy.write_row(tuple(values[c] for c in _COPY_COLUMNS))
+# a condition on OutboundMessage that a domain adds to every claim (its messages that may go now), given now
+Hold = Callable[[datetime], sa.ColumnElement[bool]]
 
 
 # error_code of a message whose last attempt timed out after the request may have reached the provider:
@@ -106,37 +39,39 @@ class Claimed:
     check_first: bool = False  # the last attempt may have got through; look before sending again
 
 
-def _due(now: datetime, broadcasts: bool):
-    """The messages a worker may take now (see `claim`), with what the claim checks of their client."""
-    answer = OutboundMessage.broadcast_id.is_(None)
-    return (sa.select(OutboundMessage.id, OutboundMessage.to, OutboundMessage.purpose, Client.mobile,
-                      Client.opted_out, Client.mobile_invalid_at)
-            .outerjoin(Broadcast, Broadcast.id == OutboundMessage.broadcast_id)
-            .join(Client, Client.id == OutboundMessage.client_id)
-            .where(answer if not broadcasts else sa.or_(answer, Broadcast.state == BroadcastState.sending),
-                   OutboundMessage.state == MessageState.pending,
-                   sa.or_(Broadcast.valid_until.is_(None), Broadcast.valid_until > now),
-                   sa.or_(OutboundMessage.next_attempt_at.is_(None), OutboundMessage.next_attempt_at <= now)))
+def _may_go(now: datetime, quiet: bool, holds: Sequence[Hold]) -> list[sa.ColumnElement[bool]]:
+    """What makes a pending message claimable now: due, allowed in quiet hours if they are on, and not held
+    back by the domain it came from."""
+    where = [OutboundMessage.state == MessageState.pending,
+             sa.or_(OutboundMessage.next_attempt_at.is_(None), OutboundMessage.next_attempt_at <= now)]
+    if quiet:
+        where.append(OutboundMessage.purpose.in_(QUIET_HOURS_PURPOSES))
+    return where + [hold(now) for hold in holds]
 
 
-def claim(session, limit: int, now: datetime, broadcasts: bool = True, worker_id: int | None = None) -> list[Claimed]:
-    """Take up to `limit` due messages (of sending broadcasts, and answers to follow-ups) and mark them
-    handing_over, claimed by `worker_id`; COMMITS, so that the mark is durable before any provider is
-    called. `broadcasts=False` (quiet hours) takes only answers to clients who wrote in.
+def claim(session, limit: int, now: datetime, *, quiet: bool = False, holds: Sequence[Hold] = (),
+          worker_id: int | None = None) -> list[Claimed]:
+    """Take up to `limit` due messages and mark them handing_over, claimed by `worker_id`; COMMITS, so that
+    the mark is durable before any provider is called. `quiet` (quiet hours) takes only the answers to
+    clients who wrote in; `holds` are the domains' conditions (a broadcast must be sending, a suggestion
+    still valid).
 
-    Each move is conditional (`WHERE state = 'pending'`), so a cancel or pause that commits meanwhile wins.
-    A suggestion past its valid-until is not claimed (the sweep marks it expired); a client who opted out
-    or whose number was refused since the snapshot is suppressed, except for the automatic answers the
-    client asked for (an opt-out confirmation). On PostgreSQL, rows another worker holds are skipped
-    (FOR UPDATE SKIP LOCKED), so any number of workers claim side by side and never the same message."""
-    answer = OutboundMessage.broadcast_id.is_(None)
-    query = _due(now, broadcasts).order_by(OutboundMessage.id).limit(limit)
+    Each move is conditional (`WHERE state = 'pending'` and the holds again), so a cancel or pause that
+    commits meanwhile wins. A client who opted out or whose number was refused or changed since the message
+    was made is suppressed, except for the automatic answers the client asked for (an opt-out confirmation).
+    On PostgreSQL, rows another worker holds are skipped (FOR UPDATE SKIP LOCKED), so any number of workers
+    claim side by side and never the same message."""
+    may_go = _may_go(now, quiet, holds)
+    query = (sa.select(OutboundMessage.id, OutboundMessage.to, OutboundMessage.purpose, Client.mobile,
+                       Client.opted_out, Client.mobile_invalid_at)
+             .join(Client, Client.id == OutboundMessage.client_id).where(*may_go)
+             .order_by(OutboundMessage.id).limit(limit))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=OutboundMessage)
     rows = session.execute(query).all()
-    suppress = [r.id for r in rows if (r.opted_out and r.purpose != MessagePurpose.service)
-                or r.mobile_invalid_at is not None or r.mobile != r.to]
-    take = [r.id for r in rows if r.id not in set(suppress)]
+    suppress = {r.id for r in rows if (r.opted_out and r.purpose not in OPTED_OUT_PURPOSES)
+                or r.mobile_invalid_at is not None or r.mobile != r.to}
+    take = [r.id for r in rows if r.id not in suppress]
     pending = OutboundMessage.state == MessageState.pending
     if suppress:
         session.execute(sa.update(OutboundMessage).where(OutboundMessage.id.in_(suppress), pending)
@@ -145,10 +80,8 @@ def claim(session, limit: int, now: datetime, broadcasts: bool = True, worker_id
                         .execution_options(synchronize_session=False))
     claimed: list[Claimed] = []
     if take:
-        still_sending = sa.or_(answer, OutboundMessage.broadcast_id.in_(
-            sa.select(Broadcast.id).where(Broadcast.state == BroadcastState.sending)))
         result = session.execute(
-            sa.update(OutboundMessage).where(OutboundMessage.id.in_(take), pending, still_sending)
+            sa.update(OutboundMessage).where(OutboundMessage.id.in_(take), *may_go)
             .values(state=MessageState.handing_over, attempts=OutboundMessage.attempts + 1, updated_at=now,
                     claimed_by=worker_id)
             .returning(OutboundMessage.id, OutboundMessage.to, OutboundMessage.body, OutboundMessage.attempts,
@@ -212,7 +145,7 @@ def record(session, claimed: Claimed, outcome: Sent | GatewayError, now: datetim
     m.error_message = str(outcome)[:300]
     if outcome.retryable and claimed.attempts < max_attempts:
         m.state = MessageState.pending
-        m.next_attempt_at = delivery.retry_at(now, claimed.attempts)
+        m.next_attempt_at = states.retry_at(now, claimed.attempts)
         return m.state
     if outcome.ambiguous:  # out of attempts and the provider may have it: a person must look
         m.state = MessageState.unknown
@@ -268,36 +201,6 @@ def release_unsent(session, worker_id: int, now: datetime) -> int:
     return result.rowcount or 0
 
 
-def sweep(session, now: datetime) -> list[int]:
-    """Expire what a suggestion can no longer say, and finish broadcasts with nothing left to hand over.
-    Returns the ids of the broadcasts finished. The caller commits."""
-    finished = []
-    for b in session.scalars(sa.select(Broadcast).where(Broadcast.state == BroadcastState.sending)):
-        if b.valid_until is not None and b.valid_until <= now:
-            session.execute(sa.update(OutboundMessage)
-                            .where(OutboundMessage.broadcast_id == b.id,
-                                   OutboundMessage.state == MessageState.pending)
-                            .values(state=MessageState.expired, updated_at=now,
-                                    error_message="the suggestion expired before it could be handed over"))
-        open_ = session.scalar(sa.select(sa.func.count()).select_from(OutboundMessage).where(
-            OutboundMessage.broadcast_id == b.id,
-            OutboundMessage.state.in_([MessageState.pending, MessageState.handing_over])))
-        if not open_:
-            b.state = BroadcastState.completed
-            b.finished_at = now
-            audit.record(session, "broadcast.complete", actor_label="worker", obj_type="broadcast", obj_id=b.id)
-            finished.append(b.id)
-    return finished
-
-
-def cancel_pending(session, b: Broadcast, now: datetime) -> int:
-    """What was not yet handed over is not sent. Caller commits."""
-    result = session.execute(sa.update(OutboundMessage)
-                             .where(OutboundMessage.broadcast_id == b.id, OutboundMessage.state == MessageState.pending)
-                             .values(state=MessageState.cancelled, updated_at=now))
-    return result.rowcount or 0
-
-
 def apply_callback(session, sid: str, status: str, error_code: str | None, now: datetime,
                    message_id: int | None = None) -> MessageState | None:
     """A provider status callback: moves the message forward only. Returns the new state, or None when
@@ -311,7 +214,7 @@ def apply_callback(session, sid: str, status: str, error_code: str | None, now: 
             m.provider_sid = sid
     if m is None:
         return None
-    new = delivery.after_callback(m.state, status)
+    new = states.after_callback(m.state, status)
     if new is None:
         return None
     m.state = new

@@ -7,11 +7,9 @@ from flask_babel import gettext as _
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from broadcast import dispatch
+from core import clock
 from core.extensions import csrf, db
-from core.timeutil import utcnow
-from followups import intake
-from followups.settings import FollowUpSettings
+from messaging import dispatch, inbound
 from sms.gateway import auth_token
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")
@@ -42,7 +40,7 @@ def status():
     if not sid or not reported:
         abort(400)
     message_id = request.args.get("m", "")
-    dispatch.apply_callback(db.session, sid[:64], reported, form.get("ErrorCode") or None, utcnow(),
+    dispatch.apply_callback(db.session, sid[:64], reported, form.get("ErrorCode") or None, clock.now(),
                             int(message_id) if message_id.isdigit() else None)
     db.session.commit()
     return "", 204
@@ -55,19 +53,13 @@ def twiml(text: str = "") -> Response:
     return Response(str(answer), mimetype="text/xml")
 
 
-@bp.post("/inbound")
-def inbound():
+@bp.post("/inbound", endpoint="inbound")
+def inbound_message():
     """A client's SMS. Stored (and committed) before anything else; a replay of the same MessageSid is
-    answered the same way and changes nothing; a reply whose routing fails waits in the triage queue."""
+    answered the same way and changes nothing; what happens next is the registered handler's (follow-ups)."""
     form = verified_form()
     try:
-        incoming = intake.parse_webhook(form)
-    except intake.BadWebhook as exc:
+        incoming = inbound.parse_webhook(form)
+    except inbound.BadWebhook as exc:
         return Response(_(exc.template, **exc.args_), status=400, mimetype="text/plain")
-    now = utcnow()
-    message = intake.store(db.session, incoming, now)
-    if message is None:
-        return twiml()
-    settings = FollowUpSettings.from_config(current_app.config)
-    routed = intake.route_or_triage(db.session, message, settings, now)
-    return twiml(settings.auto_ack if routed is not None and routed.acknowledge else "")
+    return twiml(inbound.receive(current_app._get_current_object(), db.session, incoming, clock.now()))

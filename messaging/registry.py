@@ -14,7 +14,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from broadcast.models import WorkerProcess
+from messaging.models import WorkerProcess
 
 
 def register(session, now: datetime) -> int:

@@ -1,6 +1,7 @@
 """The simulator's "client phone": an admin sends an SMS as a chosen client and watches that client's messages
-both ways. The reply goes through the real webhook (/sms/inbound) with a valid signature, so the demo shows
-the whole loop: intake, classification, routing, the queue, the answer and its delivery.
+both ways. The reply enters exactly where the provider's webhook hands it over (messaging.inbound.receive:
+checked, stored first, routed), so the demo shows the whole loop: intake, classification, routing, the
+queue, the answer and its delivery.
 
 Only while the simulator is the gateway (404 otherwise): with Twilio the phones are real.
 """
@@ -13,16 +14,14 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from twilio.request_validator import RequestValidator
 
-from broadcast.models import OutboundMessage
 from clients.models import Client
+from core import clock
 from core.extensions import db
 from core.roles import require
-from followups.intake import MAX_BODY_CHARS
 from followups.labels import template_globals
-from followups.models import InboundMessage
-from sms.gateway import auth_token
+from messaging import inbound
+from messaging.models import InboundMessage, OutboundMessage
 from sms.segments import measure
 
 bp = Blueprint("phone", __name__, url_prefix="/sms/phone")
@@ -30,7 +29,7 @@ bp.context_processor(template_globals)
 
 PICK_LIMIT = 200
 THREAD_LIMIT = 100
-MAX_BODY = MAX_BODY_CHARS  # what the webhook accepts
+MAX_BODY = inbound.MAX_BODY_CHARS  # what the webhook accepts
 DEFAULT_TO = "+10000000000"
 
 
@@ -79,10 +78,10 @@ def phone_page():
         problem = _("This client has no mobile number on file.")
     lines = conversation(client) if client is not None and client.mobile else []
     if request.args.get("part") == "thread":
-        return render_template("sms/_phone_thread.html", lines=lines, client=client)
+        return render_template("followups/_phone_thread.html", lines=lines, client=client)
     clients = db.session.scalars(sa.select(Client).where(Client.mobile.is_not(None))
                                  .order_by(Client.account_no).limit(PICK_LIMIT))
-    return render_template("sms/phone.html", client=client, account=account, problem=problem, lines=lines,
+    return render_template("followups/phone.html", client=client, account=account, problem=problem, lines=lines,
                            clients=list(clients), max_body=MAX_BODY)
 
 
@@ -100,24 +99,15 @@ def send():
         flash(_("Write a message of 1 to %(limit)s characters.", limit=MAX_BODY), "error")
         return redirect(url_for("phone.phone", account=account))
     config = current_app.config
-    base = config["PUBLIC_BASE_URL"].rstrip("/")
-    form = {"MessageSid": "SM" + secrets.token_hex(16),
-            "AccountSid": config.get("TWILIO_ACCOUNT_SID") or "AC" + "0" * 32,
-            "From": client.mobile, "To": config.get("TWILIO_FROM") or DEFAULT_TO, "Body": body,
-            "NumSegments": str(measure(body).segments)}
-    signature = RequestValidator(auth_token(config)).compute_signature(base + "/sms/inbound", form)
+    form = {"MessageSid": "SM" + secrets.token_hex(16), "From": client.mobile,
+            "To": config.get("TWILIO_FROM") or DEFAULT_TO, "Body": body, "NumSegments": str(measure(body).segments)}
+    try:  # checked as the webhook checks what the provider sends
+        incoming = inbound.parse_webhook(form)
+    except inbound.BadWebhook as exc:
+        flash(_("The webhook refused the message: %(text)s", text=_(exc.template, **exc.args_)), "error")
+        return redirect(url_for("phone.phone", account=account))
     name = client.name
-    db.session.rollback()  # end this request's transaction: the webhook writes in its own
-    app = current_app._get_current_object()
-    with app.app_context():
-        response = app.test_client().post("/sms/inbound", data=form, headers={"X-Twilio-Signature": signature},
-                                          base_url=base + "/")
-    if response.status_code == 200:
-        flash(_("Sent as %(name)s. The reply went through the webhook into the follow-up queues.", name=name),
-              "success")
-    elif response.mimetype == "text/plain":  # the webhook names what is wrong with the request
-        flash(_("The webhook refused the message (%(status)s): %(text)s", status=response.status_code,
-                text=response.get_data(as_text=True)[:200]), "error")
-    else:
-        flash(_("The webhook refused the message (%(status)s).", status=response.status_code), "error")
+    db.session.rollback()  # end this request's transaction: intake stores and routes in its own
+    inbound.receive(current_app._get_current_object(), db.session, incoming, clock.now())
+    flash(_("Sent as %(name)s. The reply went through the webhook into the follow-up queues.", name=name), "success")
     return redirect(url_for("phone.phone", account=account))

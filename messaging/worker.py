@@ -1,10 +1,10 @@
 """The worker (`flask --app app worker`): hands messages to the gateway at the configured rate and, when it
-leads, runs the periodic job (broadcast.control, broadcast.tick). On PostgreSQL any number of workers run
+leads, runs the periodic jobs the domains registered (messaging.control, messaging.hooks). On PostgreSQL any number of workers run
 side by side, on one machine or many; on SQLite, the embedded default, one.
 
 Every worker sends, in small batches (about a tenth of a second's worth): it claims a batch (marked
 handing_over and committed before the provider is called; FOR UPDATE SKIP LOCKED, so no two workers take
-the same message), reserves that many send slots (broadcast.ratelimit, shared by all workers on
+the same message), reserves that many send slots (messaging.ratelimit, shared by all workers on
 PostgreSQL), hands each message over at its slot, and records what the provider said. It claims the next
 batch while the last is still on the wire, so that slots follow each other without gaps, and keeps only a
 few batches in flight, so that a worker killed in the act leaves few messages unknown.
@@ -23,13 +23,14 @@ import time
 from collections import deque
 from concurrent.futures import ALL_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from broadcast import dispatch, ratelimit, registry, tick
-from broadcast.control import ControlLoop, unavailable
-from broadcast.leader import WorkerLock
-from broadcast.settings import Settings
 from core.extensions import db
-from core.timeutil import utcnow
+from core.timing import in_quiet_hours, parse_quiet_hours
+from messaging import dispatch, hooks, ratelimit, registry
+from messaging.control import ControlLoop, unavailable
+from messaging.leader import WorkerLock
 from sms.gateway import Gateway, GatewayError, Sent
 
 log = logging.getLogger(__name__)
@@ -63,12 +64,10 @@ class _Batch:
 
 
 class Worker:
-    def __init__(self, app, gateway: Gateway, clock=utcnow):
+    def __init__(self, app, gateway: Gateway):
         self.app = app
         self.gateway = gateway
-        self.clock = clock
         config = app.config
-        self.settings = Settings.from_config(config)
         self.max_attempts = int(config.get("SMS_MAX_ATTEMPTS", 5))
         self.concurrency = int(config.get("SMS_CONCURRENCY", 8))
         rate = float(config.get("SMS_RATE_PER_SECOND", 10))
@@ -81,7 +80,7 @@ class Worker:
         self.max_in_flight = max(2 * self.batch_size, self.concurrency + self.batch_size)
         # a worker missing this long (as the leader sees it) is dead; longer than any reconnect takes
         self.dead_after = float(config.get("WORKER_DEAD_AFTER_SECONDS", 10))
-        self.callback_url = self.settings.public_base_url + "/sms/status"
+        self.callback_url = config["PUBLIC_BASE_URL"].rstrip("/") + "/sms/status"
         self.pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="sms-send")
         self.running = threading.Event()  # set while the send loop runs
         self.present = threading.Event()  # set while this worker's liveness lock is held
@@ -91,18 +90,35 @@ class Worker:
         self._unrecorded: list[tuple[dispatch.Claimed, Sent | GatewayError]] = []
         self._claim_failed = False
 
-    @property
-    def cfg(self) -> tick.TickConfig:
-        """What the periodic job and the quiet-hours check read of the config, as it is now."""
-        return tick.TickConfig.from_config(self.app.config)
+    def clock(self) -> datetime:
+        """Now, by the app's one clock (core.clock), which tests move."""
+        return self.app.extensions["clock"].now()
 
-    def quiet_now(self, now) -> bool:
-        return tick.quiet_now(now, self.cfg)
+    def quiet_now(self, now: datetime) -> bool:
+        """Whether broadcasts wait now (QUIET_HOURS, read as it is now: tests change it)."""
+        config = self.app.config
+        return in_quiet_hours(now.astimezone(ZoneInfo(config["TIMEZONE"])), parse_quiet_hours(config.get("QUIET_HOURS")))
+
+    def run_jobs(self, session, now: datetime) -> None:
+        """The periodic jobs the domains registered, in order, each committing its own work. One job's error
+        does not keep the others from running; the first is raised after all ran."""
+        first: Exception | None = None
+        for name, job in hooks.of(self.app).jobs:
+            try:
+                job(session, now, self.app.config)
+            except Exception as exc:
+                session.rollback()
+                if unavailable(exc):
+                    raise
+                log.exception("periodic job %s failed", name)
+                first = first or exc
+        if first is not None:
+            raise first
 
     def tick(self) -> None:
-        """The periodic job once, on the app's session (tests and benchmarks call it directly)."""
+        """The periodic jobs once, on the app's session (tests and benchmarks call it directly)."""
         with self.app.app_context():
-            tick.run(db.session, self.clock(), self.cfg)
+            self.run_jobs(db.session, self.clock())
 
     def recover(self) -> int:
         """Mark unknown every message left handing_over (only right for a single worker that is not sending)."""
@@ -171,9 +187,10 @@ class Worker:
             now = self.clock()
             # a broadcast that runs into quiet hours pauses here and goes on when they end; answers to clients
             # who wrote in still go
-            broadcasts = not self.quiet_now(now)
+            quiet = self.quiet_now(now)
             self._claim_failed = self.worker_id is not None  # until its sends have started
-            claimed = dispatch.claim(db.session, size, now, broadcasts=broadcasts, worker_id=self.worker_id)
+            claimed = dispatch.claim(db.session, size, now, quiet=quiet, holds=hooks.of(self.app).holds,
+                                     worker_id=self.worker_id)
             if not claimed:
                 self._claim_failed = False
                 return None

@@ -1,8 +1,8 @@
 """A worker's control loop, a thread of its own: about once a second it stays alive (holds its liveness lock),
 tries to lead, and, while it leads, runs the leader's job: first the handovers of dead workers, then the
-periodic job (broadcast.tick).
+periodic jobs the domains registered (messaging.hooks).
 
-PostgreSQL: the liveness and leader locks live on the worker's own connection (broadcast.leader), and the
+PostgreSQL: the liveness and leader locks live on the worker's own connection (messaging.leader), and the
 leader's job runs in a session on that very connection, so a leader whose connection broke cannot commit
 anything: it steps down, connects again, and leads again only if the lock is still free.
 SQLite: one worker (the file lock), which is always the leader and always alive.
@@ -16,11 +16,11 @@ import time
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from broadcast import dispatch, registry, tick
-from broadcast.leader import ControlConnection, LostLeadership, live_workers
 from core.extensions import db
+from messaging import dispatch, registry
+from messaging.leader import ControlConnection, LostLeadership, live_workers
 
-log = logging.getLogger("broadcast.worker")
+log = logging.getLogger("messaging.worker")
 
 SEEN_EVERY = 5.0  # seconds between two updates of workers.last_seen_at
 
@@ -35,7 +35,7 @@ def lead_once(worker, session, live: set[int], watch: registry.DeathWatch) -> No
         if count:
             log.warning("%s message(s) were being handed over by worker(s) %s when they stopped; marked unknown, "
                         "never resent", count, sorted(dead, key=str))
-    tick.run(session, now, worker.cfg)
+    worker.run_jobs(session, now)
 
 
 class ControlLoop:
@@ -47,7 +47,7 @@ class ControlLoop:
         self._seen = 0.0
 
     def run(self, halt: threading.Event) -> None:
-        from broadcast.worker import Backoff
+        from messaging.worker import Backoff
 
         w = self.worker
         backoff = Backoff()

@@ -8,8 +8,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from broadcast.leader import AlreadyRunning
-from broadcast.worker import Worker
+from messaging.leader import AlreadyRunning
+from messaging.worker import Worker
 from sms.gateway import from_config
 
 
@@ -54,15 +54,15 @@ def _print_status() -> None:
     """The registered workers, newest first, with whether each is alive and which one leads (PostgreSQL)."""
     import sqlalchemy as sa
 
-    from broadcast.leader import current_leader, live_workers
-    from broadcast.models import WorkerProcess
     from core.extensions import db
+    from messaging.leader import current_leader, live_workers
+    from messaging.models import WorkerProcess
 
     rows = db.session.scalars(sa.select(WorkerProcess).order_by(WorkerProcess.id.desc()).limit(50)).all()
     if db.engine.dialect.name == "postgresql":
         live, leader = live_workers(db.session.connection()), current_leader(db.session.connection())
     else:  # one worker at most: the newest not stopped, if the file lock is held
-        from broadcast.leader import WorkerLock
+        from messaging.leader import WorkerLock
 
         lock, running = WorkerLock(db.engine), False
         try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from broadcast.models import MessageState as S
+from messaging.models import MessageState as S
 
 TERMINAL = frozenset({S.delivered, S.undelivered, S.failed, S.suppressed, S.expired, S.cancelled})
 # what a provider's status callback may report, by how far along it is

@@ -1,0 +1,1 @@
+"""The outbox and inbox every message shares: states, claiming and hand-over, the worker, the webhooks."""

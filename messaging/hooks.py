@@ -1,0 +1,48 @@
+"""What the domains above messaging register with it at start, so that messaging never imports them:
+
+- periodic jobs, run about once a second by the leading worker (start due broadcasts, route replies left
+  behind, ...), each `job(session, now, config)`, committing its own work;
+- holds on the outbox, each a condition a message must meet to be claimed (see messaging.dispatch.claim);
+- the handler of a stored inbound message (follow-ups' routing), `handler(session, stored, now) -> str`,
+  which commits and returns the text to answer the provider's webhook with ("" for none).
+
+Registered per application (`app.extensions["messaging"]`), in `create_app`.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from messaging.dispatch import Hold
+
+Job = Callable[[object, datetime, object], object]
+InboundHandler = Callable[[object, object, datetime], str]
+
+
+@dataclass
+class Hooks:
+    jobs: list[tuple[str, Job]] = field(default_factory=list)
+    holds: list[Hold] = field(default_factory=list)
+    inbound: InboundHandler | None = None
+
+
+def of(app) -> Hooks:
+    """The app's hooks, made empty on first use."""
+    return app.extensions.setdefault("messaging", Hooks())
+
+
+def register_job(app, name: str, job: Job) -> None:
+    hooks = of(app)
+    if name not in {n for n, _ in hooks.jobs}:
+        hooks.jobs.append((name, job))
+
+
+def register_hold(app, hold: Hold) -> None:
+    hooks = of(app)
+    if hold not in hooks.holds:
+        hooks.holds.append(hold)
+
+
+def register_inbound(app, handler: InboundHandler) -> None:
+    of(app).inbound = handler
