@@ -86,7 +86,7 @@ def create_app(config: dict | None = None) -> Flask:
     for group in (users_cli, clients_cli, tiers_cli, demo_cli, worker_command, serve_command):
         app.cli.add_command(group)
 
-    _register_with_messaging(app)
+    _connect_domains(app)
 
     from core.templating import init_app as init_templating
 
@@ -94,13 +94,16 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
-def _register_with_messaging(app: Flask) -> None:
+def _connect_domains(app: Flask) -> None:
     """The domains above messaging hand it what it must run without knowing them: their periodic jobs, the
-    holds on their messages and the handler of a stored reply (messaging.hooks)."""
+    holds on their messages and the handler of a stored reply (messaging.hooks). Follow-ups name the reply
+    categories that a broadcast's report counts (REPLY_LABELS), so broadcast never imports follow-ups."""
     from broadcast import sending, tick
     from followups import intake
+    from followups.labels import CATEGORY_LABELS
     from messaging import hooks
 
+    app.jinja_env.globals["REPLY_LABELS"] = CATEGORY_LABELS
     hooks.register_job(app, "broadcasts: start due, expire, finish", tick.job)
     hooks.register_job(app, "follow-ups: route replies left behind", intake.stragglers_job)
     hooks.register_hold(app, sending.claimable)

@@ -29,7 +29,6 @@ from core.extensions import db
 from core.roles import can, require
 from core.templating import STATE_LABELS, problem_text
 from core.timeutil import utcnow
-from followups.labels import CATEGORY_LABELS
 from staff.models import Staff
 
 bp = Blueprint("broadcast", __name__, url_prefix="/broadcasts")
@@ -150,7 +149,6 @@ def detail(broadcast_id: int):
                            problems=[] if sent else service.compliance_problems(b, settings, session=db.session),
                            note_html=render_note(b.note_markdown),
                            report=report(db.session, b) if sent and can(current_user, "broadcasts.report") else None,
-                           reply_labels=CATEGORY_LABELS,
                            quiet_hours=current_app.config.get("QUIET_HOURS"),
                            duplicate=request.args.get("duplicate") == "1",
                            seen=service.submission_mark(b), may_edit=service.may_edit(current_user, b),
