@@ -36,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(config_module.from_environment())
     if config:
         app.config.update(config)
+    config_module.check(app.config)  # every setting checked once, before anything uses one
     # when the site is served over https, its cookies never travel over plain HTTP
     https = app.config["PUBLIC_BASE_URL"].startswith("https://")
     for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
@@ -43,6 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
             app.config[key] = https
     logging.basicConfig(level=logging.INFO)
     clock.init_app(app)
+    _warn_of_uncovered_years(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(config_module.ROOT / "migrations"), render_as_batch=True)
@@ -108,3 +110,17 @@ def _connect_domains(app: Flask) -> None:
     hooks.register_job(app, "follow-ups: route replies left behind", intake.stragglers_job)
     hooks.register_hold(app, sending.claimable)
     hooks.register_inbound(app, intake.handle)
+
+
+def _warn_of_uncovered_years(app: Flask) -> None:
+    """The statutory holidays of a year come from the chinese_calendar package once the State Council has
+    published them; for a year it does not cover yet, trading days are the weekdays minus HOLIDAYS. Say so
+    at start (the admins' home page says it too), so that someone adds HOLIDAYS or upgrades the package."""
+    from core.calendar import calendar_from_config
+
+    today = clock.local_today(app.config["TIMEZONE"])
+    missing = calendar_from_config(app.config).uncovered_years([today.year, today.year + 1])
+    app.extensions["calendar_uncovered_years"] = missing
+    if missing:
+        app.logger.warning("the holiday calendar does not cover %s: trading days there are weekdays minus HOLIDAYS "
+                           "(set HOLIDAYS or upgrade chinese-calendar)", ", ".join(map(str, missing)))

@@ -2,20 +2,22 @@
 baseline exists, the baseline measured in the same run and the ratio. Exits 1 when a target is missed or a
 benchmark fails to run (the table still shows every row).
 
-    .venv/bin/python -m benchmarks                  # the full table (the targets' sizes); about 25 minutes
+    .venv/bin/python -m benchmarks                  # the full table (the targets' sizes)
     .venv/bin/python -m benchmarks --quick          # a smoke test: small sizes, 1 repeat; 1-3 minutes
     .venv/bin/python -m benchmarks --sqlite-only --only send_rate,queue_page
     .venv/bin/python -m benchmarks --markdown       # the table as Markdown, for the README
 
 A benchmark is a module `benchmarks/<name>.py` with `table(backend, postgres_url, quick, progress)` returning
-`_common.Row`s, optionally `BACKENDS` (the backends it runs on; default both) and `baselines(quick, progress)`
+`harness.Row`s, optionally `BACKENDS` (the backends it runs on; default both) and `baselines(quick, progress)`
 (rows measured once, without a database, that other rows are compared with).
 """
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import platform
+import re
 import sqlite3
 import sys
 import time
@@ -24,55 +26,25 @@ import unicodedata
 from datetime import datetime
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
+from benchmarks import harness
+from benchmarks.harness import BACKEND_NAMES, Row
 
-import _common as common  # noqa: E402 - puts the repository root on sys.path too
-
-# in the order of the issues that set their targets
+# in the order of the issues that set their targets; any other module of this folder runs after them
 ORDER = ["import_clients", "client_list", "tier_review", "audience_snapshot", "send_rate", "workers",
          "inbound_webhook", "queue_page"]
+GONE = ("terminating connection due to administrator command", "server closed the connection unexpectedly",
+        "the database system is shutting down", "the database system is starting up",
+        "the database system is in recovery mode", "Connection refused")
+HEADER = ["benchmark", "backend", "median", "min / p50 / peak", "unit", "target", "result", "baseline", "ratio"]
+RIGHT = {2, 3, 7, 8}  # right-aligned columns
+QUICK_WARNING = ("QUICK SMOKE RUN (--quick): small sizes and 1 repeat, NOT the sizes the targets are set for; "
+                 "PASS/FAIL here only shows that every benchmark runs and checks its results.")
 
 
 def available() -> list[str]:
-    """The benchmarks: ORDER, then any other module of this folder with a `table()` (checked when loaded)."""
-    others = sorted(p.stem for p in HERE.glob("*.py")
-                    if not p.name.startswith("_") and p.stem not in ORDER and p.stem != "run_all")
+    others = sorted(p.stem for p in Path(__file__).parent.glob("*.py")
+                    if not p.name.startswith("_") and p.stem not in ORDER and p.stem != "harness")
     return ORDER + others
-
-
-def _postgres_problem(url: str) -> str | None:
-    try:
-        if common.postgres_reachable(url):
-            return None
-    except Exception as exc:  # noqa: BLE001 - a malformed URL, a missing driver: the rows say so
-        return f"PostgreSQL at {_safe(url)}: {exc.__class__.__name__}: {exc}"
-    return f"no PostgreSQL answers at {_safe(url)} (set --postgres or ${common.POSTGRES_ENV}, or use --sqlite-only)"
-
-
-def _safe(url: str) -> str:
-    import sqlalchemy as sa
-
-    try:
-        return sa.engine.make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001
-        return "(the given URL)"
-
-
-def _postgres_version(url: str) -> str:
-    import sqlalchemy as sa
-
-    from core.config import normalise_db_url
-
-    engine = sa.create_engine(normalise_db_url(url))
-    try:
-        with engine.connect() as conn:
-            return "PostgreSQL " + conn.execute(sa.text("SHOW server_version")).scalar().split()[0]
-    except Exception:  # noqa: BLE001
-        return "PostgreSQL ?"
-    finally:
-        engine.dispose()
 
 
 def _first_line(exc: BaseException) -> str:
@@ -84,43 +56,43 @@ def _say(text: str) -> None:
     print(f"    {text}", flush=True)
 
 
-def run(names: list[str], backends: list[str], postgres_url: str, quick: bool) -> list[common.Row]:
-    """Every benchmark of `names` on each of `backends` it runs on; a benchmark that fails gives an error row
-    and the others go on."""
-    problem = _postgres_problem(postgres_url) if "postgresql" in backends else None
-    if problem:
+def run(names: list[str], backends: list[str], postgres_url: str, quick: bool) -> list[Row]:
+    """Every benchmark of `names` on each of `backends` it runs on; one that fails gives an error row and the
+    others go on."""
+    safe = re.sub(r"://([^:/@]*):[^@]*@", r"://\1:***@", postgres_url)  # no password in the output
+    problem = None
+    if "postgresql" in backends and harness.postgres_answer(postgres_url) is None:
+        problem = f"no PostgreSQL answers at {safe} (set --postgres or ${harness.POSTGRES_ENV}, or use --sqlite-only)"
         print(f"PostgreSQL rows cannot run: {problem}", flush=True)
-    rows: list[common.Row] = []
+    rows: list[Row] = []
     for name in names:
         try:
-            module = common.load(name)
+            module = importlib.import_module(f"benchmarks.{name}")
+            module.table  # noqa: B018 - a benchmark without one is an error row
         except Exception as exc:
             traceback.print_exc()
-            rows.append(common.error_row(name, "", f"could not load benchmarks/{name}.py: {_first_line(exc)}"))
+            rows.append(Row(name, "(did not run)", "", status="error",
+                            note=f"could not load benchmarks/{name}.py: {_first_line(exc)}"))
             continue
-        if not callable(getattr(module, "table", None)):
-            rows.append(common.error_row(name, "", f"benchmarks/{name}.py has no table() function"))
-            continue
-        own = [b for b in backends if b in getattr(module, "BACKENDS", common.BACKENDS)]
+        own = [b for b in backends if b in getattr(module, "BACKENDS", harness.BACKENDS)]
         if not own:
-            print(f"== {name}: skipped ({' and '.join(getattr(module, 'BACKENDS', ()))} only)", flush=True)
+            print(f"== {name}: skipped ({' and '.join(module.BACKENDS)} only)", flush=True)
             continue
-        if callable(getattr(module, "baselines", None)):
-            rows += _step(name, "baselines", module.baselines, quick, _say)
+        if hasattr(module, "baselines"):
+            rows += _step(name, "", None, module.baselines, quick, _say)
         for backend in own:
             if backend == "postgresql" and problem:
-                rows.append(common.error_row(name, backend, problem))
+                rows.append(Row(name, "(did not run)", backend, status="error", note=problem))
                 continue
             url = postgres_url if backend == "postgresql" else None
-            rows += _step(name, backend, module.table, backend, url, quick, _say)
+            rows += _step(name, backend, url, module.table, backend, url, quick, _say)
     return rows
 
 
-def _step(name: str, what: str, call, *args) -> list[common.Row]:
-    """`call(*args)` of a benchmark, timed: its rows, or one error row when it raised. On PostgreSQL, a run
-    cut short because the server went away (someone restarted it: the fault tests do, on a shared machine)
-    is run once more when the server is back."""
-    label = common.BACKEND_NAMES.get(what, what)
+def _step(name: str, backend: str, url: str | None, call, *args) -> list[Row]:
+    """`call(*args)`'s rows, timed, or one error row when it raised. On PostgreSQL, a run cut short because the server
+    went away (someone restarted it: the fault tests do, on a shared machine) runs once more when it is back."""
+    label = BACKEND_NAMES[backend] if backend else "baselines"
     for attempt in (1, 2):
         print(f"== {name} ({label}){' once more' if attempt == 2 else ''} ...", flush=True)
         start = time.perf_counter()
@@ -131,7 +103,6 @@ def _step(name: str, what: str, call, *args) -> list[common.Row]:
         except Exception as exc:
             traceback.print_exc()
             print(f"   {name} ({label}) failed after {time.perf_counter() - start:.0f} s", flush=True)
-            url = args[1] if what == "postgresql" else None
             if attempt == 1 and url and _server_went_away(exc):
                 print(f"   PostgreSQL went away during the run ({_first_line(exc)}); waiting for it to answer "
                       f"again, then running {name} once more", flush=True)
@@ -139,19 +110,14 @@ def _step(name: str, what: str, call, *args) -> list[common.Row]:
                     continue
             note = _first_line(exc) + (" (on the second try: PostgreSQL had gone away during the first)"
                                        if attempt == 2 else "")
-            return [common.error_row(name, "" if what == "baselines" else what, note,
-                                     "(baselines did not run)" if what == "baselines" else "(did not run)")]
+            return [Row(name, "(baselines did not run)" if not backend else "(did not run)", backend,
+                        status="error", note=note)]
         print(f"   done in {time.perf_counter() - start:.0f} s", flush=True)
         return got
     raise AssertionError("unreachable")
 
 
-GONE = ("terminating connection due to administrator command", "server closed the connection unexpectedly",
-        "the database system is shutting down", "the database system is starting up",
-        "the database system is in recovery mode", "Connection refused")
-
-
-def _server_went_away(exc: BaseException) -> bool:
+def _server_went_away(exc: BaseException | None) -> bool:
     """Whether `exc`, or an exception it came from, says the PostgreSQL server stopped or restarted."""
     seen: set[int] = set()
     while exc is not None and id(exc) not in seen:
@@ -165,42 +131,39 @@ def _server_went_away(exc: BaseException) -> bool:
 def _wait_for_server(url: str, timeout: float = 120.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if common.postgres_reachable(url):
+        if harness.postgres_answer(url) is not None:
             time.sleep(2.0)  # a server that restarts may answer once and go away again
-            if common.postgres_reachable(url):
+            if harness.postgres_answer(url) is not None:
                 return True
         time.sleep(2.0)
     return False
 
 
-def link_baselines(rows: list[common.Row]) -> None:
-    """Each row with a baseline gets that row's figure and the ratio (the baseline of its own backend when
-    there is one, else the one measured without a database)."""
-    for row in rows:
-        if row.baseline is None:
-            continue
+def link_baselines(rows: list[Row]) -> None:
+    """Each row with a baseline gets that row's figure and the ratio (the baseline of its own backend when there
+    is one, else the one measured without a database)."""
+    for row in (r for r in rows if r.baseline is not None):
         candidates = [r for r in rows if r.benchmark == row.benchmark and r.key == row.baseline]
         base = next((r for r in candidates if r.backend == row.backend), None) or \
             next((r for r in candidates if r.backend == ""), None)
-        if base is None or base.median is None:
-            row.baseline_short = base.short if base else row.baseline
-            continue
-        row.baseline_median, row.baseline_short = base.median, base.short
-        if row.median is not None and base.median:
-            row.ratio = row.median / base.median
+        row.baseline_short = base.short if base else row.baseline
+        if base is not None and base.median is not None:
+            row.baseline_median = base.median
+            if row.median is not None and base.median:
+                row.ratio = row.median / base.median
 
 
-def ordered(rows: list[common.Row]) -> list[common.Row]:
-    """By benchmark (in the order run), then by case (in the order first seen), SQLite before PostgreSQL, so
-    that the two backends' figures of one case stand together; rows without a database first."""
+def ordered(rows: list[Row]) -> list[Row]:
+    """By benchmark (in the order run), rows without a database first, then by case (in the order first seen),
+    SQLite before PostgreSQL, so that the two backends' figures of one case stand together."""
     bench_order = {b: i for i, b in enumerate(dict.fromkeys(r.benchmark for r in rows))}
     case_order = {(r.benchmark, r.case): i for i, r in reversed(list(enumerate(rows)))}
     backend_order = {"": 0, "sqlite": 1, "postgresql": 2}
-    return sorted(rows, key=lambda r: (bench_order[r.benchmark], backend_order[r.backend] != 0,
-                                       case_order[(r.benchmark, r.case)], backend_order[r.backend]))
+    return sorted(rows, key=lambda r: (bench_order[r.benchmark], r.backend != "", case_order[(r.benchmark, r.case)],
+                                       backend_order[r.backend]))
 
 
-def result(row: common.Row) -> str:
+def result(row: Row) -> str:
     if row.status == "error":
         return "ERROR"
     if row.status == "n/a":
@@ -210,17 +173,22 @@ def result(row: common.Row) -> str:
     return "PASS" if row.ok else "FAIL"
 
 
-def cells(row: common.Row) -> list[str]:
-    second = f"{row.second[0]} {common.fmt(row.second[1])}" if row.second else ""
-    baseline = (f"{common.fmt(row.baseline_median)} ({row.baseline_short})" if row.baseline_median is not None
+def fmt(value: float | None) -> str:
+    """About three significant digits: 1,234, 123, 12.3, 1.23, 0.123."""
+    if value is None:
+        return ""
+    size = abs(value)
+    return (f"{value:,.0f}" if size >= 100 else f"{value:.1f}" if size >= 10 else f"{value:.2f}" if size >= 1
+            else f"{value:.3f}")
+
+
+def cells(row: Row) -> list[str]:
+    second = f"{row.second[0]} {fmt(row.second[1])}" if row.second else ""
+    baseline = (f"{fmt(row.baseline_median)} ({row.baseline_short})" if row.baseline_median is not None
                 else f"n/a ({row.baseline_short})" if row.baseline else "")
     ratio = f"{row.ratio:.2f}×" if row.ratio is not None else ""
-    return [f"{row.benchmark}: {row.case}", row.backend_name, common.fmt(row.median), second, row.unit,
+    return [f"{row.benchmark}: {row.case}", BACKEND_NAMES[row.backend], fmt(row.median), second, row.unit,
             row.target, result(row), baseline, ratio]
-
-
-HEADER = ["benchmark", "backend", "median", "min / p50 / peak", "unit", "target", "result", "baseline", "ratio"]
-RIGHT = {2, 3, 7, 8}  # right-aligned columns in the text table
 
 
 def _width(text: str) -> int:
@@ -228,41 +196,22 @@ def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def _pad(text: str, width: int, right: bool) -> str:
-    room = " " * max(0, width - _width(text))
-    return room + text if right else text + room
-
-
-def render_text(rows: list[common.Row]) -> str:
+def render_text(rows: list[Row]) -> str:
     table = [HEADER] + [cells(r) for r in rows]
     widths = [max(_width(line[i]) for line in table) for i in range(len(HEADER))]
-    out = []
-    for n, line in enumerate(table):
-        out.append("  ".join(_pad(cell, w, i in RIGHT)
-                             for i, (cell, w) in enumerate(zip(line, widths, strict=True))).rstrip())
-        if n == 0:
-            out.append("  ".join("-" * w for w in widths))
-    return "\n".join(out)
+    table.insert(1, ["-" * w for w in widths])
+
+    def pad(text: str, i: int) -> str:
+        room = " " * max(0, widths[i] - _width(text))
+        return room + text if i in RIGHT else text + room
+
+    return "\n".join("  ".join(pad(cell, i) for i, cell in enumerate(line)).rstrip() for line in table)
 
 
-def render_markdown(rows: list[common.Row]) -> str:
-    def esc(text: str) -> str:
-        return text.replace("|", "\\|")
-
-    out = ["| " + " | ".join(HEADER) + " |",
-           "| " + " | ".join("---:" if i in RIGHT else "---" for i in range(len(HEADER))) + " |"]
-    out += ["| " + " | ".join(esc(c) for c in cells(r)) + " |" for r in rows]
-    return "\n".join(out)
-
-
-def notes(rows: list[common.Row]) -> list[str]:
-    """Why each row that is not a PASS or a baseline is what it is."""
-    return [f"{result(r)}: {r.benchmark}: {r.case} ({r.backend_name}): {r.note}"
-            for r in rows if r.note and (r.status != "ok" or r.ok is False)]
-
-
-QUICK_WARNING = ("QUICK SMOKE RUN (--quick): small sizes and 1 repeat, NOT the sizes the targets are set for; "
-                 "PASS/FAIL here only shows that every benchmark runs and checks its results.")
+def render_markdown(rows: list[Row]) -> str:
+    lines = [HEADER, ["---:" if i in RIGHT else "---" for i in range(len(HEADER))]]
+    lines += [[c.replace("|", "\\|") for c in cells(r)] for r in rows]
+    return "\n".join("| " + " | ".join(line) + " |" for line in lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -275,9 +224,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sqlite-only", action="store_true", help="SQLite only (skips the PostgreSQL-only rows)")
     parser.add_argument("--only", metavar="NAME", action="append", default=[],
                         help="only these benchmarks (repeat, or separate with commas): " + ", ".join(available()))
-    parser.add_argument("--postgres", metavar="URL", default=common.postgres_url(),
+    parser.add_argument("--postgres", metavar="URL", default=harness.postgres_url(),
                         help=f"the PostgreSQL server; each benchmark makes a database of its own beside the one "
-                             f"named and drops it (default: ${common.POSTGRES_ENV}, else %(default)s)")
+                             f"named and drops it (default: ${harness.POSTGRES_ENV}, else %(default)s)")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown (for the README)")
     args = parser.parse_args(argv)
     names = available()
@@ -287,48 +236,35 @@ def main(argv: list[str] | None = None) -> int:
         if unknown:
             parser.error(f"unknown benchmark(s) {', '.join(unknown)}; there are: {', '.join(names)}")
         names = [n for n in names if n in wanted]
-    backends = ["sqlite"] if args.sqlite_only else list(common.BACKENDS)
-    os.environ.setdefault("SECRET_KEY", "bench")
+    backends = ["sqlite"] if args.sqlite_only else list(harness.BACKENDS)
+    os.environ.setdefault("SECRET_KEY", harness.SECRET_KEY)
 
     began, start = datetime.now().astimezone(), time.perf_counter()
     size = "quick smoke run (small sizes, 1 repeat)" if args.quick else "full size (the targets' sizes)"
-    print(f"python -m benchmarks: {', '.join(names)}; {' and '.join(common.BACKEND_NAMES[b] for b in backends)}; "
-          f"{size}", flush=True)
+    print(f"python -m benchmarks: {', '.join(names)}; {' and '.join(BACKEND_NAMES[b] for b in backends)}; {size}",
+          flush=True)
     if args.quick:
         print(QUICK_WARNING, flush=True)
     rows = run(names, backends, args.postgres, args.quick)
     link_baselines(rows)
     rows = ordered(rows)
-    minutes = (time.perf_counter() - start) / 60
 
     databases = f"SQLite {sqlite3.sqlite_version}"
     if "postgresql" in backends:
-        databases += ", " + _postgres_version(args.postgres)
-    heading = (f"Benchmarks of {began:%Y-%m-%d %H:%M %z}, {platform.node()}: {os.cpu_count()} CPUs, "
-               f"Python {platform.python_version()}, {databases}; {size}; {minutes:.0f} min")
-    print()
-    if args.markdown:
-        if args.quick:
-            print(f"**{QUICK_WARNING}**\n")
-        print(heading + "\n")
-        print(render_markdown(rows))
-    else:
-        print(heading)
-        if args.quick:
-            print(QUICK_WARNING)
-        print()
-        print(render_text(rows))
-    remarks = notes(rows)
+        databases += f", PostgreSQL {(harness.postgres_answer(args.postgres, 'SHOW server_version') or '?').split()[0]}"
+    heading = (f"Benchmarks of {began:%Y-%m-%d %H:%M %z}, {platform.node()}: {os.cpu_count()} CPUs, Python "
+               f"{platform.python_version()}, {databases}; {size}; {(time.perf_counter() - start) / 60:.0f} min")
+    warning = [f"**{QUICK_WARNING}**" if args.markdown else QUICK_WARNING] if args.quick else []
+    print("\n" + "\n".join(warning + [heading, "", render_markdown(rows) if args.markdown else render_text(rows)]))
+    remarks = [f"- {result(r)}: {r.benchmark}: {r.case} ({BACKEND_NAMES[r.backend]}): {r.note}"
+               for r in rows if r.note and (r.status != "ok" or r.ok is False)]
     if remarks:
-        print()
-        for line in remarks:
-            print(f"- {line}")
+        print("\n" + "\n".join(remarks))
     missed = sum(1 for r in rows if r.ok is False and r.status == "ok")
     errors = sum(1 for r in rows if r.status == "error")
-    unavailable = sum(1 for r in rows if r.status == "n/a")
-    print()
-    print(f"{sum(1 for r in rows if r.ok)} passed, {missed} target(s) missed, {errors} error(s), "
-          f"{unavailable} not available" + (" (QUICK SMOKE RUN: not the targets' sizes)" if args.quick else ""))
+    print(f"\n{sum(1 for r in rows if r.ok)} passed, {missed} target(s) missed, {errors} error(s), "
+          f"{sum(1 for r in rows if r.status == 'n/a')} not available"
+          + (" (QUICK SMOKE RUN: not the targets' sizes)" if args.quick else ""))
     return 1 if missed or errors else 0
 
 

@@ -44,8 +44,8 @@ def schedule(session, b: Broadcast, actor, send_at: datetime | None, settings: S
     """Schedule an approved broadcast for `send_at` (None: now), or on a recurrence (a regular commentary,
     every trading day at a time). Refused in quiet hours, in the past, or after a suggestion's valid-until;
     the same text to an overlapping audience within 24 hours needs `confirm_duplicate`."""
-    from core.timing import (
-        TimingError,
+    from core.calendar import (
+        CalendarError,
         in_quiet_hours,
         next_occurrence,
         parse_holidays,
@@ -55,7 +55,7 @@ def schedule(session, b: Broadcast, actor, send_at: datetime | None, settings: S
 
     if b.state not in (BroadcastState.approved, BroadcastState.missed):
         raise BroadcastError(N_("only an approved broadcast can be scheduled (this one is %(state)s)"), None,
-                             status=409, state=b.state.value)
+                             status=409, code="not_approved", state=b.state.value)
     try:
         at = parse_recurrence(recurrence)
         if at is not None:
@@ -63,23 +63,24 @@ def schedule(session, b: Broadcast, actor, send_at: datetime | None, settings: S
                 raise BroadcastError(N_("a trade suggestion is sent once; only commentaries recur"), "recurrence")
             local_now = _local(max(now, send_at or now) - timedelta(seconds=1), settings)
             send_at = next_occurrence(local_now, at, parse_holidays(holidays)).astimezone(now.tzinfo)
-    except TimingError as exc:
+    except CalendarError as exc:
         raise BroadcastError(exc.template, "recurrence", **exc.args_) from None
     moment = send_at or now
     if moment < now - timedelta(minutes=1):
-        raise BroadcastError(N_("the send time is in the past"), "send_at")
+        raise BroadcastError(N_("the send time is in the past"), "send_at", code="in_the_past")
     if in_quiet_hours(_local(moment, settings), parse_quiet_hours(quiet_hours)):
         raise BroadcastError(N_("%(time)s is within quiet hours (%(quiet)s); choose another time"), "send_at",
-                             time=_local(moment, settings).strftime("%Y-%m-%d %H:%M"), quiet=quiet_hours)
+                             code="quiet_hours", time=_local(moment, settings).strftime("%Y-%m-%d %H:%M"),
+                             quiet=quiet_hours)
     if b.valid_until is not None and b.valid_until <= moment:
-        raise BroadcastError(N_("the suggestion would have expired by then"), "send_at")
+        raise BroadcastError(N_("the suggestion would have expired by then"), "send_at", code="expired")
     if not confirm_duplicate:
         duplicate = overlapping_recent(session, b, moment)
         if duplicate is not None:
             other, both = duplicate
             raise BroadcastError(N_("the same text goes to %(n)s of the same clients within 24 hours (broadcast "
                                     "%(id)s); confirm to send it again"), "confirm_duplicate", status=409,
-                                 n=both, id=other.id)
+                                 code="duplicate", n=both, id=other.id)
     b.state = BroadcastState.scheduled
     b.send_at = moment
     b.recurrence = recurrence.strip() if recurrence else None
@@ -107,7 +108,7 @@ def occurrence(session, parent: Broadcast, now: datetime) -> Broadcast:
 def pause(session, b: Broadcast, actor) -> Broadcast:
     if b.state not in (BroadcastState.scheduled, BroadcastState.sending):
         raise BroadcastError(N_("only a scheduled or sending broadcast can be paused (this one is %(state)s)"),
-                             None, status=409, state=b.state.value)
+                             None, status=409, code="not_running", state=b.state.value)
     b.state_reason = b.state.value  # resumed into the state it was paused from
     b.state = BroadcastState.paused
     session.flush()
@@ -119,7 +120,7 @@ def resume(session, b: Broadcast, actor) -> Broadcast:
     """Back to where it was. Nobody gets a second copy: messages already handed over keep their rows."""
     if b.state != BroadcastState.paused:
         raise BroadcastError(N_("only a paused broadcast can be resumed (this one is %(state)s)"), None,
-                             status=409, state=b.state.value)
+                             status=409, code="not_paused", state=b.state.value)
     b.state = BroadcastState.sending if b.state_reason == "sending" else BroadcastState.scheduled
     b.state_reason = None
     session.flush()
@@ -134,7 +135,7 @@ def cancel(session, b: Broadcast, actor, now: datetime) -> int:
     if b.state not in (BroadcastState.approved, BroadcastState.scheduled, BroadcastState.sending,
                        BroadcastState.paused):
         raise BroadcastError(N_("a broadcast that is %(state)s cannot be cancelled"), None, status=409,
-                             state=b.state.value)
+                             code="not_cancellable", state=b.state.value)
     b.state = BroadcastState.cancelled
     b.finished_at = now
     count = cancel_pending(session, b, now)

@@ -1,9 +1,11 @@
-"""The JSON shape of a broadcast, shared by the API and the compose page's live preview."""
+"""The JSON shape of a broadcast, for the API (broadcast/schemas.py declares it); problems in the caller's
+language."""
 from __future__ import annotations
 
 from typing import Any
 
 from broadcast.models import Broadcast
+from core.templating import problem_text
 
 
 def _iso(value) -> str | None:
@@ -28,5 +30,5 @@ def broadcast_json(b: Broadcast, problems: list | None = None) -> dict[str, Any]
         "finished_at": _iso(b.finished_at), "recurrence": b.recurrence, "parent_id": b.parent_id,
     }
     if problems is not None:
-        out["problems"] = [{"field": p.field, "error": str(p)} for p in problems]
+        out["problems"] = [{"field": p.field, "error": problem_text(p.template, p.args_)} for p in problems]
     return out

@@ -15,24 +15,44 @@ from broadcast.models import EDITABLE, Broadcast, BroadcastKind, BroadcastState,
 from broadcast.settings import Settings
 from broadcast.texts import audience_segments, final_text, preview, render_for
 from core import audit
-from core.errors import N_, Problem
+from core.errors import N_, ServiceError, Translate
 from core.timeutil import utcnow
 from sms.segments import measure
 
-
-class BroadcastError(Problem):
-    """A request about a broadcast that cannot be done; `status` fits HTTP, `field` names the input."""
-
-    def __init__(self, template: str, field: str | None = None, status: int = 400, **args: object):
-        super().__init__(template, **args)
-        self.field = field
-        self.status = status
+# the limits of a broadcast's fields, checked here and declared to the API by broadcast/schemas.py
+TITLE_MAX, BODY_MAX, NOTE_MAX, COMMENT_MAX = 200, 2000, 50_000, 2000
+CONTRACT_MAX, ENTRY_MAX, STOP_MAX, RISK_MAX, TARGETS_MAX = 12, 40, 20, 1000, 5
+LANGUAGES = ("zh", "en")
 
 
-class NotCompliant(Exception):
+class BroadcastError(ServiceError):
+    """A request about a broadcast that cannot be done; `field` names the input."""
+
+    domain = "broadcast"
+
+    def __init__(self, template: str, field: str | None = None, status: int | None = None, *,
+                 code: str | None = None, **args: object):
+        super().__init__(template, field=field, status=status, code=code, **args)
+
+
+class NoBroadcast(BroadcastError):
+    def __init__(self, broadcast_id: int):
+        super().__init__(N_("there is no broadcast %(id)s"), status=404, id=broadcast_id)
+
+
+class NotCompliant(BroadcastError):
+    """Compliance objects: every problem is told (the API lists them; a page flashes them in one line)."""
+
     def __init__(self, problems: list[compliance.ComplianceProblem]):
-        super().__init__("; ".join(str(p) for p in problems))
+        super().__init__(N_("Not submitted: %(problems)s"), problems[0].field, code="not_compliant",
+                         problems="; ".join(str(p) for p in problems))
         self.problems = problems
+
+    def text(self, translate: Translate) -> str:
+        return translate(self.template, {"problems": "; ".join(translate(p.template, p.args_) for p in self.problems)})
+
+    def details(self, translate: Translate) -> dict[str, Any]:
+        return {"problems": [{"field": p.field, "error": translate(p.template, p.args_)} for p in self.problems]}
 
 
 # ---- reading and checking input -----------------------------------------------------------------------
@@ -75,13 +95,13 @@ def _apply(b: Broadcast, data: dict, tz_name: str) -> None:
         except ValueError:
             raise BroadcastError(N_("unknown kind %(value)s"), "kind", value=data["kind"]) from None
     if "title" in data or b.title is None:
-        b.title = _text(data, "title", 200, required=True)
+        b.title = _text(data, "title", TITLE_MAX, required=True)
     if "body" in data or b.body is None:
-        b.body = _text(data, "body", 2000, required=True)
+        b.body = _text(data, "body", BODY_MAX, required=True)
     if "note_markdown" in data:
-        b.note_markdown = _text(data, "note_markdown", 50_000)
+        b.note_markdown = _text(data, "note_markdown", NOTE_MAX)
     if "language" in data:
-        if data["language"] not in ("zh", "en"):
+        if data["language"] not in LANGUAGES:
             raise BroadcastError(N_("language must be zh or en"), "language")
         b.language = data["language"]
     if "audience" in data:
@@ -106,7 +126,7 @@ def _apply(b: Broadcast, data: dict, tz_name: str) -> None:
 
 def _apply_suggestion(b: Broadcast, s: dict, tz_name: str) -> None:
     if "contract" in s:
-        b.contract = _text(s, "contract", 12)
+        b.contract = _text(s, "contract", CONTRACT_MAX)
     if "direction" in s:
         if s["direction"] in (None, ""):
             b.direction = None
@@ -116,16 +136,16 @@ def _apply_suggestion(b: Broadcast, s: dict, tz_name: str) -> None:
             except ValueError:
                 raise BroadcastError(N_("direction must be long or short"), "suggestion.direction") from None
     if "entry" in s:
-        b.entry = _text(s, "entry", 40)
+        b.entry = _text(s, "entry", ENTRY_MAX)
     if "stop" in s:
-        b.stop = _text(s, "stop", 20)
+        b.stop = _text(s, "stop", STOP_MAX)
     if "targets" in s:
         targets = s["targets"]
         if isinstance(targets, str):
             targets = [t for t in targets.replace("，", ",").replace("/", ",").split(",")]
         if not isinstance(targets, list) or not all(isinstance(t, (str, int, float)) for t in targets):
             raise BroadcastError(N_("targets must be a list of prices"), "suggestion.targets")
-        b.targets = [str(t).strip() for t in targets if str(t).strip()][:5]
+        b.targets = [str(t).strip() for t in targets if str(t).strip()][:TARGETS_MAX]
     if "position_pct" in s:
         raw = s["position_pct"]
         if raw in (None, ""):
@@ -142,7 +162,7 @@ def _apply_suggestion(b: Broadcast, s: dict, tz_name: str) -> None:
     if "valid_until" in s:
         b.valid_until = parse_time(s["valid_until"], tz_name, "suggestion.valid_until")
     if "risk_statement" in s:
-        b.risk_statement = _text(s, "risk_statement", 1000)
+        b.risk_statement = _text(s, "risk_statement", RISK_MAX)
 
 
 # ---- drafts and the approval path ---------------------------------------------------------------------
@@ -173,10 +193,11 @@ def create_draft(session, data: dict, actor, settings: Settings) -> Broadcast:
 def update_draft(session, b: Broadcast, data: dict, actor, settings: Settings) -> Broadcast:
     """Edit the content. Editing a submitted or approved broadcast sends it back to draft (and to approval)."""
     if not may_edit(actor, b):
-        raise BroadcastError(N_("only its author or the chief analyst can edit this broadcast"), None, status=403)
+        raise BroadcastError(N_("only its author or the chief analyst can edit this broadcast"), None, status=403,
+                             code="not_author")
     if b.state not in EDITABLE:
         raise BroadcastError(N_("a broadcast that is %(state)s can no longer be edited"), None, status=409,
-                             state=b.state.value)
+                             code="not_editable", state=b.state.value)
     if not isinstance(data, dict):
         raise BroadcastError(N_("send the changes as an object"), None)
     before = b.state
@@ -216,7 +237,7 @@ def compliance_problems(b: Broadcast, settings: Settings, now: datetime | None =
 def submit(session, b: Broadcast, actor, settings: Settings, now: datetime | None = None) -> Broadcast:
     if b.state not in (BroadcastState.draft, BroadcastState.rejected):
         raise BroadcastError(N_("only a draft can be submitted (this one is %(state)s)"), None, status=409,
-                             state=b.state.value)
+                             code="not_a_draft", state=b.state.value)
     problems = compliance_problems(b, settings, now, session=session)
     if problems:
         raise NotCompliant(problems)
@@ -242,19 +263,20 @@ def _hands_on(session, b: Broadcast) -> set[int]:
 def _decide(session, b: Broadcast, actor, approve: bool, comment: str | None, seen: str | None = None) -> Broadcast:
     if b.state != BroadcastState.submitted:
         raise BroadcastError(N_("only a submitted broadcast can be approved or rejected (this one is %(state)s)"),
-                             None, status=409, state=b.state.value)
+                             None, status=409, code="not_submitted", state=b.state.value)
     if actor.id in _hands_on(session, b):
         raise BroadcastError(N_("four eyes: whoever wrote, edited or submitted a broadcast cannot approve or "
-                                "reject it"), None, status=403)
+                                "reject it"), None, status=403, code="four_eyes")
     if seen is not None and seen != submission_mark(b):
         raise BroadcastError(N_("the broadcast was changed and submitted again since you opened it; read it again"),
-                             None, status=409)
+                             None, status=409, code="changed_since_read")
     comment = (comment or "").strip()
     if not approve and not comment:
-        raise BroadcastError(N_("say why it is rejected, so the author knows what to fix"), "comment")
-    if len(comment) > 2000:
+        raise BroadcastError(N_("say why it is rejected, so the author knows what to fix"), "comment",
+                             code="reason_required")
+    if len(comment) > COMMENT_MAX:
         raise BroadcastError(N_("%(name)s is longer than %(limit)s characters"), "comment", name="comment",
-                             limit=2000)
+                             limit=COMMENT_MAX)
     b.state = BroadcastState.approved if approve else BroadcastState.rejected
     b.decided_by_id = actor.id
     b.decided_at = utcnow()

@@ -20,7 +20,7 @@ from broadcast import sending
 from broadcast.models import Broadcast, BroadcastState
 from broadcast.settings import Settings
 from core import audit
-from core.timing import in_quiet_hours, parse_quiet_hours
+from core.calendar import in_quiet_hours, parse_quiet_hours
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ def _occur(session, parent: Broadcast, now: datetime, cfg: TickConfig) -> bool:
     """One occurrence of a recurring commentary: sent as a child broadcast, unless the worker comes back
     so late that the occurrence falls in quiet hours (then it is recorded as missed); then the next one."""
     from broadcast.scheduling import occurrence
-    from core.timing import next_occurrence, parse_holidays, parse_recurrence
+    from core.calendar import next_occurrence, parse_holidays, parse_recurrence
 
     local_now = now.astimezone(ZoneInfo(cfg.settings.timezone))
     following = next_occurrence(local_now, parse_recurrence(parent.recurrence),

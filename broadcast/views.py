@@ -1,6 +1,8 @@
 """Pages of broadcasts: list, compose, detail with preview, submission and approval."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sqlalchemy as sa
 from flask import (
     Blueprint,
@@ -26,6 +28,7 @@ from clients import service as client_service
 from clients.tiers import Tier
 from core.errors import N_
 from core.extensions import db
+from core.http import on_refusal
 from core.roles import can, require
 from core.templating import STATE_LABELS, problem_text
 from core.timeutil import utcnow
@@ -73,6 +76,11 @@ def _compose_context(b: Broadcast | None, values: dict | None = None) -> dict:
             "branches": client_service.branches(db.session), "staff": list(staff)}
 
 
+def _compose_page(b: Broadcast | None, data: dict):
+    """The compose form again with what was typed, after a refusal (400)."""
+    return render_template("broadcast/compose.html", **_compose_context(b, data)), 400
+
+
 @bp.get("")
 @require("broadcasts.view")
 def broadcast_list():
@@ -89,12 +97,8 @@ def broadcast_list():
 def compose():
     if request.method == "POST":
         data = form_to_data(request.form)
-        try:
-            b = service.create_draft(db.session, data, current_user, _settings())
-        except service.BroadcastError as exc:
-            db.session.rollback()
-            flash(problem_text(exc.template, exc.args_), "error")
-            return render_template("broadcast/compose.html", **_compose_context(None, data)), 400
+        on_refusal(render=lambda _exc: _compose_page(None, data))
+        b = service.create_draft(db.session, data, current_user, _settings())
         db.session.commit()
         flash(_("Draft saved."), "success")
         return redirect(url_for("broadcast.detail", broadcast_id=b.id))
@@ -107,15 +111,10 @@ def edit(broadcast_id: int):
     b = _editable_by_me(_get(broadcast_id))
     if request.method == "POST":
         data = form_to_data(request.form)
-        try:
-            service.update_draft(db.session, b, data, current_user, _settings())
-        except service.BroadcastError as exc:
-            db.session.rollback()
-            if exc.status == 409:
-                flash(problem_text(exc.template, exc.args_), "error")
-                return redirect(url_for("broadcast.detail", broadcast_id=broadcast_id))
-            flash(problem_text(exc.template, exc.args_), "error")
-            return render_template("broadcast/compose.html", **_compose_context(b, data)), 400
+        # what was typed stays on the form; a broadcast no longer editable (409) shows itself instead
+        on_refusal(render=lambda exc: redirect(url_for("broadcast.detail", broadcast_id=broadcast_id))
+                   if exc.status == 409 else _compose_page(b, data))
+        service.update_draft(db.session, b, data, current_user, _settings())
         db.session.commit()
         flash(_("Saved. It is a draft again and needs approval before it can be sent."), "success")
         return redirect(url_for("broadcast.detail", broadcast_id=b.id))
@@ -178,109 +177,77 @@ def progress():
     return jsonify(out)
 
 
+def _schedule(b: Broadcast, form) -> None:
+    """Schedule as the form chose: now, at a time (send_at), or on every trading day (recurrence)."""
+    settings, config = _settings(), current_app.config
+    send_at, recurrence, when = None, None, form.get("when")
+    if when == "at":
+        send_at = service.parse_time(form.get("send_at") or "", settings.timezone, "send_at")
+        if send_at is None:
+            raise service.BroadcastError(N_("%(name)s is required"), "send_at", name="send_at")
+    elif when == "daily":
+        recurrence = f"trading_days@{form.get('daily_at') or '08:30'}"
+    scheduling.schedule(db.session, b, current_user, send_at, settings, utcnow(), config.get("QUIET_HOURS"),
+                        recurrence=recurrence, holidays=config.get("HOLIDAYS"),
+                        confirm_duplicate=form.get("confirm_duplicate") == "1")
+
+
+def _act(broadcast_id: int, action: Callable[[Broadcast], object], done: str):
+    """Run one service action on the broadcast and go back to it: a refusal is flashed (core.http), success
+    commits and says `done`."""
+    b, detail = _get(broadcast_id), url_for("broadcast.detail", broadcast_id=broadcast_id)
+    on_refusal(back=lambda exc: url_for("broadcast.detail", broadcast_id=broadcast_id, duplicate=1)
+               if exc.field == "confirm_duplicate" else detail)
+    action(b)
+    db.session.commit()
+    flash(done, "success")
+    return redirect(detail)
+
+
 @bp.post("/<int:broadcast_id>/schedule")
 @require("broadcasts.schedule")
 def schedule(broadcast_id: int):
-    b = _get(broadcast_id)
-    settings = _settings()
-    try:
-        send_at, recurrence = None, None
-        when = request.form.get("when")
-        if when == "at":
-            send_at = service.parse_time(request.form.get("send_at") or "", settings.timezone, "send_at")
-            if send_at is None:
-                raise service.BroadcastError(N_("%(name)s is required"), "send_at", name="send_at")
-        elif when == "daily":
-            recurrence = f"trading_days@{request.form.get('daily_at') or '08:30'}"
-        scheduling.schedule(db.session, b, current_user, send_at, settings, utcnow(), current_app.config.get("QUIET_HOURS"),
-                         recurrence=recurrence, holidays=current_app.config.get("HOLIDAYS"),
-                         confirm_duplicate=request.form.get("confirm_duplicate") == "1")
-    except service.BroadcastError as exc:
-        db.session.rollback()
-        flash(problem_text(exc.template, exc.args_), "error")
-        if exc.field == "confirm_duplicate":
-            return redirect(url_for("broadcast.detail", broadcast_id=broadcast_id, duplicate=1))
-    else:
-        db.session.commit()
-        flash(_("Scheduled. The worker sends it at the time given."), "success")
-    return redirect(url_for("broadcast.detail", broadcast_id=broadcast_id))
-
-
-def _control(broadcast_id: int, action, done_message: str):
-    b = _get(broadcast_id)
-    try:
-        action(b)
-    except service.BroadcastError as exc:
-        db.session.rollback()
-        flash(problem_text(exc.template, exc.args_), "error")
-    else:
-        db.session.commit()
-        flash(done_message, "success")
-    return redirect(url_for("broadcast.detail", broadcast_id=broadcast_id))
+    return _act(broadcast_id, lambda b: _schedule(b, request.form),
+                _("Scheduled. The worker sends it at the time given."))
 
 
 @bp.post("/<int:broadcast_id>/pause")
 @require("broadcasts.schedule")
 def pause(broadcast_id: int):
-    return _control(broadcast_id, lambda b: scheduling.pause(db.session, b, current_user), _("Paused."))
+    return _act(broadcast_id, lambda b: scheduling.pause(db.session, b, current_user), _("Paused."))
 
 
 @bp.post("/<int:broadcast_id>/resume")
 @require("broadcasts.schedule")
 def resume(broadcast_id: int):
-    return _control(broadcast_id, lambda b: scheduling.resume(db.session, b, current_user),
-                    _("Resumed; nobody receives it twice."))
+    return _act(broadcast_id, lambda b: scheduling.resume(db.session, b, current_user),
+                _("Resumed; nobody receives it twice."))
 
 
 @bp.post("/<int:broadcast_id>/cancel")
 @require("broadcasts.schedule")
 def cancel(broadcast_id: int):
-    return _control(broadcast_id, lambda b: scheduling.cancel(db.session, b, current_user, utcnow()),
-                    _("Cancelled; what was not yet handed over will not be sent."))
+    return _act(broadcast_id, lambda b: scheduling.cancel(db.session, b, current_user, utcnow()),
+                _("Cancelled; what was not yet handed over will not be sent."))
 
 
 @bp.post("/<int:broadcast_id>/submit")
 @require("broadcasts.submit")
 def submit(broadcast_id: int):
-    b = _get(broadcast_id)
-    try:
-        service.submit(db.session, b, current_user, _settings())
-    except service.BroadcastError as exc:
-        db.session.rollback()
-        flash(problem_text(exc.template, exc.args_), "error")
-    except service.NotCompliant as exc:
-        db.session.rollback()
-        flash(_("Not submitted: %(problems)s", problems="; ".join(
-            problem_text(p.template, p.args_) for p in exc.problems)), "error")
-    else:
-        db.session.commit()
-        flash(_("Submitted for approval."), "success")
-    return redirect(url_for("broadcast.detail", broadcast_id=broadcast_id))
-
-
-def _decide(broadcast_id: int, approve: bool):
-    b = _get(broadcast_id)
-    try:
-        (service.approve if approve else service.reject)(db.session, b, current_user, request.form.get("comment"),
-                                                         seen=request.form.get("seen"))
-    except service.BroadcastError as exc:
-        db.session.rollback()
-        if exc.status == 403:
-            abort(403)
-        flash(problem_text(exc.template, exc.args_), "error")
-    else:
-        db.session.commit()
-        flash(_("Approved.") if approve else _("Rejected; the author sees your comment."), "success")
-    return redirect(url_for("broadcast.detail", broadcast_id=broadcast_id))
+    return _act(broadcast_id, lambda b: service.submit(db.session, b, current_user, _settings()),
+                _("Submitted for approval."))
 
 
 @bp.post("/<int:broadcast_id>/approve")
 @require("broadcasts.approve")
 def approve(broadcast_id: int):
-    return _decide(broadcast_id, True)
+    return _act(broadcast_id, lambda b: service.approve(db.session, b, current_user, request.form.get("comment"),
+                                                        seen=request.form.get("seen")), _("Approved."))
 
 
 @bp.post("/<int:broadcast_id>/reject")
 @require("broadcasts.approve")
 def reject(broadcast_id: int):
-    return _decide(broadcast_id, False)
+    return _act(broadcast_id, lambda b: service.reject(db.session, b, current_user, request.form.get("comment"),
+                                                       seen=request.form.get("seen")),
+                _("Rejected; the author sees your comment."))

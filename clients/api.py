@@ -1,27 +1,34 @@
-"""JSON API of the client book: /api/v1/clients, imports and tier reviews. Bearer tokens only (no cookies)."""
+"""JSON API of the client book: /api/v1/clients, imports and tier reviews. Bearer tokens only (no cookies).
+
+Requests are checked against clients/schemas.py at the door; a refusal (ServiceError) is answered by the one
+handler in core.http, which rolls back. Each endpoint reads its input, calls one service function, commits.
+"""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 
 from clients import imports, reviews, service
 from clients.models import Client, TierAssignment, TierReview
-from clients.parsing import FileError
+from clients.schemas import MAX_PER_PAGE, ClientQuery, Consent, PageQuery, ReviewRequest
+from core import schemas
+from core.errors import N_
 from core.extensions import csrf, db
-from core.http import api_error
 from core.roles import api_require
+from core.schemas import InvalidRequest
+from core.templating import problem_text
 from core.timeutil import local_today
 
 bp = Blueprint("clients_api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # token-authenticated: a browser's cookies are never accepted here
 
+CHANGES_PER_PAGE = 500
+
 
 def _import_json(run) -> dict:
     return {"id": run.id, "created": run.created, "updated": run.updated, "unchanged": run.unchanged,
-            "rejected": [{"line": r["line"], "account_no": r["account_no"], "reason": r["reason"]}
+            "rejected": [{"line": r["line"], "account_no": r["account_no"],
+                          "reason": problem_text(r["msg"], r["args"]) if r.get("msg") else r["reason"]}
                          for r in run.rejected]}
-
-
-CHANGES_PER_PAGE = 500
 
 
 def _review_json(review: TierReview, session, page: int = 1) -> dict:
@@ -48,82 +55,42 @@ def _review_json(review: TierReview, session, page: int = 1) -> dict:
 @bp.get("/clients")
 @api_require("clients.view_all", "clients.view_own")
 def list_clients():
-    try:
-        page = int(request.args.get("page", "1"))
-        per_page = min(int(request.args.get("per_page", "50")), 500)
-    except ValueError:
-        return api_error("page and per_page must be whole numbers", 400, "page")
-    if page < 1 or per_page < 1:
-        return api_error("page and per_page start at 1", 400, "page")
-    f = service.ClientFilter(tier=request.args.get("tier") or None, branch=request.args.get("branch") or None,
-                             staff_code=request.args.get("staff_code") or None, q=request.args.get("q") or None)
-    for field, problem in f.problems().items():
-        return api_error(problem, 400, field)
-    try:
-        query = service.filtered_clients(g.api_user, f)
-    except service.Forbidden:
-        return api_error("you see only your own clients; this filter asks for someone else's", 403,
-                         "staff_code" if f.staff_code else "branch")
-    result = db.paginate(query, page=page, per_page=per_page, error_out=False)
+    args = schemas.query(ClientQuery)
+    f = service.ClientFilter(tier=args.tier, branch=args.branch, staff_code=args.staff_code, q=args.q)
+    result = db.paginate(service.filtered_clients(g.api_user, f), page=args.page,
+                         per_page=min(args.per_page, MAX_PER_PAGE), error_out=False)
     return jsonify({"items": [service.client_json(c) for c in result.items], "total": result.total,
-                    "page": page, "pages": result.pages})
-
-
-def _visible_client(account_no: str) -> Client:
-    """The client if the token's owner may see it; a JSON 403 or 404 otherwise."""
-    try:
-        client = service.client_for(db.session, g.api_user, account_no)
-    except service.Forbidden:
-        abort(api_error("this client belongs to another staff member", 403))
-    if client is None:
-        abort(api_error(f"no client with account number {account_no}", 404))
-    return client
+                    "page": args.page, "pages": result.pages})
 
 
 @bp.get("/clients/<account_no>")
 @api_require("clients.view_all", "clients.view_own")
 def get_client(account_no: str):
-    client = _visible_client(account_no)
-    return jsonify(service.client_json(client))
+    return jsonify(service.client_json(service.visible_client(db.session, g.api_user, account_no)))
 
 
 @bp.post("/clients/<account_no>/consent")
 @api_require("clients.consent")
 def set_consent(account_no: str):
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("opted_out"), bool):
-        return api_error('send {"opted_out": true or false, "how": "by phone"}', 400, "opted_out")
-    client = _visible_client(account_no)
-    try:
-        service.record_consent(db.session, client, body["opted_out"], str(body.get("how") or ""), actor=g.api_user)
-    except service.ConsentError as exc:
-        db.session.rollback()
-        return api_error(str(exc), 400, "how")
+    consent = schemas.body(Consent)
+    client = service.visible_client(db.session, g.api_user, account_no)
+    service.record_consent(db.session, client, consent.opted_out, consent.how, actor=g.api_user)
     db.session.commit()
     return jsonify(service.client_json(client))
 
 
-def _upload() -> tuple[bytes, str] | None:
+def _upload() -> tuple[bytes, str]:
     upload = request.files.get("file")
     if upload is not None:
         return upload.read(), upload.filename or "upload"
     if request.mimetype in ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                             "application/octet-stream"):
         return request.get_data(), request.args.get("filename", "upload.csv")
-    return None
+    raise InvalidRequest(N_("send the file as multipart field 'file' or as a text/csv or xlsx body"), field="file")
 
 
-def _import(kind):
-    upload = _upload()
-    if upload is None:
-        return api_error("send the file as multipart field 'file' or as a text/csv or xlsx body", 400, "file")
-    data, filename = upload
-    func = imports.import_clients if kind == "clients" else imports.import_monthly
-    try:
-        run = func(db.session, data, filename, actor=g.api_user)
-    except FileError as exc:
-        db.session.rollback()
-        return api_error(f"the file cannot be read: {exc}", 400, "file")
+def _import(kind: str, func):
+    run = func(db.session, *_upload(), actor=g.api_user)
     db.session.commit()
     current_app.logger.info("import %s by %s: %s created, %s updated, %s rejected", kind, g.api_user.email,
                             run.created, run.updated, len(run.rejected))
@@ -133,27 +100,21 @@ def _import(kind):
 @bp.post("/clients/import")
 @api_require("clients.import")
 def import_clients():
-    return _import("clients")
+    return _import("clients", imports.import_clients)
 
 
 @bp.post("/clients/import-monthly")
 @api_require("clients.import")
 def import_monthly():
-    return _import("monthly")
+    return _import("monthly", imports.import_monthly)
 
 
 @bp.post("/tier-reviews")
 @api_require("tiers.review")
 def create_review():
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("quarter"), str):
-        return api_error('send {"quarter": "2026Q3"}', 400, "quarter")
-    try:
-        review = reviews.create_review(db.session, body["quarter"], actor=g.api_user,
-                                        today=local_today(current_app.config["TIMEZONE"]))
-    except reviews.ReviewError as exc:
-        db.session.rollback()
-        return api_error(str(exc), exc.status, exc.field)
+    quarter = schemas.body(ReviewRequest).quarter
+    review = reviews.create_review(db.session, quarter, actor=g.api_user,
+                                   today=local_today(current_app.config["TIMEZONE"]))
     db.session.commit()
     return jsonify(_review_json(review, db.session)), 201
 
@@ -161,23 +122,13 @@ def create_review():
 @bp.get("/tier-reviews/<int:review_id>")
 @api_require("tiers.view")
 def get_review(review_id: int):
-    review = db.session.get(TierReview, review_id)
-    if review is None:
-        return api_error(f"no tier review {review_id}", 404)
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return api_error("page must be a whole number", 400, "page")
-    return jsonify(_review_json(review, db.session, page))
+    review = reviews.get_review(db.session, review_id)
+    return jsonify(_review_json(review, db.session, schemas.query(PageQuery).page))
 
 
 @bp.post("/tier-reviews/<int:review_id>/publish")
 @api_require("tiers.publish")
 def publish_review(review_id: int):
-    try:
-        review = reviews.publish_review(db.session, review_id, actor=g.api_user)
-    except reviews.ReviewError as exc:
-        db.session.rollback()
-        return api_error(str(exc), exc.status, exc.field)
+    review = reviews.publish_review(db.session, review_id, actor=g.api_user)
     db.session.commit()
     return jsonify(_review_json(review, db.session))

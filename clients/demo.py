@@ -11,7 +11,7 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
-from clients import reviews
+from clients import fakebook, reviews
 from clients.imports import chunks
 from clients.models import Client, MonthlyFigure
 from clients.tiers import Quarter
@@ -23,10 +23,6 @@ from staff.models import Staff
 demo_cli = AppGroup("demo", help="Demo data for a first look.")
 
 BRANCHES = ("上海浦东营业部", "北京朝阳营业部", "深圳福田营业部", "杭州西湖营业部")
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
-GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉兰萍鹏辉建国建华志强海燕文博宇浩子涵欣怡梓轩一诺思远晨曦雨桐俊杰嘉怡天佑"
-PREFIXES = ("138", "139", "137", "136", "135", "150", "151", "152", "158", "159", "186", "187", "188", "130",
-            "131", "132", "155", "156", "133", "153", "180", "181", "189", "177", "199")
 
 # (weight, monthly average equity range, monthly commission range, active) per kind of client
 PROFILES = (
@@ -36,7 +32,7 @@ PROFILES = (
     (10, (4.5e5, 9e5), (5e2, 5e3), True),      # quality-sized
     (45, (2e3, 4.5e5), (0, 2e3), True),        # effective
     (15, (0, 800), (0, 0), False),             # dormant
-    (20, (0, 1000), (0, 50), False),           # small, recently opened
+    (20, (0, 1000), (0, 50), False),           # small
 )
 
 DEMO_ACCOUNTS = (
@@ -46,10 +42,6 @@ DEMO_ACCOUNTS = (
     ("research2@demo.local", "吴研究 Researcher", ["researcher"], None, None),
     ("compliance@demo.local", "郑合规 Approver", ["approver"], None, None),
 )
-
-
-def _name(rng: random.Random) -> str:
-    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2))))
 
 
 def _months(last: str, count: int) -> list[str]:
@@ -78,7 +70,7 @@ def seed(session, clients: int = 2000, password: str = "demo-pass-2026", today: 
     accounts = list(DEMO_ACCOUNTS)
     for b, branch in enumerate(BRANCHES, start=1):
         for n in (1, 2):
-            accounts.append((f"staff{b}{n}@demo.local", f"{_name(rng)} ({branch[:2]})", ["business_staff"],
+            accounts.append((f"staff{b}{n}@demo.local", f"{fakebook.name(rng)} ({branch[:2]})", ["business_staff"],
                              branch, f"S{b}{n:02d}"))
     staff_ids: dict[str, list[int]] = {b: [] for b in BRANCHES}
     for email, name, roles, branch, code in accounts:
@@ -94,32 +86,20 @@ def seed(session, clients: int = 2000, password: str = "demo-pass-2026", today: 
 
     quarter = last_closed_quarter(today)
     months = _months(quarter.months[-1], 12)
-    weights = [p[0] for p in PROFILES]
-    client_rows, profiles, figure_rows, used_mobiles = [], [], [], set()
-    for i in range(clients):
-        branch = BRANCHES[i % len(BRANCHES)]
-        profile = rng.choices(PROFILES, weights)[0]
+    client_rows, profiles, figure_rows = [], [], []
+    # the benchmarks' generator of clients; the profile (and so the figures) fits whether one traded this year
+    for fake in fakebook.clients(clients, seed=rng.randrange(10**9), today=today, branches=BRANCHES):
+        active = bool(fake.last_trade_on and fake.last_trade_on > today - timedelta(days=365))
+        fitting = [p for p in PROFILES if p[3] == active]
+        profile = rng.choices(fitting, [p[0] for p in fitting])[0]
         profiles.append(profile)
-        weight, _, _, active = profile
-        mobile = None
-        if rng.random() > 0.01:
-            while mobile is None or mobile in used_mobiles:
-                mobile = "+86" + rng.choice(PREFIXES) + f"{rng.randrange(10**8):08d}"
-            used_mobiles.add(mobile)
-        opened = today - timedelta(days=rng.randrange(400, 4000) if not active or rng.random() < .8
-                                   else rng.randrange(30, 360))
-        if active:
-            last_trade = today - timedelta(days=rng.randrange(0, 200))
-        else:
-            last_trade = None if rng.random() < .3 else today - timedelta(days=rng.randrange(400, 1500))
-        if weight == 20:  # the small ones: mostly opened recently, so they are not dormant
-            opened = today - timedelta(days=rng.randrange(30, 300))
         opted_out = rng.random() < .02
         client_rows.append({
-            "account_no": f"8{(i * 7919) % 10**7:07d}{i % 10}", "name": _name(rng), "mobile": mobile,
-            "branch": branch, "owner_id": rng.choice(staff_ids[branch]) if rng.random() > .05 else None,
-            "opened_on": opened, "last_trade_on": last_trade,
-            "last_position_on": last_trade - timedelta(days=rng.randrange(0, 10)) if last_trade else None,
+            "account_no": fake.account_no, "name": fake.name,
+            "mobile": "+86" + fake.mobile if rng.random() > .01 else None,
+            "branch": fake.branch, "owner_id": rng.choice(staff_ids[fake.branch]) if rng.random() > .05 else None,
+            "opened_on": fake.opened_on, "last_trade_on": fake.last_trade_on,
+            "last_position_on": fake.last_position_on,
             "opted_out": opted_out, "opted_out_at": utcnow() if opted_out else None,
             "opt_out_source": "sms 退订" if opted_out else None, "created_at": utcnow(), "updated_at": utcnow(),
         })

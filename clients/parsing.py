@@ -17,13 +17,21 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import phonenumbers
 
-from core.errors import N_, Problem
+from core.errors import N_, Problem, ServiceError, Translate
 
 ImportProblem = Problem
 
 
-class FileError(ImportProblem):
+class FileError(ServiceError):
     """The file as a whole cannot be read (nothing is imported)."""
+
+    domain = "import"
+
+    def __init__(self, template: str, **args: object):
+        super().__init__(template, field="file", code="unreadable_file", **args)
+
+    def text(self, translate: Translate) -> str:
+        return translate(N_("The file cannot be read: %(reason)s"), {"reason": translate(self.template, self.args_)})
 
 
 class FieldError(ImportProblem):

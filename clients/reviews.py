@@ -11,17 +11,14 @@ from clients.imports import chunks
 from clients.models import Client, MonthlyFigure, ReviewState, TierAssignment, TierReview
 from clients.tiers import Quarter, TierInputs, change_kind, decide_tier
 from core import audit
-from core.errors import N_, Problem
+from core.errors import N_, ServiceError
 from core.timeutil import utcnow
 
 
-class ReviewError(Problem):
-    """A review request that cannot be carried out; `status` is the HTTP status that fits."""
+class ReviewError(ServiceError):
+    """A review request that cannot be carried out."""
 
-    def __init__(self, template: str, status: int = 400, field: str | None = None, **args: object):
-        super().__init__(template, **args)
-        self.status = status
-        self.field = field
+    domain = "tier_review"
 
 
 def create_review(session, quarter_text: str, actor=None, today: date | None = None) -> TierReview:
@@ -34,10 +31,10 @@ def create_review(session, quarter_text: str, actor=None, today: date | None = N
         quarter = Quarter.parse(quarter_text)
     except ValueError:
         raise ReviewError(N_("not a quarter: %(value)s; write it as 2026Q3"), field="quarter",
-                          value=quarter_text) from None
+                          code="not_a_quarter", value=quarter_text) from None
     if today is not None and quarter.end >= today:
         raise ReviewError(N_("%(quarter)s has not ended yet; a quarter is reviewed after its last day"),
-                          field="quarter", quarter=quarter)
+                          field="quarter", code="quarter_not_ended", quarter=quarter)
     review = TierReview(quarter=str(quarter), state=ReviewState.draft, created_by_id=getattr(actor, "id", None),
                         created_at=utcnow())
     session.add(review)
@@ -78,6 +75,14 @@ def create_review(session, quarter_text: str, actor=None, today: date | None = N
     return review
 
 
+def get_review(session, review_id: int) -> TierReview:
+    """The review; a 404 refusal when there is none."""
+    review = session.get(TierReview, review_id)
+    if review is None:
+        raise ReviewError(N_("no tier review %(id)s"), status=404, id=review_id)
+    return review
+
+
 def publish_review(session, review_id: int, actor=None) -> TierReview:
     """Publish a draft: its tiers become the clients' current tiers. The review history is kept."""
     # locking every review row (there are a few a year) makes two publications wait for each other, so the
@@ -87,13 +92,14 @@ def publish_review(session, review_id: int, actor=None) -> TierReview:
     if review is None:
         raise ReviewError(N_("no tier review %(id)s"), status=404, id=review_id)
     if review.state != ReviewState.draft:
-        raise ReviewError(N_("review %(id)s is already published"), status=409, id=review_id)
+        raise ReviewError(N_("review %(id)s is already published"), status=409, code="published",
+                          id=review_id)
     later = publish_blocker(session, review)
     if later is not None:
         raise ReviewError(
             N_("review %(id)s (%(quarter)s) was published after this draft was made; make a new review so that "
-               "its changes are measured against the tiers now published"), status=409, id=later.id,
-            quarter=later.quarter)
+               "its changes are measured against the tiers now published"), status=409, code="superseded",
+            id=later.id, quarter=later.quarter)
     review.state = ReviewState.published
     review.published_at = utcnow()
     review.published_by_id = getattr(actor, "id", None)

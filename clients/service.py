@@ -8,14 +8,27 @@ import sqlalchemy as sa
 from clients.models import Client, MonthlyFigure, ReviewState, TierAssignment, TierReview
 from clients.tiers import VIP_TIERS, Tier
 from core import audit
-from core.errors import N_, Problem
+from core.errors import N_, ServiceError
 from core.roles import can
 from core.timeutil import utcnow
 from staff.models import Staff
 
 
-class Forbidden(Exception):
+class Forbidden(ServiceError):
     """The viewer may not see this client (403, never a silent empty answer)."""
+
+    domain, status = "client", 403
+
+    def __init__(self, template: str = N_("this client belongs to another staff member"),
+                 field: str | None = None):
+        super().__init__(template, field=field, code="not_yours")
+
+
+class NoClient(ServiceError):
+    domain, status = "client", 404
+
+    def __init__(self, account_no: str):
+        super().__init__(N_("there is no client with account number %(account_no)s"), account_no=account_no)
 
 
 @dataclass(frozen=True)
@@ -52,10 +65,11 @@ def filtered_clients(viewer: Staff, f: ClientFilter) -> sa.Select:
     for another staff member's or another branch's (403, rather than an empty list that looks like none)."""
     query = visible_clients(viewer)
     if not can(viewer, "clients.view_all"):
+        mine = N_("you see only your own clients; this filter asks for someone else's")
         if f.staff_code and f.staff_code != viewer.staff_code:
-            raise Forbidden()
+            raise Forbidden(mine, "staff_code")
         if f.branch and f.branch != viewer.branch:
-            raise Forbidden()
+            raise Forbidden(mine, "branch")
     if f.tier == "vip":
         query = query.where(Client.tier.in_(VIP_TIERS))
     elif f.tier == "none":
@@ -91,8 +105,23 @@ def client_for(session, viewer: Staff, account_no: str) -> Client | None:
     raise Forbidden()
 
 
-class ConsentError(Problem):
-    pass
+def visible_client(session, viewer: Staff, account_no: str) -> Client:
+    """The client if `viewer` may see it: Forbidden (403) when it is someone else's, NoClient (404) when
+    there is none."""
+    client = client_for(session, viewer, account_no)
+    if client is None:
+        raise NoClient(account_no)
+    return client
+
+
+MAX_HOW = 120  # characters of the note on how the client asked
+
+
+class ConsentError(ServiceError):
+    domain = "client"
+
+    def __init__(self, template: str, **args: object):
+        super().__init__(template, field="how", **args)
 
 
 def record_consent(session, client: Client, opted_out: bool, how: str, actor=None) -> bool:
@@ -104,7 +133,7 @@ def record_consent(session, client: Client, opted_out: bool, how: str, actor=Non
     how = (how or "").strip()
     if not how:
         raise ConsentError(N_("say how the client asked (e.g. by phone, in writing)"))
-    if len(how) > 120:
+    if len(how) > MAX_HOW:
         raise ConsentError(N_("keep the note on how the client asked under 120 characters"))
     if client.opted_out == opted_out:
         return False

@@ -10,11 +10,10 @@ from sqlalchemy.orm import contains_eager
 from clients import imports, reviews, service
 from clients.forms import ConfirmForm, ConsentForm, ImportForm, ReviewForm
 from clients.models import Client, ImportKind, ImportRun, ReviewState, TierAssignment, TierReview
-from clients.parsing import FileError
 from clients.tiers import Tier
 from core.extensions import db
+from core.http import on_refusal
 from core.roles import can, require
-from core.templating import problem_text
 from core.timeutil import local_today
 from staff.models import Staff
 
@@ -36,10 +35,7 @@ def client_list():
     if f.problems():
         f = service.ClientFilter(branch=f.branch, staff_code=f.staff_code, q=f.q)
         flash(_("Unknown tier; showing all tiers."), "error")
-    try:
-        query = service.filtered_clients(current_user, f)
-    except service.Forbidden:
-        abort(403)
+    query = service.filtered_clients(current_user, f)
     page = db.paginate(query, page=_page_arg(), per_page=current_app.config["CLIENTS_PER_PAGE"], error_out=False)
     sees_all = can(current_user, "clients.view_all")
     staff = db.session.scalars(sa.select(Staff).where(Staff.staff_code.is_not(None)).order_by(Staff.staff_code)) \
@@ -48,21 +44,10 @@ def client_list():
                            branches=service.branches(db.session) if sees_all else [], staff=list(staff))
 
 
-def _visible_client_or_abort(account_no: str) -> Client:
-    """The client if the signed-in user may see it; 403 when it is someone else's, 404 when there is none."""
-    try:
-        client = service.client_for(db.session, current_user, account_no)
-    except service.Forbidden:
-        abort(403)
-    if client is None:
-        abort(404)
-    return client
-
-
 @bp.get("/clients/<account_no>")
 @require("clients.view_all", "clients.view_own")
 def client_detail(account_no: str):
-    client = _visible_client_or_abort(account_no)
+    client = service.visible_client(db.session, current_user, account_no)
     return render_template("clients/detail.html", client=client,
                            figures=service.figures_of(db.session, client),
                            history=service.tier_history(db.session, client),
@@ -72,44 +57,42 @@ def client_detail(account_no: str):
 @bp.post("/clients/<account_no>/consent")
 @require("clients.consent")
 def client_consent(account_no: str):
-    client = _visible_client_or_abort(account_no)
+    client = service.visible_client(db.session, current_user, account_no)
+    detail = url_for("clients.client_detail", account_no=account_no)
+    on_refusal(back=detail)
     form = ConsentForm()
     if not form.validate_on_submit():
         flash(_("Say how the client asked (e.g. by phone, in writing)."), "error")
-        return redirect(url_for("clients.client_detail", account_no=account_no))
+        return redirect(detail)
     opted_out = request.form.get("opted_out") == "1"
-    try:
-        service.record_consent(db.session, client, opted_out, form.how.data, actor=current_user)
-    except service.ConsentError as exc:
-        db.session.rollback()
-        flash(problem_text(exc.template, exc.args_), "error")
-    else:
-        db.session.commit()
-        flash(_("Opt-out recorded: no broadcast will reach this client.") if opted_out
-              else _("Opt-in recorded: this client receives broadcasts again."), "success")
-    return redirect(url_for("clients.client_detail", account_no=account_no))
+    service.record_consent(db.session, client, opted_out, form.how.data, actor=current_user)
+    db.session.commit()
+    flash(_("Opt-out recorded: no broadcast will reach this client.") if opted_out
+          else _("Opt-in recorded: this client receives broadcasts again."), "success")
+    return redirect(detail)
 
 
 @bp.route("/imports", methods=["GET", "POST"])
 @require("clients.import")
 def import_page():
     clients_form, monthly_form = ImportForm(prefix="clients"), ImportForm(prefix="monthly")
+    # an unreadable file: the page says why and stays, as after a form error
+    on_refusal(render=lambda _exc: _import_page(clients_form, monthly_form))
     for form, kind, func in ((clients_form, "clients", imports.import_clients),
                              (monthly_form, "monthly", imports.import_monthly)):
         if request.method == "POST" and request.form.get("kind") == kind and form.validate_on_submit():
             upload = form.file.data
-            try:
-                run = func(db.session, upload.read(), upload.filename or "upload", actor=current_user)
-            except FileError as exc:
-                db.session.rollback()
-                flash(_("The file cannot be read: %(reason)s", reason=problem_text(exc.template, exc.args_)), "error")
-                break
+            run = func(db.session, upload.read(), upload.filename or "upload", actor=current_user)
             db.session.commit()
             flash(_("Imported: %(created)s created, %(updated)s updated, %(unchanged)s unchanged, "
                     "%(rejected)s rejected.", created=run.created, updated=run.updated,
                     unchanged=run.unchanged, rejected=len(run.rejected)),
                   "info" if run.rejected else "success")
             return redirect(url_for("clients.import_result", run_id=run.id))
+    return _import_page(clients_form, monthly_form)
+
+
+def _import_page(clients_form: ImportForm, monthly_form: ImportForm):
     recent = db.session.scalars(sa.select(ImportRun).order_by(ImportRun.id.desc()).limit(20)).all()
     return render_template("clients/import.html", clients_form=clients_form, monthly_form=monthly_form,
                            recent=recent)
@@ -126,21 +109,21 @@ def import_result(run_id: int):
 @require("tiers.view")
 def review_list():
     form = ReviewForm()
+    on_refusal(render=lambda _exc: _reviews_page(form))
     if request.method == "POST":
         if not can(current_user, "tiers.review"):
             abort(403)
         if form.validate_on_submit():
-            try:
-                review = reviews.create_review(db.session, form.quarter.data, actor=current_user,
-                                               today=local_today(current_app.config["TIMEZONE"]))
-            except reviews.ReviewError as exc:
-                db.session.rollback()
-                flash(problem_text(exc.template, exc.args_), "error")
-            else:
-                db.session.commit()
-                flash(_("Draft review of %(quarter)s made. Check the changes, then publish.",
-                        quarter=review.quarter), "success")
-                return redirect(url_for("clients.review_detail", review_id=review.id))
+            review = reviews.create_review(db.session, form.quarter.data, actor=current_user,
+                                           today=local_today(current_app.config["TIMEZONE"]))
+            db.session.commit()
+            flash(_("Draft review of %(quarter)s made. Check the changes, then publish.",
+                    quarter=review.quarter), "success")
+            return redirect(url_for("clients.review_detail", review_id=review.id))
+    return _reviews_page(form)
+
+
+def _reviews_page(form: ReviewForm):
     items = db.session.scalars(sa.select(TierReview).order_by(TierReview.id.desc())).all()
     return render_template("clients/reviews.html", form=form, reviews=items, current=reviews.current_review(db.session),
                            may_review=can(current_user, "tiers.review"))
@@ -175,14 +158,8 @@ def review_publish(review_id: int):
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        review = reviews.publish_review(db.session, review_id, actor=current_user)
-    except reviews.ReviewError as exc:
-        db.session.rollback()
-        if exc.status == 404:
-            abort(404)
-        flash(problem_text(exc.template, exc.args_), "error")
-        return redirect(url_for("clients.review_detail", review_id=review_id))
+    on_refusal(back=url_for("clients.review_detail", review_id=review_id))
+    review = reviews.publish_review(db.session, review_id, actor=current_user)
     db.session.commit()
     flash(_("Review of %(quarter)s published: these are now the clients' tiers.", quarter=review.quarter),
           "success")

@@ -1,14 +1,124 @@
-"""Configuration read from the environment (and `.env` when present); nothing secret has a default."""
+"""Configuration read from the environment (and `.env` when present); nothing secret has a default.
+
+`check(config)` validates, once at start, every setting the platform interprets, so a bad value stops the
+app with a ConfigError naming it ("QUIET_HOURS: '25:00-08:00' is not like 21:00-08:00") instead of
+failing later, in a request or a worker, with a bare ValueError.
+"""
 from __future__ import annotations
 
+import math
 import os
+import re
 import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from dotenv import load_dotenv
 
+from core.calendar import calendar_from_config
+from core.errors import SettingProblem
+from core.service_levels import parse_targets
+
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = ROOT / "instance"
+
+
+class ConfigError(ValueError):
+    """A setting with a bad value, found at start; the message names the setting and the value."""
+
+    def __init__(self, setting: str, value: object, reason: str):
+        self.setting, self.value, self.reason = setting, value, reason
+        super().__init__(f"{setting}: {value!r} {reason}")
+
+
+def number(setting: str, raw: object, kind: type) -> int | float | Decimal:
+    """`raw` (text from the environment, or a number an instance or test config gave) as `kind` (int,
+    float or Decimal). Booleans, NaN, infinities and, for int, fractions are not numbers: ConfigError
+    naming the setting."""
+    word = "a whole number" if kind is int else "a number"
+    if isinstance(raw, bool) or not isinstance(raw, (str, int, float, Decimal)):
+        raise ConfigError(setting, raw, f"is not {word}")
+    text = raw.strip() if isinstance(raw, str) else raw
+    if kind is int:
+        if isinstance(text, int) or (isinstance(text, str) and re.fullmatch(r"[+-]?\d+", text)):
+            return int(text)
+        raise ConfigError(setting, raw, f"is not {word}")
+    try:
+        value = Decimal(str(text)) if kind is Decimal else float(text)
+    except (ValueError, ArithmeticError):
+        raise ConfigError(setting, raw, f"is not {word}") from None
+    if not (value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)):
+        raise ConfigError(setting, raw, f"is not {word}")
+    return value
+
+
+@dataclass(frozen=True)
+class Bound:
+    """What a numeric setting must be: its kind (int, float, Decimal) and range; `low_open`/`high_open`
+    leave that end out of the range."""
+
+    kind: type
+    low: int
+    high: int
+    low_open: bool = False
+    high_open: bool = False
+
+    def check(self, setting: str, raw: object) -> None:
+        value = number(setting, raw, self.kind)
+        too_low = value <= self.low if self.low_open else value < self.low
+        too_high = value >= self.high if self.high_open else value > self.high
+        if too_low or too_high:
+            raise ConfigError(setting, raw, f"is not {self.describe()}")
+
+    def describe(self) -> str:
+        word = "a whole number" if self.kind is int else "a number"
+        if not (self.low_open or self.high_open):
+            return f"{word} from {self.low} to {self.high}"
+        return (f"{word} {'above' if self.low_open else 'at least'} {self.low} "
+                f"and {'below' if self.high_open else 'at most'} {self.high}")
+
+
+NUMBERS: dict[str, Bound] = {
+    "SMS_RATE_PER_SECOND": Bound(float, 0, 10_000, low_open=True),  # all workers together
+    "SMS_CONCURRENCY": Bound(int, 1, 256),  # requests in flight per worker
+    "SMS_MAX_ATTEMPTS": Bound(int, 1, 20),
+    "SMS_TIMEOUT_SECONDS": Bound(float, 0, 300, low_open=True),
+    "MAX_SEGMENTS": Bound(int, 1, 10),  # carriers and Twilio advise at most 10 parts to a long message
+    "NOTE_LINK_DAYS": Bound(int, 1, 365),
+    "FOLLOWUP_WINDOW_DAYS": Bound(float, 0, 30, low_open=True),
+    "SMS_PRICE_PER_SEGMENT": Bound(Decimal, 0, 10),  # yuan; 0 for a gateway that costs nothing (the simulator)
+    "POSITION_CAP_PCT": Bound(Decimal, 0, 100, low_open=True, high_open=True),  # never a full position
+    "WORKER_DEAD_AFTER_SECONDS": Bound(float, 0, 3600, low_open=True),
+    "SIMULATOR_FAILURE_SHARE": Bound(float, 0, 1),
+}
+
+
+def check(config: Mapping) -> None:
+    """Checks, once at start, every setting the platform interprets: the numbers in NUMBERS, QUIET_HOURS,
+    SERVICE_HOURS, HOLIDAYS, TIMEZONE (core/calendar.py) and RESPONSE_TARGETS (core/service_levels.py).
+
+    Raises ConfigError naming the first bad setting and its value; returns None when all are good. A
+    setting left out is not an error: whoever reads it has a default.
+    """
+    for name, bound in NUMBERS.items():
+        if name in config:
+            bound.check(name, config[name])
+    targets = config.get("RESPONSE_TARGETS")
+    if targets is not None and not isinstance(targets, str):
+        raise ConfigError("RESPONSE_TARGETS", targets, "is not text")
+    try:
+        calendar_from_config(config)
+        parse_targets(targets)
+    except SettingProblem as exc:
+        setting = exc.setting or "settings"
+        raise ConfigError(setting, config.get(setting), exc.reason) from exc
+
+
+def _env_number(name: str, default: str, kind: type) -> int | float | Decimal:
+    """The environment variable `name` (or `default`) as a number; ConfigError naming it when it is not."""
+    return number(name, os.environ.get(name, default), kind)
 
 
 def _secret_key() -> str:
@@ -41,8 +151,11 @@ def from_environment() -> dict:
         "SECRET_KEY": _secret_key(),
         "SQLALCHEMY_DATABASE_URI": normalise_db_url(os.environ.get("DATABASE_URL", default_db)),
         "TIMEZONE": os.environ.get("TIMEZONE", "Asia/Shanghai"),
+        # a process started by a test (a worker) runs on the test's time; honoured only when TESTING=1
+        "TESTING": os.environ.get("TESTING") == "1",
+        "FAKE_NOW": os.environ.get("FAKE_NOW", ""),
         "COMPANY_NAME": os.environ.get("COMPANY_NAME", "示例期货"),
-        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
+        "MAX_CONTENT_LENGTH": _env_number("MAX_UPLOAD_MB", "20", int) * 1024 * 1024,
         # a connection the database dropped (a restart, a failover) is replaced instead of failing a request
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SESSION_COOKIE_HTTPONLY": True,
@@ -64,27 +177,27 @@ def from_environment() -> dict:
         "OPT_OUT_LINE_ZH": os.environ.get("OPT_OUT_LINE_ZH", "拒收请回复R"),
         "OPT_OUT_LINE_EN": os.environ.get("OPT_OUT_LINE_EN", "Reply STOP to opt out"),
         "SMS_PRICE_PER_SEGMENT": os.environ.get("SMS_PRICE_PER_SEGMENT", "0.05"),
-        "SMS_RATE_PER_SECOND": float(os.environ.get("SMS_RATE_PER_SECOND", "10")),
+        "SMS_RATE_PER_SECOND": _env_number("SMS_RATE_PER_SECOND", "10", float),
         "POSITION_CAP_PCT": os.environ.get("POSITION_CAP_PCT", "30"),
-        "MAX_SEGMENTS": int(os.environ.get("MAX_SEGMENTS", "6")),
-        "NOTE_LINK_DAYS": int(os.environ.get("NOTE_LINK_DAYS", "7")),
+        "MAX_SEGMENTS": _env_number("MAX_SEGMENTS", "6", int),
+        "NOTE_LINK_DAYS": _env_number("NOTE_LINK_DAYS", "7", int),
         "QUIET_HOURS": os.environ.get("QUIET_HOURS", "21:00-08:00"),
         "HOLIDAYS": os.environ.get("HOLIDAYS", ""),
         "SMS_GATEWAY": os.environ.get("SMS_GATEWAY", "simulator"),
-        "SMS_CONCURRENCY": int(os.environ.get("SMS_CONCURRENCY", "8")),
-        "SMS_MAX_ATTEMPTS": int(os.environ.get("SMS_MAX_ATTEMPTS", "5")),
-        "SMS_TIMEOUT_SECONDS": float(os.environ.get("SMS_TIMEOUT_SECONDS", "10")),
+        "SMS_CONCURRENCY": _env_number("SMS_CONCURRENCY", "8", int),
+        "SMS_MAX_ATTEMPTS": _env_number("SMS_MAX_ATTEMPTS", "5", int),
+        "SMS_TIMEOUT_SECONDS": _env_number("SMS_TIMEOUT_SECONDS", "10", float),
         # workers (PostgreSQL): how long the leader waits, after it first finds a worker's liveness lock gone,
         # before it marks what that worker was handing over as unknown; longer than a database restart's reconnect
-        "WORKER_DEAD_AFTER_SECONDS": float(os.environ.get("WORKER_DEAD_AFTER_SECONDS", "10")),
-        "SIMULATOR_FAILURE_SHARE": float(os.environ.get("SIMULATOR_FAILURE_SHARE", "0.02")),
+        "WORKER_DEAD_AFTER_SECONDS": _env_number("WORKER_DEAD_AFTER_SECONDS", "10", float),
+        "SIMULATOR_FAILURE_SHARE": _env_number("SIMULATOR_FAILURE_SHARE", "0.02", float),
         "TWILIO_ACCOUNT_SID": os.environ.get("TWILIO_ACCOUNT_SID", ""),
         "TWILIO_AUTH_TOKEN": os.environ.get("TWILIO_AUTH_TOKEN", ""),
         "TWILIO_MESSAGING_SERVICE_SID": os.environ.get("TWILIO_MESSAGING_SERVICE_SID", ""),
         "TWILIO_FROM": os.environ.get("TWILIO_FROM", ""),
         "TWILIO_API_BASE": os.environ.get("TWILIO_API_BASE", ""),
         # follow-ups: reply window, service hours, first-response targets (minutes), automatic texts
-        "FOLLOWUP_WINDOW_DAYS": float(os.environ.get("FOLLOWUP_WINDOW_DAYS", "3")),
+        "FOLLOWUP_WINDOW_DAYS": _env_number("FOLLOWUP_WINDOW_DAYS", "3", float),
         "SERVICE_HOURS": os.environ.get("SERVICE_HOURS", "08:30-21:00"),
         "RESPONSE_TARGETS": os.environ.get("RESPONSE_TARGETS", "diamond=15,complaint=15,vip=30,other=120"),
         "AUTO_ACK_TEXT": os.environ.get("AUTO_ACK_TEXT", ""),

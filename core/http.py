@@ -1,27 +1,47 @@
-"""Error pages and JSON errors: the API answers {"error", "field"}; pages answer with a readable page."""
+"""How every request fails, in one place: the API answers {"error", "code", "field"} in the caller's
+language (Accept-Language, English by default); pages flash the message and go back, or show an error page.
+
+A service refuses by raising core.errors.ServiceError; `init_app` registers the one handler that answers it
+and rolls the transaction back, so views and endpoints catch nothing themselves. A page whose refusal should
+show something else than a redirect back (a form that keeps what was typed) says so with `on_refusal`.
+"""
 from __future__ import annotations
 
-from flask import jsonify, render_template, request
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, g, has_request_context, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
+from core.errors import ServiceError
+from core.extensions import db
+from core.templating import problem_text
+
 MESSAGES = {
-    400: "bad request",
-    401: "a valid API token is required (Authorization: Bearer ...)",
-    403: "your role does not allow this",
-    404: "not found",
-    405: "method not allowed",
-    409: "conflict",
-    413: "the upload is too large",
-    429: "too many requests; wait and try again",
+    400: _l("bad request"),
+    401: _l("a valid API token is required (Authorization: Bearer ...)"),
+    403: _l("your role does not allow this"),
+    404: _l("not found"),
+    405: _l("method not allowed"),
+    409: _l("conflict"),
+    413: _l("the upload is too large"),
+    429: _l("too many requests; wait and try again"),
 }
+# the stable codes of the answers that do not come from a service
+CODES = {400: "request.invalid", 401: "auth.token_required", 403: "auth.forbidden", 404: "request.not_found",
+         405: "request.method_not_allowed", 409: "request.conflict", 413: "request.too_large",
+         429: "request.too_many"}
 
 # the furthest page anyone reads: beyond it, the offset would overflow the database driver
 MAX_PAGE = 1_000_000
 # signed by the provider and checked there: their input is the webhooks' own business
 UNGUARDED = ("/sms/status", "/sms/inbound", "/static/")
+API_PREFIX = "/api/"
+API_DEFAULT_LOCALE = "en"
 
 
 class DatabaseId(IntegerConverter):
@@ -69,19 +89,117 @@ def hostile_input() -> tuple[str, str | None] | None:
     return None
 
 
-def api_error(message: str, status: int, field: str | None = None):
-    response = jsonify({"error": message, "field": field})
+def api_error(message: str, status: int, field: str | None = None, code: str | None = None, **details):
+    """The API's one shape of failure: {"error", "code", "field"} (and `details`, such as compliance's list)."""
+    code = code or CODES.get(status, "request.error")
+    response = jsonify({"error": str(message), "code": code, "field": field, **details})
     response.status_code = status
     if status == 401:
         response.headers["WWW-Authenticate"] = "Bearer"
     return response
 
 
-def _is_api() -> bool:
-    return request.path.startswith("/api/")
+def is_api() -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def accepted_language(languages) -> str | None:
+    """The first of `languages` the request's Accept-Language asks for, also by its primary tag (zh-CN,
+    zh-Hans and en-US name zh and en), or None."""
+    best = request.accept_languages.best_match(languages)
+    if best:
+        return best
+    for asked, _quality in request.accept_languages:
+        primary = asked.replace("_", "-").split("-")[0].lower()
+        if primary in languages:
+            return primary
+    return None
+
+
+def api_locale() -> str:
+    """The API speaks the caller's Accept-Language only (never a page session's choice), English by default,
+    so that one API never answers in a mix of languages."""
+    return accepted_language(current_app.config["LANGUAGES"]) or API_DEFAULT_LOCALE
+
+
+# ---- what a page shows when a service refuses -------------------------------------------------------------
+
+def on_refusal(*, back: str | Callable[[ServiceError], str] | None = None,
+               render: Callable[[ServiceError], object] | None = None, flash: bool = True) -> None:
+    """What this request's page answers a ServiceError with, after the flash and the rollback: a redirect to
+    `back` (a URL, or a function of the error giving one), or `render(error)` (a form page that shows again
+    with what was typed). Without either, a form goes back to the same-site referrer, else to its own URL if
+    that can be read (GET), else to the start page; a page that was only read shows the error page. The
+    message is flashed unless `flash` is false (a fragment that shows it itself)."""
+    g.refusal_back, g.refusal_render, g.refusal_flash = back, render, flash
+
+
+def _same_site(url: str | None) -> str | None:
+    """The path (and query) of `url` when it points into this site, else None: never an open redirect."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or parts.netloc != request.host:
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def _readable(path: str) -> bool:
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    try:
+        adapter.match(path, method="GET")
+    except HTTPException:
+        return False
+    return True
+
+
+def _back(exc: ServiceError) -> str:
+    """Where a refused form goes back to: the page's own choice, the same-site referrer, the form's URL if
+    it can be read, or the start page."""
+    declared = g.get("refusal_back")
+    if declared is not None:
+        return declared(exc) if callable(declared) else declared
+    here = request.path + (f"?{request.query_string.decode()}" if request.query_string else "")
+    return _same_site(request.referrer) or (here if _readable(request.path) else "/")
+
+
+def _error_page(status: int, message: str | None = None):
+    titles = {
+        400: _("The request could not be understood. Go back and try again."),
+        403: _("You do not have access to this page."),
+        404: _("This page does not exist."),
+        405: _("This page cannot be used this way."),
+        413: _("The upload is too large."),
+        429: _("Too many sign-in attempts. Wait a few minutes and try again."),
+    }
+    message = message or titles.get(status, _("Something went wrong (%(status)s).", status=status))
+    return render_template("error.html", status=status, message=message), status
+
+
+def _page_refusal(exc: ServiceError, message: str):
+    if exc.status in (403, 404):  # as abort() would: the page of the status, never a hint of what is there
+        return _error_page(exc.status)
+    render = g.get("refusal_render")
+    if request.method == "GET" and render is None and g.get("refusal_back") is None:
+        return _error_page(exc.status, message)  # a read that cannot be served: redirecting would loop
+    if g.get("refusal_flash", True):
+        flash(message, "error")
+    if render is not None:
+        return render(exc)
+    return redirect(_back(exc))
 
 
 def init_app(app) -> None:
+    babel = app.extensions["babel"]  # Babel is set up first (app.py), with the pages' locale selector
+    page_locale = babel.locale_selector
+
+    def select_locale():  # the pages' choice (app.select_locale), but the API's own under /api/
+        if has_request_context() and is_api():
+            return api_locale()
+        return page_locale() if page_locale else None
+
+    babel.locale_selector = select_locale
+
     @app.before_request
     def refuse_hostile_input():
         if request.path.startswith(UNGUARDED):
@@ -89,31 +207,28 @@ def init_app(app) -> None:
         problem = hostile_input()
         if problem is None:
             return None
-        if _is_api():
-            return api_error(problem[0], 400, problem[1])
-        return render_template("error.html", status=400,
-                               message=_("The request could not be understood. Go back and try again.")), 400
+        if is_api():
+            return api_error(problem[0], 400, problem[1], "request.hostile_input")
+        return _error_page(400)
+
+    @app.errorhandler(ServiceError)
+    def service_error(exc: ServiceError):
+        db.session.rollback()
+        message = exc.text(problem_text)
+        if is_api():
+            return api_error(message, exc.status, exc.field, exc.code, **exc.details(problem_text))
+        return _page_refusal(exc, message)
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
-        if _is_api():
-            return api_error("CSRF token missing or invalid", 400)
+        if is_api():
+            return api_error(_("CSRF token missing or invalid"), 400, code="request.csrf")
         return render_template("error.html", status=400,
                                message=_("The form expired or was sent from elsewhere. Go back, reload and try again.")), 400
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         status = exc.code or 500
-        if _is_api():
-            description = exc.description if status == 400 and exc.description else MESSAGES.get(status, exc.name)
-            return api_error(description, status)
-        titles = {
-            400: _("The request could not be understood. Go back and try again."),
-            403: _("You do not have access to this page."),
-            404: _("This page does not exist."),
-            405: _("This page cannot be used this way."),
-            413: _("The upload is too large."),
-            429: _("Too many sign-in attempts. Wait a few minutes and try again."),
-        }
-        message = titles.get(status, _("Something went wrong (%(status)s).", status=status))
-        return render_template("error.html", status=status, message=message), status
+        if is_api():
+            return api_error(MESSAGES.get(status, exc.name), status)
+        return _error_page(status)

@@ -101,15 +101,27 @@ def require(*permissions: str) -> Callable:
     return decorator
 
 
+# who holds this request's bearer token (or None): registered by staff at start with `token_loader`, as
+# Flask-Login's user_loader is, so that core never imports staff
+_token_loader: Callable[[], object | None] | None = None
+
+
+def token_loader(loader: Callable[[], object | None]) -> Callable[[], object | None]:
+    """Registers the function that finds the staff member of this request's bearer token (None if none)."""
+    global _token_loader
+    _token_loader = loader
+    return loader
+
+
 def api_require(*permissions: str) -> Callable:
     """API decorator: a valid bearer token is required (401), then 403 unless any permission is held."""
 
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
-            from staff.tokens import user_from_request
-
-            user = user_from_request()
+            if _token_loader is None:
+                raise RuntimeError("no bearer-token loader is registered (staff registers it at start)")
+            user = _token_loader()
             if user is None:
                 abort(401)
             g.api_user = user

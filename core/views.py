@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, render_template, request
-from flask_login import login_required
+from flask import Blueprint, current_app, render_template, request
+from flask_login import current_user, login_required
 
+from core import clock
 from core.audit import AuditEntry
+from core.calendar import calendar_from_config
 from core.extensions import db
-from core.roles import require
+from core.roles import Role, require
 
 bp = Blueprint("core", __name__)
 
@@ -15,7 +17,11 @@ bp = Blueprint("core", __name__)
 @bp.get("/")
 @login_required
 def home():
-    return render_template("core/home.html")
+    uncovered = []
+    if Role.admin in current_user.role_set:  # admins are told when the holiday calendar runs out
+        today = clock.local_today(current_app.config["TIMEZONE"])
+        uncovered = calendar_from_config(current_app.config).uncovered_years([today.year, today.year + 1])
+    return render_template("core/home.html", uncovered_years=uncovered)
 
 
 @bp.get("/audit")

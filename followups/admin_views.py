@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from core.extensions import db
+from core.http import on_refusal
 from core.roles import require
-from core.templating import problem_text
 from core.timeutil import utcnow
 from followups import canned, service
 from followups.classify import WHOLE_REPLY, Category, Context, classify
@@ -34,12 +34,8 @@ def rules():
             restore = action == "restore"
             keywords = "" if restore else request.form.get("keywords", "")
             patterns = "" if restore else request.form.get("patterns", "")
-            try:
-                found = canned.save_rules(db.session, current_user, category, keywords, patterns, utcnow())
-            except service.FollowUpError as exc:
-                db.session.rollback()
-                flash(problem_text(exc.template, exc.args_), "error")
-                return redirect(url_for("followups.rules"))
+            on_refusal(back=url_for("followups.rules"))
+            found = canned.save_rules(db.session, current_user, category, keywords, patterns, utcnow())
             label = CATEGORY_LABELS.get(category, category)
             if not found:
                 db.session.commit()
@@ -62,19 +58,13 @@ def canned_page():
     """GET every canned answer, retired ones too; POST one (`id` empty for a new one) with title, body, active."""
     if request.method == "POST":
         raw_id = request.form.get("id", "")
-        try:
-            answer = canned.save_answer(db.session, current_user, int(raw_id) if raw_id.isdigit() else None,
-                                        request.form.get("title", ""), request.form.get("body", ""),
-                                        request.form.get("active") == "1", utcnow())
-        except service.FollowUpError as exc:
-            db.session.rollback()
-            flash(problem_text(exc.template, exc.args_), "error")
-            return redirect(url_for("followups.canned"))
+        on_refusal(back=url_for("followups.canned"))
+        answer = canned.save_answer(db.session, current_user, int(raw_id) if raw_id.isdigit() else None,
+                                    request.form.get("title", ""), request.form.get("body", ""),
+                                    request.form.get("active") == "1", utcnow())
         db.session.commit()
         flash(_("Canned answer “%(title)s” saved.", title=answer.title) if answer.active
               else _("Canned answer “%(title)s” saved and retired: it is no longer offered.", title=answer.title),
               "success")
         return redirect(url_for("followups.canned") + f"#answer-{answer.id}")
-    html = render_template("followups/canned.html", answers=canned.answers(db.session, include_retired=True))
-    db.session.commit()  # the first read adds the shipped set
-    return html
+    return render_template("followups/canned.html", answers=canned.answers(db.session, include_retired=True))

@@ -19,6 +19,9 @@ from followups.settings import FollowUpSettings
 from messaging.models import InboundMessage, OutboundMessage
 from staff.models import Staff
 
+STATUSES = ("open", "answered", "resolved", "all")  # open: open or answered (the default)
+ASSIGNEES = ("me", "none")  # mine, or the pool's
+
 
 @dataclass(frozen=True)
 class ItemFilter:
@@ -32,13 +35,13 @@ class ItemFilter:
         f = cls(args.get("queue") or None, args.get("status") or None, args.get("assignee") or None,
                 args.get("category") or None)
         if f.queue and f.queue not in {q.value for q in Queue}:
-            raise FollowUpError(N_("unknown queue %(value)s"), value=f.queue)
-        if f.status and f.status not in ("open", "answered", "resolved", "all"):
-            raise FollowUpError(N_("unknown status %(value)s"), value=f.status)
-        if f.assignee and f.assignee not in ("me", "none"):
-            raise FollowUpError(N_("assignee must be me or none"))
+            raise FollowUpError(N_("unknown queue %(value)s"), field="queue", value=f.queue)
+        if f.status and f.status not in STATUSES:
+            raise FollowUpError(N_("unknown status %(value)s"), field="status", value=f.status)
+        if f.assignee and f.assignee not in ASSIGNEES:
+            raise FollowUpError(N_("assignee must be me or none"), field="assignee")
         if f.category and f.category not in {c.value for c in Category}:
-            raise FollowUpError(N_("unknown category %(value)s"), value=f.category)
+            raise FollowUpError(N_("unknown category %(value)s"), field="category", value=f.category)
         return f
 
 

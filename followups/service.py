@@ -1,8 +1,9 @@
 """What people do with follow-ups: who sees which, where an item goes, claim, assign, hand over, note,
 reply, resolve, reopen, correct the category, go on and off duty.
 
-Functions take a session and flush; the caller commits. A refusal is a FollowUpError (a translatable
-message, shown as 400 or a flash); an item the person may not see is Forbidden (403, never an empty answer).
+Functions take a session and flush; the caller commits. A refusal is a FollowUpError (a ServiceError: a
+translatable message, shown as 400 or a flash by core.http); an item the person may not see is Forbidden
+(403, never an empty answer), one that does not exist NoItem (404).
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from clients.models import Client
-from core.errors import N_, Problem
+from core.errors import N_, ServiceError
 from core.roles import Role, can
 from followups import deadlines
 from followups.classify import DEFAULT_RULES, Category, Priority, Rules
@@ -25,12 +26,24 @@ MAX_REPLY_CHARS = 670  # ten segments of Chinese text: a reply, not a research n
 MAX_NOTE_CHARS = 4000
 
 
-class FollowUpError(Problem):
-    pass
+class FollowUpError(ServiceError):
+    domain = "followup"
 
 
-class Forbidden(Exception):
+class Forbidden(FollowUpError):
     """The person may not see or do this (403)."""
+
+    status = 403
+
+    def __init__(self):
+        super().__init__(N_("this follow-up is not yours to see or handle"), code="not_yours")
+
+
+class NoItem(FollowUpError):
+    status = 404
+
+    def __init__(self, item_id: int):
+        super().__init__(N_("there is no follow-up %(id)s"), id=item_id)
 
 
 # ---- who sees what --------------------------------------------------------------------------------------
@@ -60,6 +73,15 @@ def get_item(session, viewer: Staff, item_id: int) -> FollowUp | None:
         return None
     if not session.scalar(sa.select(FollowUp.id).where(FollowUp.id == item_id, visible(viewer))):
         raise Forbidden()
+    return item
+
+
+def visible_item(session, viewer: Staff, item_id: int) -> FollowUp:
+    """The item if the viewer may see it: Forbidden (403) when it is not theirs, NoItem (404) when there is
+    none."""
+    item = get_item(session, viewer, item_id)
+    if item is None:
+        raise NoItem(item_id)
     return item
 
 
@@ -154,7 +176,7 @@ def claim(session, viewer: Staff, item: FollowUp, now: datetime) -> None:
     _require_handler(viewer, item)
     if item.claimed_at is not None and item.assignee_id not in (None, viewer.id):
         raise FollowUpError(N_("%(name)s has already claimed this item; ask for it to be reassigned"),
-                            name=item.assignee.name)
+                            code="already_claimed", name=item.assignee.name)
     item.assignee_id, item.claimed_at = viewer.id, now
     _event(session, item, EventKind.claim, viewer, now)
 
@@ -177,13 +199,15 @@ def assign(session, viewer: Staff, item: FollowUp, email: str, now: datetime) ->
     _require_handler(viewer, item)
     target = session.scalar(sa.select(Staff).where(sa.func.lower(Staff.email) == (email or "").strip().lower()))
     if target is None:
-        raise FollowUpError(N_("there is no staff member %(email)s"), email=email)
+        raise FollowUpError(N_("there is no staff member %(email)s"), field="user", code="no_such_staff",
+                            email=email)
     if not eligible(target, item):
-        raise FollowUpError(N_("%(name)s cannot take items of this queue"), name=target.name)
+        raise FollowUpError(N_("%(name)s cannot take items of this queue"), field="user", code="not_eligible",
+                            name=target.name)
     if (item.claimed_at is not None and item.assignee_id not in (None, viewer.id)
             and not viewer.has_role(Role.chief_analyst)):
         raise FollowUpError(N_("%(name)s has already claimed this item; ask for it to be reassigned"),
-                            name=item.assignee.name)
+                            code="already_claimed", name=item.assignee.name)
     item.assignee_id, item.claimed_at = target.id, now
     _event(session, item, EventKind.assign, viewer, now, None, to=target.email)
     return target
@@ -195,16 +219,16 @@ def reroute(session, viewer: Staff, item: FollowUp, queue: str, reason: str, now
     try:
         target = Queue(queue)
     except ValueError:
-        raise FollowUpError(N_("the queue must be research or business")) from None
+        raise FollowUpError(N_("the queue must be research or business"), field="queue") from None
     reason = (reason or "").strip()
     if target == Queue.triage:
-        raise FollowUpError(N_("the queue must be research or business"))
+        raise FollowUpError(N_("the queue must be research or business"), field="queue")
     if target == item.queue:
-        raise FollowUpError(N_("the item is already in that queue"))
+        raise FollowUpError(N_("the item is already in that queue"), field="queue", code="same_queue")
     if not reason:
-        raise FollowUpError(N_("say why the item is handed over"))
+        raise FollowUpError(N_("say why the item is handed over"), field="reason")
     if len(reason) > MAX_NOTE_CHARS:
-        raise FollowUpError(N_("the text is longer than %(limit)s characters"), limit=MAX_NOTE_CHARS)
+        raise FollowUpError(N_("the text is longer than %(limit)s characters"), field="reason", limit=MAX_NOTE_CHARS)
     before = item.queue
     if target == Queue.research and item.category != Category.research_question:
         item.category, item.rule = Category.research_question, "handed over to research"
@@ -218,9 +242,9 @@ def add_note(session, viewer: Staff, item: FollowUp, body: str, now: datetime) -
     """An internal note: for colleagues only, never sent to the client."""
     body = (body or "").strip()
     if not body:
-        raise FollowUpError(N_("the note is empty"))
+        raise FollowUpError(N_("the note is empty"), field="body")
     if len(body) > MAX_NOTE_CHARS:
-        raise FollowUpError(N_("the text is longer than %(limit)s characters"), limit=MAX_NOTE_CHARS)
+        raise FollowUpError(N_("the text is longer than %(limit)s characters"), field="body", limit=MAX_NOTE_CHARS)
     _event(session, item, EventKind.note, viewer, now, body)
 
 
@@ -229,7 +253,7 @@ def enqueue(session, item: FollowUp, client: Client, body: str, purpose: Message
     """An answer to the client, into the broadcasts' outbox: the worker sends it at the shared rate and
     tracks its delivery like any other message. The signature goes first, as the carriers ask."""
     if not client.mobile:
-        raise FollowUpError(N_("the client has no mobile number on file"))
+        raise FollowUpError(N_("the client has no mobile number on file"), code="no_mobile")
     text = body if body.startswith("【") else f"【{settings.company_name}】{body}"
     message = OutboundMessage(broadcast_id=None, followup_id=item.id, client_id=client.id, to=client.mobile,
                               tier=client.tier.value if client.tier else None, body=text,
@@ -248,14 +272,16 @@ def reply(session, viewer: Staff, item: FollowUp, body: str, settings: FollowUpS
         raise Forbidden()
     body = (body or "").strip()
     if not body:
-        raise FollowUpError(N_("the reply is empty"))
+        raise FollowUpError(N_("the reply is empty"), field="body")
     if len(body) > MAX_REPLY_CHARS:
-        raise FollowUpError(N_("the text is longer than %(limit)s characters"), limit=MAX_REPLY_CHARS)
+        raise FollowUpError(N_("the text is longer than %(limit)s characters"), field="body", limit=MAX_REPLY_CHARS)
     client = item.client
     if client is None:
-        raise FollowUpError(N_("nothing is sent to a number that is not a client's"))
+        raise FollowUpError(N_("nothing is sent to a number that is not a client's"), field="body",
+                            code="not_a_client")
     if client.opted_out:
-        raise FollowUpError(N_("the client opted out of messages; answer by phone instead"))
+        raise FollowUpError(N_("the client opted out of messages; answer by phone instead"), field="body",
+                            code="opted_out")
     message = enqueue(session, item, client, body, MessagePurpose.reply, viewer, now, settings)
     # the first answer ever counts for the response-time figures; every answer stops the clock of the open reply
     if item.first_response_at is None:
@@ -270,7 +296,7 @@ def reply(session, viewer: Staff, item: FollowUp, body: str, settings: FollowUpS
 def resolve(session, viewer: Staff, item: FollowUp, now: datetime) -> None:
     _require_handler(viewer, item)
     if item.status == Status.resolved:
-        raise FollowUpError(N_("the item is resolved already"))
+        raise FollowUpError(N_("the item is resolved already"), code="already_resolved")
     item.status, item.resolved_at = Status.resolved, now
     _event(session, item, EventKind.resolve, viewer, now)
 
@@ -278,7 +304,7 @@ def resolve(session, viewer: Staff, item: FollowUp, now: datetime) -> None:
 def reopen(session, viewer: Staff, item: FollowUp, settings: FollowUpSettings, now: datetime) -> None:
     _require_handler(viewer, item)
     if item.status != Status.resolved:
-        raise FollowUpError(N_("only a resolved item can be reopened"))
+        raise FollowUpError(N_("only a resolved item can be reopened"), code="not_resolved")
     item.status, item.resolved_at = Status.open, None
     set_deadline(item, settings, now)
     _event(session, item, EventKind.reopen, viewer, now)
@@ -289,9 +315,9 @@ def correct_category(session, viewer: Staff, item: FollowUp, category: str, now:
     try:
         new = Category(category)
     except ValueError:
-        raise FollowUpError(N_("unknown category %(value)s"), value=category) from None
+        raise FollowUpError(N_("unknown category %(value)s"), field="category", value=category) from None
     if new == item.category:
-        raise FollowUpError(N_("the item already has that category"))
+        raise FollowUpError(N_("the item already has that category"), field="category", code="same_category")
     recategorise(session, item, new, f"corrected by {viewer.name}", viewer, now)
 
 

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from core.timing import parse_holidays
-from followups.deadlines import ServiceHours, Targets, parse_service_hours, parse_targets
+from core.calendar import ServiceHours, parse_holidays, parse_service_hours
+from core.service_levels import Targets, parse_targets
 
 SERVICE_CARD_ZH = ("{company}客户服务部：客服热线 400-820-0000，交易日 08:30-21:00。"
                    "开户、出入金、密码等账户事务请联系您的客户经理。")

@@ -9,11 +9,12 @@ from collections.abc import Callable
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from core.extensions import db
+from core.http import on_refusal
 from core.roles import FOLLOWUP_VIEW, can, require
 from core.templating import problem_text
 from core.timeutil import utcnow
@@ -30,6 +31,7 @@ bp.add_url_rule("/rules", "rules", admin_views.rules, methods=["GET", "POST"])
 bp.add_url_rule("/canned", "canned", admin_views.canned_page, methods=["GET", "POST"])
 
 PER_PAGE = 50
+PLAIN = {"Content-Type": "text/plain; charset=utf-8"}
 
 
 def _settings() -> FollowUpSettings:
@@ -41,13 +43,6 @@ def _mark(item: FollowUp, now: datetime) -> str:
     if item.status != Status.open:
         return "none"
     return deadlines.urgency(item.due_at, now)
-
-
-def _filter_or_problem() -> tuple[queries.ItemFilter | None, str | None]:
-    try:
-        return queries.ItemFilter.from_args(request.args), None
-    except service.FollowUpError as exc:
-        return None, problem_text(exc.template, exc.args_)
 
 
 def _rows_context(f: queries.ItemFilter) -> dict:
@@ -62,9 +57,7 @@ def _rows_context(f: queries.ItemFilter) -> dict:
 @bp.get("")
 @require(*FOLLOWUP_VIEW)
 def queue():
-    f, problem = _filter_or_problem()
-    if f is None:
-        return render_template("error.html", status=400, message=problem), 400
+    f = queries.ItemFilter.from_args(request.args)  # a bad filter: the error page says which (core.http)
     return render_template("followups/queue.html", f=f, queues=list(Queue), categories=list(Category),
                            **_rows_context(f))
 
@@ -72,11 +65,9 @@ def queue():
 @bp.get("/rows")
 @require(*FOLLOWUP_VIEW)
 def rows():
-    """The queue's table body alone, for the page to refresh itself."""
-    f, problem = _filter_or_problem()
-    if f is None:
-        return problem, 400, {"Content-Type": "text/plain; charset=utf-8"}
-    return render_template("followups/_rows.html", **_rows_context(f))
+    """The queue's table body alone, for the page to refresh itself; a bad filter is told as plain text."""
+    on_refusal(render=lambda exc: (exc.text(problem_text), exc.status, PLAIN), flash=False)
+    return render_template("followups/_rows.html", **_rows_context(queries.ItemFilter.from_args(request.args)))
 
 
 @bp.post("/duty")
@@ -102,13 +93,8 @@ def summary():
 # ---- one item ---------------------------------------------------------------------------------------------
 
 def _item(item_id: int) -> FollowUp:
-    try:
-        item = service.get_item(db.session, current_user, item_id)
-    except service.Forbidden:
-        abort(403)
-    if item is None:
-        abort(404)
-    return item
+    """The item if the signed-in person may see it; else the 403 or 404 page (core.http)."""
+    return service.visible_item(db.session, current_user, item_id)
 
 
 def _reply_block(item: FollowUp, handles: bool) -> str | None:
@@ -142,7 +128,7 @@ def item_page(item_id: int):
     answers = canned.answers(db.session) if reply_block is None else []
     chosen = request.args.get("canned", type=int)
     staff = db.session.scalars(sa.select(Staff).where(Staff.active.is_(True)).order_by(Staff.name)) if handles else []
-    html = render_template(
+    return render_template(
         "followups/item.html", item=item, entries=queries.thread(db.session, item), handles=handles,
         mark=_mark(item, utcnow()), reply_block=reply_block, answers=answers,
         prefill=next((a.body for a in answers if a.id == chosen), ""),
@@ -150,8 +136,6 @@ def item_page(item_id: int):
         reroute_to=[q for q in (Queue.research, Queue.business) if q != item.queue],
         categories=[c for c in Category if c != item.category], may_open_client=_may_open_client(item),
         max_reply=service.MAX_REPLY_CHARS, max_note=service.MAX_NOTE_CHARS)
-    db.session.commit()  # the first read of the canned answers adds the shipped set
-    return html
 
 
 @bp.get("/<int:item_id>/thread", endpoint="thread")
@@ -174,17 +158,11 @@ def _back(item_id: int):
 
 
 def _act(item_id: int, action: Callable[[FollowUp], object], done: Callable[[object], str] | str):
-    """Run one service action on the item: a refusal is flashed, a forbidden one is 403, success commits."""
+    """Run one service action on the item: a refusal is flashed back on the item's page, a forbidden one is
+    403 (both by core.http, which rolls back); success commits."""
     item = _item(item_id)
-    try:
-        result = action(item)
-    except service.FollowUpError as exc:
-        db.session.rollback()
-        flash(problem_text(exc.template, exc.args_), "error")
-        return redirect(url_for(".item", item_id=item_id))
-    except service.Forbidden:
-        db.session.rollback()
-        abort(403)
+    on_refusal(back=url_for(".item", item_id=item_id))
+    result = action(item)
     db.session.commit()
     flash(done(result) if callable(done) else done, "success")
     return _back(item_id)

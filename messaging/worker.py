@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from core.calendar import in_quiet_hours, parse_quiet_hours
 from core.extensions import db
-from core.timing import in_quiet_hours, parse_quiet_hours
 from messaging import dispatch, hooks, ratelimit, registry
 from messaging.control import ControlLoop, unavailable
 from messaging.leader import WorkerLock

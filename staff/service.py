@@ -6,15 +6,16 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 
 from core import audit
-from core.errors import N_, Problem
+from core.errors import N_, ServiceError
 from core.roles import Role
 from staff.models import Staff, StaffRole
 
 
-class StaffError(Problem):
+class StaffError(ServiceError):
+    domain = "staff"
+
     def __init__(self, template: str, field: str | None = None, **args: object):
-        super().__init__(template, **args)
-        self.field = field
+        super().__init__(template, field=field, **args)
 
 
 def create_staff(session, *, email: str, name: str, password: str, roles: Iterable[str],
@@ -35,9 +36,9 @@ def create_staff(session, *, email: str, name: str, password: str, roles: Iterab
     if Role.business_staff in role_values and not (branch and staff_code):
         raise StaffError(N_("business staff need a branch and a staff code"), "branch")
     if session.scalar(sa.select(Staff.id).where(Staff.email == email)):
-        raise StaffError(N_("a staff member with email %(value)s exists"), "email", value=email)
+        raise StaffError(N_("a staff member with email %(value)s exists"), "email", code="email_taken", value=email)
     if staff_code and session.scalar(sa.select(Staff.id).where(Staff.staff_code == staff_code)):
-        raise StaffError(N_("staff code %(value)s is taken"), "staff_code", value=staff_code)
+        raise StaffError(N_("staff code %(value)s is taken"), "staff_code", code="staff_code_taken", value=staff_code)
     if phone:
         from clients.parsing import FieldError, mobile
 
@@ -59,7 +60,7 @@ def create_staff(session, *, email: str, name: str, password: str, roles: Iterab
 def set_active(session, staff: Staff, active: bool, actor) -> None:
     """Let a staff member sign in (and use API tokens) or not; nobody switches themselves off."""
     if staff.id == getattr(actor, "id", None) and not active:
-        raise StaffError(N_("you cannot deactivate your own account"), "active")
+        raise StaffError(N_("you cannot deactivate your own account"), "active", code="own_account")
     if staff.active == active:
         return
     staff.active = active

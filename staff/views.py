@@ -10,9 +10,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from core import audit
 from core.extensions import db, limiter, login_manager
-from core.roles import require
-from core.templating import problem_text
-from staff import service
+from core.http import on_refusal
+from core.roles import require, token_loader
+from staff import service, tokens
 from staff.forms import LoginForm, StaffForm
 from staff.models import Staff
 
@@ -22,6 +22,11 @@ bp = Blueprint("staff", __name__)
 @login_manager.user_loader
 def load_user(user_id: str) -> Staff | None:
     return db.session.get(Staff, int(user_id))
+
+
+# the API's caller, by bearer token, for core.roles.api_require; its last use is written after the request
+token_loader(tokens.user_from_request)
+bp.after_app_request(tokens.record_use)
 
 
 def _safe_next(target: str | None) -> str:
@@ -110,19 +115,19 @@ def set_language(lang: str):
 @require("staff.manage")
 def staff_list():
     form = StaffForm()
+    on_refusal(render=lambda _exc: _staff_page(form))
     if form.validate_on_submit():
-        try:
-            staff = service.create_staff(db.session, email=form.email.data, name=form.name.data,
-                                         password=form.password.data, roles=form.roles.data,
-                                         branch=form.branch.data or None, staff_code=form.staff_code.data or None,
-                                         phone=form.phone.data or None, actor=current_user)
-        except service.StaffError as exc:
-            db.session.rollback()
-            flash(problem_text(exc.template, exc.args_), "error")
-        else:
-            db.session.commit()
-            flash(_("Account for %(name)s created.", name=staff.name), "success")
-            return redirect(url_for("staff.staff_list"))
+        staff = service.create_staff(db.session, email=form.email.data, name=form.name.data,
+                                     password=form.password.data, roles=form.roles.data,
+                                     branch=form.branch.data or None, staff_code=form.staff_code.data or None,
+                                     phone=form.phone.data or None, actor=current_user)
+        db.session.commit()
+        flash(_("Account for %(name)s created.", name=staff.name), "success")
+        return redirect(url_for("staff.staff_list"))
+    return _staff_page(form)
+
+
+def _staff_page(form: StaffForm):
     people = db.session.scalars(sa.select(Staff).order_by(Staff.active.desc(), Staff.branch, Staff.name)).all()
     return render_template("staff/list.html", people=people, form=form)
 
@@ -131,13 +136,9 @@ def staff_list():
 @require("staff.manage")
 def staff_active(staff_id: int):
     staff = db.get_or_404(Staff, staff_id)
-    try:
-        service.set_active(db.session, staff, request.form.get("active") == "1", actor=current_user)
-    except service.StaffError as exc:
-        db.session.rollback()
-        flash(problem_text(exc.template, exc.args_), "error")
-    else:
-        db.session.commit()
-        flash(_("%(name)s can sign in.", name=staff.name) if staff.active
-              else _("%(name)s can no longer sign in.", name=staff.name), "success")
+    on_refusal(back=url_for("staff.staff_list"))
+    service.set_active(db.session, staff, request.form.get("active") == "1", actor=current_user)
+    db.session.commit()
+    flash(_("%(name)s can sign in.", name=staff.name) if staff.active
+          else _("%(name)s can no longer sign in.", name=staff.name), "success")
     return redirect(url_for("staff.staff_list"))

@@ -1,16 +1,19 @@
-"""Fixtures: one schema per test run, built by the migrations; every table emptied after each test.
+"""Fixtures: one schema per test run, built by the migrations; after each test every table is emptied and what
+the migrations seed is written again.
 
 The database is SQLite (a file in a temporary folder) unless TEST_DATABASE_URL names another, such as
 postgresql+psycopg://postgres@127.0.0.1:5432/test; CI runs the suite once with each.
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import uuid
 from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -62,6 +65,19 @@ def _app(tmp_path_factory):
             db.engine.dispose()
 
 
+def _migration(name: str):
+    path = Path(__file__).resolve().parents[1] / "migrations" / "versions" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"migration_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# what the migrations write besides the schema: after emptying every table, each test gets it back, so that it
+# starts from the database as `flask db upgrade` leaves it
+SEEDED_BY_MIGRATIONS = [_migration("0008_seed_canned_answers").seed]
+
+
 @pytest.fixture
 def app(_app):
     with _app.app_context():
@@ -74,6 +90,8 @@ def app(_app):
             else:
                 for name in tables:
                     conn.execute(sa.text(f"DELETE FROM {name}"))
+            for seed in SEEDED_BY_MIGRATIONS:
+                seed(conn)
 
 
 class _ContextPerRequest(FlaskClient):

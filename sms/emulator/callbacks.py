@@ -9,6 +9,7 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import urlencode
 from urllib.request import Request
 
+from .. import signing
 from .store import API_VERSION, ERR_UNKNOWN_HANDSET, _now
 
 log = logging.getLogger("sms.emulator")
@@ -52,7 +53,7 @@ class _CallbacksMixin:
                 params["ErrorCode"] = str(error_code)
         if not url:
             return None
-        signature = self._validator.compute_signature(url, params)
+        signature = signing.signature(self.auth_token, url, params)
         request = Request(
             url,
             data=urlencode(params).encode("utf-8"),
@@ -91,14 +92,9 @@ class _CallbacksMixin:
                  segments: int = 1) -> tuple[Optional[int], str]:
         """A handset's SMS to `to`, posted to `url` as Twilio's signed incoming-message webhook (the same
         `sid` twice is a replay, as when Twilio retries). Returns the app's HTTP status and answer (TwiML)."""
-        sid = sid or "SM" + uuid.uuid4().hex
-        params = {"MessageSid": sid, "SmsSid": sid, "SmsMessageSid": sid, "AccountSid": self.account_sid,
-                  "From": from_, "To": to, "Body": body, "NumSegments": str(segments), "NumMedia": "0",
-                  "SmsStatus": "received", "ApiVersion": API_VERSION}
+        params = signing.inbound_form(from_, to, body, sid=sid, account_sid=self.account_sid, segments=segments)
         request = Request(url, data=urlencode(params).encode("utf-8"), method="POST", headers={
-            "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
-            "X-Twilio-Signature": self._validator.compute_signature(url, params),
-            "User-Agent": "TwilioProxy/1.1"})
+            **signing.headers(self.auth_token, url, params), "User-Agent": "TwilioProxy/1.1"})
         try:
             with self._opener.open(request, timeout=self.callback_timeout) as response:
                 return response.status, response.read().decode("utf-8", "replace")

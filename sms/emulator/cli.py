@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
 from typing import List, Optional
+
+from core import clock
 
 from .core import TwilioEmulator
 from .store import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
@@ -25,6 +28,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
     args = parser.parse_args(argv)
+    if os.environ.get("TESTING") == "1" and os.environ.get("FAKE_NOW"):  # a test's time (see core.clock)
+        clock.set_process_clock(clock.RunningClock(clock.parse_fake_now(os.environ["FAKE_NOW"])))
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(message)s")
 
     emulator = TwilioEmulator(

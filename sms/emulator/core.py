@@ -8,8 +8,6 @@ import threading
 from typing import Any, Dict, List, Optional, Tuple
 from urllib.request import ProxyHandler, build_opener
 
-from twilio.request_validator import RequestValidator
-
 from .callbacks import _CallbacksMixin
 from .faults import _Fault, _FaultsMixin
 from .server import _Handler, _RoutingMixin, _Server
@@ -59,7 +57,6 @@ class TwilioEmulator(_StoreMixin, _FaultsMixin, _RoutingMixin, _CallbacksMixin):
         self._delivery_workers = max(1, int(delivery_workers))
         self._seed = seed
         self._rng = random.Random(seed)
-        self._validator = RequestValidator(auth_token)
         self._opener = build_opener(ProxyHandler({}))  # callbacks go straight to the app, never via a proxy
 
         self._lock = threading.RLock()

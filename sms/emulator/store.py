@@ -7,10 +7,12 @@ import random
 import re
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 from email.utils import format_datetime
 from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import parse_qs, urlencode
+
+from core import clock
 
 log = logging.getLogger("sms.emulator")
 
@@ -52,7 +54,8 @@ def count_segments(body: str) -> int:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    """The emulator's time: the process clock (core.clock), which a test sets when it runs the emulator."""
+    return clock.now().replace(microsecond=0)
 
 
 def _rfc2822(dt: Optional[datetime]) -> Optional[str]:

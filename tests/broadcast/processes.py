@@ -18,6 +18,7 @@ from broadcast.models import Broadcast
 from broadcast.settings import Settings
 from clients.models import Client
 from clients.tiers import Tier
+from core.clock import SettableClock
 from core.extensions import db
 from core.timeutil import utcnow
 from messaging.leader import current_leader, live_workers
@@ -41,6 +42,9 @@ class Workers:
             "PUBLIC_BASE_URL": "http://127.0.0.1:9", "PYTHONUNBUFFERED": "1",
         })
         self.env.update({k: str(v) for k, v in settings.items()})
+        self.env["TESTING"] = "1"
+        if isinstance(app.extensions["clock"], SettableClock):  # the workers run on the test's time
+            self.env["FAKE_NOW"] = app.extensions["clock"].now().isoformat()
         self.procs: list[subprocess.Popen] = []
 
     def start(self, count: int = 1) -> list[subprocess.Popen]:

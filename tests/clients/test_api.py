@@ -26,7 +26,8 @@ def test_no_or_bad_token_is_401_with_json_error(client, book):
     for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic abc"}):
         response = client.get("/api/v1/clients", headers=headers)
         assert response.status_code == 401
-        assert response.json == {"error": response.json["error"], "field": None} and response.json["error"]
+        assert response.json == {"error": response.json["error"], "code": "auth.token_required", "field": None}
+        assert response.json["error"]
 
 
 def test_session_cookie_is_not_an_api_credential(client, auth, book):

@@ -12,6 +12,7 @@ import pytest
 
 from clients.tiers import Tier
 from core.roles import Role
+from messaging import inbound
 from tests.conftest import csrf_from
 
 ALL = {r.value for r in Role}
@@ -214,7 +215,7 @@ def _followups(app, people, make_client) -> dict[str, int]:
                                                ("resolved_item", other.mobile, "密码忘了")]):
         if name == "research_item":
             make_client("83003", mobile=mobile)
-        message = intake.store(db.session, intake.parse_webhook(
+        message = inbound.store(db.session, inbound.parse_webhook(
             {"MessageSid": f"SM{n:032d}", "From": mobile, "To": "x", "Body": text}), utcnow())
         ids[name] = intake.route_or_triage(db.session, message.id, settings, utcnow()).item.id
     resolved = db.session.get(FollowUp, ids["resolved_item"])

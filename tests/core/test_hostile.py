@@ -25,6 +25,7 @@ from openpyxl import Workbook
 from werkzeug.routing import IntegerConverter
 
 from app import create_app
+from broadcast import sending
 from clients.models import Client, ImportRun
 from clients.tiers import Tier
 from core.extensions import db
@@ -88,13 +89,13 @@ def _csv_upload(text: str, filename: str = "clients.csv"):
 def hostile_world(app, client, signed_in, everyone, make_staff):
     """Clients imported through the page with script in their names, a reply and a note with script, a
     broadcast with a script title and a research note full of it, sent to those clients."""
-    from broadcast import dispatch, scheduling
+    from broadcast import scheduling
     from broadcast import service as broadcast_service
-    from broadcast.models import OutboundMessage
     from broadcast.settings import Settings
     from clients.reviews import create_review
     from core.timeutil import utcnow
     from followups.models import FollowUp
+    from messaging.models import OutboundMessage
 
     chief = make_staff("chief_analyst", email="chief@example.com", name=STAFF_NAME)
     rows = ("account_no,name,mobile,branch,staff_code\n"
@@ -123,7 +124,7 @@ def hostile_world(app, client, signed_in, everyone, make_staff):
     broadcast_service.submit(db.session, b, chief, settings)
     broadcast_service.approve(db.session, b, everyone)
     scheduling.schedule(db.session, b, chief, None, settings, utcnow(), "")
-    dispatch.snapshot(db.session, b, settings, utcnow())
+    sending.snapshot(db.session, b, settings, utcnow())
     db.session.commit()
     token = db.session.scalar(sa.select(OutboundMessage.note_token).where(OutboundMessage.broadcast_id == b.id))
     return {"run": run.id, "review": review.id, "item": item.id, "broadcast": b.id, "token": token}
@@ -253,7 +254,8 @@ def test_an_upload_over_the_limit_is_413_on_the_page_and_the_api(app, client, si
     headers = api_token(everyone)
     api = client.post("/api/v1/clients/import", headers=headers, data={"file": _csv_upload(big)},
                       content_type="multipart/form-data")
-    assert api.status_code == 413 and api.json == {"error": "the upload is too large", "field": None}
+    assert api.status_code == 413 and api.json == {"error": "the upload is too large", "code": "request.too_large",
+                                                "field": None}
     raw = client.post("/api/v1/clients/import", headers={**headers, "Content-Type": "text/csv"}, data=big.encode())
     assert raw.status_code == 413
     _nothing_imported()
@@ -348,7 +350,8 @@ def test_hostile_workbooks_are_refused_by_the_api_with_a_clear_error(client, eve
                            data={"file": (io.BytesIO(data), "clients.xlsx")}, content_type="multipart/form-data")
     assert response.status_code == 400 and response.json["field"] == "file"
     reason = response.json["error"]
-    assert reason.startswith("the file cannot be read: the workbook")
+    assert reason.startswith("The file cannot be read: the workbook")
+    assert response.json["code"] == "import.unreadable_file"
     if kind == "expands":
         assert "200 MB" in reason
     _nothing_imported()

@@ -3,15 +3,14 @@ sign-in, staff and clients."""
 from __future__ import annotations
 
 import re
-import secrets
 
 import sqlalchemy as sa
-from twilio.request_validator import RequestValidator
 
 from clients.models import Client
 from clients.tiers import Tier
 from core.extensions import db
 from followups.models import FollowUp
+from sms import signing
 from sms.gateway import auth_token
 
 TO_NUMBER = "+10000000000"
@@ -21,14 +20,12 @@ BUSINESS_TEXT = "我想问一下出金什么时候到账"
 
 def inbound_form(number: str, body: str, sid: str | None = None, **extra) -> dict[str, str]:
     """Twilio's incoming-message webhook fields for an SMS from `number`."""
-    return {"MessageSid": sid or "SM" + secrets.token_hex(16), "AccountSid": "AC" + "0" * 32, "From": number,
-            "To": TO_NUMBER, "Body": body, "NumSegments": "1", **extra}
+    return signing.inbound_form(number, TO_NUMBER, body, sid=sid, **extra)
 
 
 def signature_for(app, form: dict[str, str]) -> str:
     """The X-Twilio-Signature the provider would send for `form` posted to PUBLIC_BASE_URL/sms/inbound."""
-    url = app.config["PUBLIC_BASE_URL"].rstrip("/") + "/sms/inbound"
-    return RequestValidator(auth_token(app.config)).compute_signature(url, form)
+    return signing.signature(auth_token(app.config), app.config["PUBLIC_BASE_URL"].rstrip("/") + "/sms/inbound", form)
 
 
 def reply_from(app, number: str, body: str, sid: str | None = None):

@@ -10,10 +10,10 @@ from datetime import datetime
 import pytest
 import sqlalchemy as sa
 
-from broadcast.models import MessagePurpose, MessageState, OutboundMessage
 from clients.tiers import Tier
 from core.extensions import db
 from followups.models import FollowUp
+from messaging.models import MessagePurpose, MessageState, OutboundMessage
 from tests.followups.helpers import inbound_form, signature_for
 
 API = "/api/v1/followups"

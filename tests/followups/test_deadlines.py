@@ -9,18 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from core.calendar import ServiceHours, parse_service_hours
 from core.errors import Problem
-from followups.deadlines import (
-    ServiceHours,
-    Targets,
-    add_service_time,
-    due_at,
-    parse_service_hours,
-    parse_targets,
-    service_time_between,
-    target_for,
-    urgency,
-)
+from core.service_levels import Targets, parse_targets
+from followups.deadlines import add_service_time, due_at, service_time_between, target_for, urgency
 
 SH = ZoneInfo("Asia/Shanghai")
 HOURS = ServiceHours(time(8, 30), time(21, 0))

@@ -1,0 +1,233 @@
+"""The broadcasts' part of the JSON API, declared once: what broadcast/api.py accepts (checked at the door by
+core.schemas) and answers, and the operations core.openapi describes. Limits come from broadcast.service."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import Field, create_model
+
+from broadcast.audience import MAX_LISTED_ACCOUNTS
+from broadcast.models import BroadcastKind, BroadcastState, Direction
+from broadcast.service import (
+    BODY_MAX,
+    COMMENT_MAX,
+    CONTRACT_MAX,
+    ENTRY_MAX,
+    LANGUAGES,
+    NOTE_MAX,
+    RISK_MAX,
+    STOP_MAX,
+    TARGETS_MAX,
+    TITLE_MAX,
+)
+from clients.tiers import Tier
+from core import openapi
+from core.schemas import Answer, Error, RequestBody, one_of
+from messaging.models import MessageState
+
+TIERS = [t.value for t in Tier]
+Kind = one_of(BroadcastKind)
+State = one_of(BroadcastState)
+Language = one_of(LANGUAGES)
+Counts = dict[str, Annotated[int, Field(ge=0)]]
+Accounts = Annotated[list[str], Field(max_length=MAX_LISTED_ACCOUNTS)]
+
+
+# ---- requests ----------------------------------------------------------------------------------------------
+
+class Audience(RequestBody):
+    tiers: list[one_of([*TIERS, "vip"])] = Field(  # type: ignore[valid-type]
+        [], description="Tier codes; `vip` means diamond, platinum and gold")
+    branches: list[str] = Field([], description="营业部")
+    staff_codes: list[str] = Field([], description="客户经理编号: their clients")
+    include: Accounts = Field([], description="Account numbers added whatever the filters")
+    exclude: Accounts = Field([], description="Account numbers never sent to")
+    include_dormant: bool = False
+
+
+class SuggestionIn(RequestBody):
+    contract: str | None = Field(None, max_length=CONTRACT_MAX)
+    direction: one_of([*(d.value for d in Direction), ""]) | None = None  # type: ignore[valid-type]
+    entry: str | None = Field(None, max_length=ENTRY_MAX)
+    stop: str | None = Field(None, max_length=STOP_MAX)
+    targets: list[str | float] = Field([], max_length=TARGETS_MAX)
+    position_pct: float | None = Field(None, ge=0, le=100)
+    valid_until: str | None = Field(None, description="ISO 8601; without an offset, read in TIMEZONE")
+    risk_statement: str | None = Field(None, max_length=RISK_MAX)
+
+
+class BroadcastChanges(RequestBody):
+    kind: Kind = None  # type: ignore[valid-type]
+    title: str = Field(None, min_length=1, max_length=TITLE_MAX)
+    body: str = Field(None, min_length=1, max_length=BODY_MAX,
+                      description="The SMS template with {placeholders} such as {name} and {note_link}")
+    note_markdown: str | None = Field(None, max_length=NOTE_MAX)
+    language: Language = None  # type: ignore[valid-type]
+    audience: Audience = None  # type: ignore[assignment]
+    suggestion: SuggestionIn | None = None
+
+
+class BroadcastNew(BroadcastChanges):
+    kind: Kind  # type: ignore[valid-type]
+    title: str = Field(min_length=1, max_length=TITLE_MAX)
+    body: str = Field(min_length=1, max_length=BODY_MAX,
+                      description="The SMS template with {placeholders} such as {name} and {note_link}")
+
+
+class Decision(RequestBody):
+    comment: str | None = Field(None, max_length=COMMENT_MAX, description="Why (required to reject)")
+    seen_submitted_at: str | None = Field(None, description="The submitted_at the approver read")
+
+
+class Schedule(RequestBody):
+    send_at: str | None = Field(None, description="ISO 8601; null sends now; without an offset, read in TIMEZONE")
+    recurrence: str | None = Field(None, examples=["trading_days@08:30"])
+    confirm_duplicate: bool = False
+
+
+# ---- answers ------------------------------------------------------------------------------------------------
+
+class Problem(Answer):
+    field: str | None
+    error: str
+
+
+class NotCompliant(Error):
+    problems: list[Problem] = []
+
+
+class AudienceOut(Answer):
+    tiers: list[str] = []
+    branches: list[str] = []
+    staff_codes: list[str] = []
+    include: list[str] = []
+    exclude: list[str] = []
+    include_dormant: bool = False
+
+
+class Suggestion(Answer):
+    contract: str | None
+    direction: one_of(Direction) | None  # type: ignore[valid-type]
+    entry: str | None
+    stop: str | None
+    targets: list[str]
+    position_pct: float | None
+    valid_until: datetime | None
+    risk_statement: str | None
+
+
+class Broadcast(Answer):
+    id: int
+    kind: Kind  # type: ignore[valid-type]
+    state: State  # type: ignore[valid-type]
+    title: str
+    body: str
+    note_markdown: str | None
+    language: Language  # type: ignore[valid-type]
+    audience: AudienceOut
+    suggestion: Suggestion | None
+    author: str | None
+    created_at: datetime | None
+    updated_at: datetime | None
+    submitted_at: datetime | None
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_comment: str | None
+    send_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    recurrence: str | None
+    parent_id: int | None
+    problems: list[Problem] = Field([], description="What compliance still objects to (on create, get and patch)")
+
+
+class Preview(Answer):
+    text: str
+    sample_account_no: str | None
+    characters: int
+    encoding: one_of(["GSM-7", "UCS-2"])  # type: ignore[valid-type]
+    units: int
+    segments: int
+    max_segments: int
+    exact: bool
+    recipients: int
+    by_tier: Counts
+    total_segments: int
+    cost: str = Field(pattern=r"^\d+\.\d{2}$")
+    send_seconds: float | None
+
+
+MessageCounts = create_model("MessageCounts", __base__=Answer, **{s.value: (int, ...) for s in MessageState})
+
+
+class Report(Answer):
+    id: int
+    state: State  # type: ignore[valid-type]
+    replies: Counts
+    recipients: int
+    counts: MessageCounts  # type: ignore[valid-type]
+    handed_over: int
+    opted_out: int
+    by_tier: dict[str, Counts]
+    errors: Counts
+    note_readers: int
+    note_opens: int
+    segments: int
+    send_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+# ---- operations ---------------------------------------------------------------------------------------------
+
+def _paths() -> dict:
+    op, answer, body = openapi.operation, openapi.answer, openapi.json_body
+    broadcast_id = openapi.path_id("broadcast_id", "The broadcast's id")
+    one = answer(Broadcast, "The broadcast")
+
+    def control(op_id: str, summary: str) -> dict:
+        return {"post": op(summary, {"200": one}, errors=("403", "404", "409"), op_id=op_id,
+                           parameters=[broadcast_id])}
+
+    return {
+        "/broadcasts": {"post": op(
+            "Draft a broadcast", {"201": answer(Broadcast, "The draft, with what compliance objects to")},
+            errors=("400", "403"), op_id="createBroadcast", body=body(BroadcastNew))},
+        "/broadcasts/{broadcast_id}": {
+            "get": op("A broadcast", {"200": one}, errors=("403", "404"), op_id="getBroadcast",
+                      parameters=[broadcast_id]),
+            "patch": op("Edit a broadcast's content (a submitted or approved one goes back to draft)",
+                        {"200": one}, errors=("400", "403", "404", "409"), op_id="updateBroadcast",
+                        parameters=[broadcast_id], body=body(BroadcastChanges))},
+        "/broadcasts/{broadcast_id}/preview": {"get": op(
+            "The text for a sample recipient and the figures for the whole audience",
+            {"200": answer(Preview, "The preview")}, errors=("403", "404"), op_id="previewBroadcast",
+            parameters=[broadcast_id])},
+        "/broadcasts/{broadcast_id}/submit": {"post": op(
+            "Submit a draft for approval",
+            {"200": one, "400": answer(NotCompliant, "Compliance objects; every problem is listed")},
+            errors=("403", "404", "409"), op_id="submitBroadcast", parameters=[broadcast_id])},
+        "/broadcasts/{broadcast_id}/approve": {"post": op(
+            "Approve a submitted broadcast (never one's own)", {"200": one},
+            errors=("400", "403", "404", "409"), op_id="approveBroadcast", parameters=[broadcast_id],
+            body=body(Decision), body_required=False)},
+        "/broadcasts/{broadcast_id}/reject": {"post": op(
+            "Reject a submitted broadcast, saying why", {"200": one}, errors=("400", "403", "404", "409"),
+            op_id="rejectBroadcast", parameters=[broadcast_id], body=body(Decision))},
+        "/broadcasts/{broadcast_id}/schedule": {"post": op(
+            "Schedule an approved broadcast: now, at a time, or (commentaries) on every trading day",
+            {"200": one}, errors=("400", "403", "404", "409"), op_id="scheduleBroadcast",
+            parameters=[broadcast_id], body=body(Schedule), body_required=False)},
+        "/broadcasts/{broadcast_id}/pause": control("pauseBroadcast", "Pause a scheduled or sending broadcast"),
+        "/broadcasts/{broadcast_id}/resume": control("resumeBroadcast", "Resume a paused broadcast"),
+        "/broadcasts/{broadcast_id}/cancel": control("cancelBroadcast", "Cancel a broadcast not yet finished"),
+        "/broadcasts/{broadcast_id}/report": {"get": op(
+            "Delivery states, errors, replies and note readers, counted over the recipients",
+            {"200": answer(Report, "The report")}, errors=("403", "404"), op_id="broadcastReport",
+            parameters=[broadcast_id])},
+    }
+
+
+openapi.register("broadcasts", _paths(),
+                 [BroadcastNew, BroadcastChanges, Broadcast, NotCompliant, Decision, Schedule, Preview, Report])
