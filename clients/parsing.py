@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-import phonenumbers
-
+from core import phones
 from core.errors import N_, Problem, ServiceError, Translate
 
 ImportProblem = Problem
@@ -199,20 +198,14 @@ def name(value: object) -> str:
 
 
 def mobile(value: object, region: str = "CN") -> str | None:
-    """E.164, or None when the cell is empty; FieldError when it is not a valid number."""
+    """E.164, or None when the cell is empty; FieldError when it is not a valid mobile number."""
     raw = text(value)
     if not raw:
         return None
     try:
-        number = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException:
-        raise FieldError(N_("mobile number %(value)s cannot be parsed"), value=raw) from None
-    if not phonenumbers.is_valid_number(number):
-        raise FieldError(N_("mobile number %(value)s is not a valid number"), value=raw)
-    if phonenumbers.number_type(number) not in (phonenumbers.PhoneNumberType.MOBILE,
-                                                phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
-        raise FieldError(N_("%(value)s is not a mobile number (SMS cannot reach it)"), value=raw)
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return phones.e164_mobile(raw, region)
+    except phones.PhoneError as exc:
+        raise FieldError(exc.template, **exc.args_) from None
 
 
 _DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$|^(\d{4})(\d{2})(\d{2})$")

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
-from core import audit
+from core import audit, phones
 from core.errors import N_, ServiceError
 from core.roles import Role
 from staff.models import Staff, StaffRole
@@ -40,11 +40,9 @@ def create_staff(session, *, email: str, name: str, password: str, roles: Iterab
     if staff_code and session.scalar(sa.select(Staff.id).where(Staff.staff_code == staff_code)):
         raise StaffError(N_("staff code %(value)s is taken"), "staff_code", code="staff_code_taken", value=staff_code)
     if phone:
-        from clients.parsing import FieldError, mobile
-
         try:
-            phone = mobile(phone)
-        except FieldError:
+            phone = phones.e164_mobile(phone)
+        except phones.PhoneError:
             raise StaffError(N_("the phone %(value)s is not a valid mobile number"), "phone", value=phone) from None
     staff = Staff(email=email, name=name.strip(), branch=branch or None, staff_code=staff_code or None,
                   phone=phone or None)
