@@ -93,6 +93,13 @@ def create_app(config: dict | None = None) -> Flask:
     from core.templating import init_app as init_templating
 
     init_templating(app)
+    from broadcast import labels as broadcast_labels
+    from clients import labels as clients_labels
+    from messaging import labels as messaging_labels
+    from staff import labels as staff_labels
+
+    for labels in (staff_labels, clients_labels, messaging_labels, broadcast_labels):
+        labels.init_app(app)  # each domain's words for the templates
     return app
 
 

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from broadcast import scheduling, service, texts
+from broadcast.labels import STATE_LABELS
 from broadcast.models import Broadcast, BroadcastKind, BroadcastState
 from broadcast.notes import render_note
 from broadcast.report import csv_export, report
@@ -30,7 +31,7 @@ from core.errors import N_
 from core.extensions import db
 from core.http import on_refusal
 from core.roles import can, require
-from core.templating import STATE_LABELS, problem_text
+from core.templating import problem_text
 from core.timeutil import utcnow
 from staff.models import Staff
 
