@@ -113,8 +113,8 @@ class RuleOverride(db.Model):
 
 
 class CannedAnswer(db.Model):
-    """A ready answer staff pick when replying. The shipped set is added when the table is first read empty;
-    admins edit and retire answers (never delete them, so an empty table always means 'not yet seeded')."""
+    """A ready answer staff pick when replying. The shipped set is seeded by migration 0008; admins edit and
+    retire answers (never delete them)."""
 
     __tablename__ = "canned_answers"
 
