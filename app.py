@@ -112,6 +112,7 @@ def _connect_domains(app: Flask) -> None:
     from followups.labels import CATEGORY_LABELS
     from messaging import hooks
 
+    hooks.init_app(app)
     app.jinja_env.globals["REPLY_LABELS"] = CATEGORY_LABELS
     hooks.register_job(app, "broadcasts: start due, expire, finish", tick.job)
     hooks.register_job(app, "follow-ups: route replies left behind", intake.stragglers_job)

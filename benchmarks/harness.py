@@ -286,7 +286,7 @@ def approved_broadcast(app, ids: dict[str, int], schedule: bool = False) -> int:
     `schedule`, scheduled for now (the same text again is confirmed as a duplicate). Returns its id."""
     from broadcast import scheduling, service
     from broadcast.settings import Settings
-    from core import clock
+    from core import calendar, clock
     from core.extensions import db
     from staff.models import Staff
 
@@ -297,7 +297,8 @@ def approved_broadcast(app, ids: dict[str, int], schedule: bool = False) -> int:
         service.submit(db.session, b, chief, settings, now=NOW)
         service.approve(db.session, b, approver)
         if schedule:
-            scheduling.schedule(db.session, b, chief, None, settings, clock.now(), "", confirm_duplicate=True)
+            scheduling.schedule(db.session, b, chief, None, settings, clock.now(), calendar.calendar_for({"QUIET_HOURS": ""}),
+                                confirm_duplicate=True)
         db.session.commit()
         broadcast_id = b.id
         db.session.remove()

@@ -17,6 +17,7 @@ from broadcast.schemas import BroadcastChanges, BroadcastNew, Decision, Schedule
 from broadcast.serialise import broadcast_json
 from broadcast.settings import Settings
 from core import schemas
+from core.calendar import calendar_for
 from core.extensions import csrf, db
 from core.roles import api_require
 from core.timeutil import utcnow
@@ -106,8 +107,7 @@ def schedule(broadcast_id: int):
     s, settings, config = schemas.body(Schedule, optional=True), _settings(), current_app.config
     return _act(broadcast_id, lambda b: scheduling.schedule(
         db.session, b, g.api_user, service.parse_time(s.send_at, settings.timezone, "send_at"), settings,
-        utcnow(), config.get("QUIET_HOURS"), recurrence=s.recurrence, holidays=config.get("HOLIDAYS"),
-        confirm_duplicate=s.confirm_duplicate))
+        utcnow(), calendar_for(config), recurrence=s.recurrence, confirm_duplicate=s.confirm_duplicate))
 
 
 @bp.post("/<int:broadcast_id>/pause")

@@ -12,6 +12,7 @@ from broadcast.service import BroadcastError
 from broadcast.settings import Settings
 from clients.models import Client
 from core import audit
+from core.calendar import Calendar, CalendarError, parse_recurrence
 from core.errors import N_
 
 
@@ -39,20 +40,10 @@ def overlapping_recent(session, b: Broadcast, moment: datetime) -> tuple[Broadca
 
 
 def schedule(session, b: Broadcast, actor, send_at: datetime | None, settings: Settings, now: datetime,
-             quiet_hours: str | None, *, recurrence: str | None = None, holidays: str | None = None,
-             confirm_duplicate: bool = False) -> Broadcast:
+             calendar: Calendar, *, recurrence: str | None = None, confirm_duplicate: bool = False) -> Broadcast:
     """Schedule an approved broadcast for `send_at` (None: now), or on a recurrence (a regular commentary,
     every trading day at a time). Refused in quiet hours, in the past, or after a suggestion's valid-until;
     the same text to an overlapping audience within 24 hours needs `confirm_duplicate`."""
-    from core.calendar import (
-        CalendarError,
-        in_quiet_hours,
-        next_occurrence,
-        parse_holidays,
-        parse_quiet_hours,
-        parse_recurrence,
-    )
-
     if b.state not in (BroadcastState.approved, BroadcastState.missed):
         raise BroadcastError(N_("only an approved broadcast can be scheduled (this one is %(state)s)"), None,
                              status=409, code="not_approved", state=b.state.value)
@@ -61,17 +52,17 @@ def schedule(session, b: Broadcast, actor, send_at: datetime | None, settings: S
         if at is not None:
             if b.kind == BroadcastKind.trade_suggestion:
                 raise BroadcastError(N_("a trade suggestion is sent once; only commentaries recur"), "recurrence")
-            local_now = _local(max(now, send_at or now) - timedelta(seconds=1), settings)
-            send_at = next_occurrence(local_now, at, parse_holidays(holidays)).astimezone(now.tzinfo)
+            send_at = calendar.next_occurrence(max(now, send_at or now) - timedelta(seconds=1), at
+                                               ).astimezone(now.tzinfo)
     except CalendarError as exc:
         raise BroadcastError(exc.template, "recurrence", **exc.args_) from None
     moment = send_at or now
     if moment < now - timedelta(minutes=1):
         raise BroadcastError(N_("the send time is in the past"), "send_at", code="in_the_past")
-    if in_quiet_hours(_local(moment, settings), parse_quiet_hours(quiet_hours)):
+    if calendar.in_quiet_hours(moment):
         raise BroadcastError(N_("%(time)s is within quiet hours (%(quiet)s); choose another time"), "send_at",
                              code="quiet_hours", time=_local(moment, settings).strftime("%Y-%m-%d %H:%M"),
-                             quiet=quiet_hours)
+                             quiet=calendar.quiet_text)
     if b.valid_until is not None and b.valid_until <= moment:
         raise BroadcastError(N_("the suggestion would have expired by then"), "send_at", code="expired")
     if not confirm_duplicate:

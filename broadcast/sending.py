@@ -98,10 +98,9 @@ def claimable(now: datetime) -> sa.ColumnElement[bool]:
     return sa.or_(OutboundMessage.broadcast_id.is_(None), OutboundMessage.broadcast_id.in_(sending))
 
 
-def sweep(session, now: datetime) -> list[int]:
+def sweep(session, now: datetime) -> None:
     """Expire what a suggestion can no longer say, and finish broadcasts with nothing left to hand over.
-    Returns the ids of the broadcasts finished. The caller commits."""
-    finished = []
+    The caller commits."""
     for b in session.scalars(sa.select(Broadcast).where(Broadcast.state == BroadcastState.sending)):
         if b.valid_until is not None and b.valid_until <= now:
             session.execute(sa.update(OutboundMessage)
@@ -116,8 +115,6 @@ def sweep(session, now: datetime) -> list[int]:
             b.state = BroadcastState.completed
             b.finished_at = now
             audit.record(session, "broadcast.complete", actor_label="worker", obj_type="broadcast", obj_id=b.id)
-            finished.append(b.id)
-    return finished
 
 
 def cancel_pending(session, b: Broadcast, now: datetime) -> int:

@@ -11,7 +11,7 @@ even two overlapping runs, which leadership already prevents, could not start a 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -20,24 +20,19 @@ from broadcast import sending
 from broadcast.models import Broadcast, BroadcastState
 from broadcast.settings import Settings
 from core import audit
-from core.calendar import in_quiet_hours, parse_quiet_hours
+from core.calendar import Calendar, calendar_for, parse_recurrence
 
 
 @dataclass(frozen=True)
 class TickConfig:
     settings: Settings
-    quiet: tuple[time, time] | None
+    calendar: Calendar
     late_grace: timedelta
-    holidays: str | None
 
     @classmethod
     def from_config(cls, config) -> TickConfig:
-        return cls(Settings.from_config(config), parse_quiet_hours(config.get("QUIET_HOURS")),
-                   timedelta(seconds=int(config.get("LATE_GRACE_SECONDS", 120))), config.get("HOLIDAYS"))
-
-
-def quiet_now(now: datetime, cfg: TickConfig) -> bool:
-    return in_quiet_hours(now.astimezone(ZoneInfo(cfg.settings.timezone)), cfg.quiet)
+        return cls(Settings.from_config(config), calendar_for(config),
+                   timedelta(seconds=int(config.get("LATE_GRACE_SECONDS", 120))))
 
 
 def too_late(send_at: datetime, now: datetime, cfg: TickConfig) -> str | None:
@@ -45,7 +40,7 @@ def too_late(send_at: datetime, now: datetime, cfg: TickConfig) -> str | None:
     hours, or on another day than planned (no worker ran overnight), is not."""
     if now - send_at <= cfg.late_grace:
         return None
-    if quiet_now(now, cfg):
+    if cfg.calendar.in_quiet_hours(now):
         return "due during quiet hours"
     zone = ZoneInfo(cfg.settings.timezone)
     if send_at.astimezone(zone).date() != now.astimezone(zone).date():
@@ -109,11 +104,8 @@ def _occur(session, parent: Broadcast, now: datetime, cfg: TickConfig) -> bool:
     """One occurrence of a recurring commentary: sent as a child broadcast, unless the worker comes back
     so late that the occurrence falls in quiet hours (then it is recorded as missed); then the next one."""
     from broadcast.scheduling import occurrence
-    from core.calendar import next_occurrence, parse_holidays, parse_recurrence
 
-    local_now = now.astimezone(ZoneInfo(cfg.settings.timezone))
-    following = next_occurrence(local_now, parse_recurrence(parent.recurrence),
-                                parse_holidays(cfg.holidays)).astimezone(now.tzinfo)
+    following = cfg.calendar.next_occurrence(now, parse_recurrence(parent.recurrence)).astimezone(now.tzinfo)
     send_at = parent.send_at
     if not _take(session, parent, send_at=following, updated_at=now):
         return False
@@ -131,13 +123,10 @@ def _occur(session, parent: Broadcast, now: datetime, cfg: TickConfig) -> bool:
     return True
 
 
-def run(session, now: datetime, cfg: TickConfig) -> None:
-    """One run of broadcasts' periodic job. Commits."""
-    start_due(session, now, cfg)
+def job(session, now: datetime, config) -> None:
+    """Broadcasts' periodic job, registered with messaging (messaging.hooks): start what is due, expire what
+    a suggestion can no longer say, finish what has nothing left to hand over. Reads the settings as they are
+    now. Commits."""
+    start_due(session, now, TickConfig.from_config(config))
     sending.sweep(session, now)
     session.commit()
-
-
-def job(session, now: datetime, config) -> None:
-    """The job broadcasts register with messaging (messaging.hooks), reading the settings as they are now."""
-    run(session, now, TickConfig.from_config(config))

@@ -27,6 +27,7 @@ from broadcast.report import csv_export, report
 from broadcast.settings import Settings
 from clients import service as client_service
 from clients.tiers import Tier
+from core.calendar import calendar_for
 from core.errors import N_
 from core.extensions import db
 from core.http import on_refusal
@@ -188,9 +189,8 @@ def _schedule(b: Broadcast, form) -> None:
             raise service.BroadcastError(N_("%(name)s is required"), "send_at", name="send_at")
     elif when == "daily":
         recurrence = f"trading_days@{form.get('daily_at') or '08:30'}"
-    scheduling.schedule(db.session, b, current_user, send_at, settings, utcnow(), config.get("QUIET_HOURS"),
-                        recurrence=recurrence, holidays=config.get("HOLIDAYS"),
-                        confirm_duplicate=form.get("confirm_duplicate") == "1")
+    scheduling.schedule(db.session, b, current_user, send_at, settings, utcnow(), calendar_for(config),
+                        recurrence=recurrence, confirm_duplicate=form.get("confirm_duplicate") == "1")
 
 
 def _act(broadcast_id: int, action: Callable[[Broadcast], object], done: str):

@@ -13,6 +13,7 @@ service hours on trading days) both ask this module, through one `Calendar` read
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -296,6 +297,11 @@ class Calendar:
     def uncovered_years(self, years: Iterable[int]) -> list[int]:
         return uncovered_years(years, self.holidays)
 
+    @property
+    def quiet_text(self) -> str:
+        """The quiet hours as people write them, '21:00-08:00' ('' for none)."""
+        return "" if self.quiet is None else "-".join(t.strftime("%H:%M") for t in self.quiet)
+
     def in_quiet_hours(self, moment: datetime) -> bool:
         """True when `moment` (aware, or naive local wall-clock time) falls inside quiet hours."""
         return in_quiet_hours(self.local(moment), self.quiet)
@@ -316,6 +322,18 @@ def _text(config: Mapping, name: str, default: str | None = None) -> str | None:
     """The setting as text; a number or a list given in a Python config is judged by its text (and refused)."""
     value = config.get(name, default)
     return value if value is None or isinstance(value, str) else str(value)
+
+
+def calendar_for(config: Mapping) -> Calendar:
+    """The Calendar of these settings, parsed once per distinct value (the settings are checked at start;
+    tests change them), for the worker's send loop, the periodic job, scheduling and deadlines alike."""
+    return _parsed(*(_text(config, name) for name in ("HOLIDAYS", "QUIET_HOURS", "SERVICE_HOURS", "TIMEZONE")))
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed(holidays: str | None, quiet: str | None, service: str | None, timezone: str | None) -> Calendar:
+    given = {"HOLIDAYS": holidays, "QUIET_HOURS": quiet, "SERVICE_HOURS": service, "TIMEZONE": timezone}
+    return calendar_from_config({name: value for name, value in given.items() if value is not None})
 
 
 def calendar_from_config(config: Mapping) -> Calendar:

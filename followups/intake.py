@@ -209,12 +209,10 @@ def route_stragglers(session, settings: FollowUpSettings, now: datetime, older_t
     return len(ids)
 
 
-def handle(session, stored: Stored, now: datetime) -> str:
+def handle(session, stored: Stored, now: datetime, config) -> str:
     """The handler follow-ups register with messaging (messaging.hooks): route the stored reply (or put it in
     triage) and return the acknowledgement to answer the webhook with, "" for none. COMMITS."""
-    from flask import current_app
-
-    settings = FollowUpSettings.from_config(current_app.config)
+    settings = FollowUpSettings.from_config(config)
     routed = route_or_triage(session, stored, settings, now)
     return settings.auto_ack if routed is not None and routed.acknowledge else ""
 

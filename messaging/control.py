@@ -100,7 +100,8 @@ class ControlLoop:
             self._seen = now
         if control.leading:
             # on the leader's own connection: if it broke, the lock is gone and nothing here can commit
-            with Session(bind=conn) as session:
+            # in the app's context, so that column defaults and the audit read the app's clock like `now`
+            with w.app.app_context(), Session(bind=conn) as session:
                 control.check_leading(session.connection())
                 lead_once(w, session, live_workers(session.connection()), self.watch)
 

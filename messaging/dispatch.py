@@ -49,12 +49,12 @@ def _may_go(now: datetime, quiet: bool, holds: Sequence[Hold]) -> list[sa.Column
     return where + [hold(now) for hold in holds]
 
 
-def claim(session, limit: int, now: datetime, *, quiet: bool = False, holds: Sequence[Hold] = (),
+def claim(session, limit: int, now: datetime, *, holds: Sequence[Hold], quiet: bool = False,
           worker_id: int | None = None) -> list[Claimed]:
     """Take up to `limit` due messages and mark them handing_over, claimed by `worker_id`; COMMITS, so that
     the mark is durable before any provider is called. `quiet` (quiet hours) takes only the answers to
     clients who wrote in; `holds` are the domains' conditions (a broadcast must be sending, a suggestion
-    still valid).
+    still valid), required so that no caller can forget them and send what a domain holds back.
 
     Each move is conditional (`WHERE state = 'pending'` and the holds again), so a cancel or pause that
     commits meanwhile wins. A client who opted out or whose number was refused or changed since the message
@@ -97,10 +97,10 @@ def record_all(session, answers: list[tuple[Claimed, Sent | GatewayError]], now:
     callback came first) in one statement for the batch. Safe to run again on the same answers. The caller
     commits."""
     ids = [claimed.id for claimed, _ in answers]
-    states = dict(session.execute(sa.select(OutboundMessage.id, OutboundMessage.state)
+    current = dict(session.execute(sa.select(OutboundMessage.id, OutboundMessage.state)
                                   .where(OutboundMessage.id.in_(ids)).with_for_update()).all())
     plain = [{"m_id": c.id, "sid": o.sid} for c, o in answers
-             if isinstance(o, Sent) and states.get(c.id) == MessageState.handing_over]
+             if isinstance(o, Sent) and current.get(c.id) == MessageState.handing_over]
     done: set[int] = set()
     if plain:
         # still conditional: on PostgreSQL the rows are locked above, but SQLite has no row locks (and pysqlite

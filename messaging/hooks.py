@@ -3,10 +3,10 @@
 - periodic jobs, run about once a second by the leading worker (start due broadcasts, route replies left
   behind, ...), each `job(session, now, config)`, committing its own work;
 - holds on the outbox, each a condition a message must meet to be claimed (see messaging.dispatch.claim);
-- the handler of a stored inbound message (follow-ups' routing), `handler(session, stored, now) -> str`,
+- the handler of a stored inbound message (follow-ups' routing), `handler(session, stored, now, config) -> str`,
   which commits and returns the text to answer the provider's webhook with ("" for none).
 
-Registered per application (`app.extensions["messaging"]`), in `create_app`.
+Registered per application (`app.extensions["messaging"]`, made by `init_app`), in `create_app`.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from datetime import datetime
 from messaging.dispatch import Hold
 
 Job = Callable[[object, datetime, object], object]
-InboundHandler = Callable[[object, object, datetime], str]
+InboundHandler = Callable[[object, object, datetime, object], str]
 
 
 @dataclass
@@ -27,21 +27,20 @@ class Hooks:
     inbound: InboundHandler | None = None
 
 
+def init_app(app) -> None:
+    app.extensions["messaging"] = Hooks()
+
+
 def of(app) -> Hooks:
-    """The app's hooks, made empty on first use."""
-    return app.extensions.setdefault("messaging", Hooks())
+    return app.extensions["messaging"]
 
 
 def register_job(app, name: str, job: Job) -> None:
-    hooks = of(app)
-    if name not in {n for n, _ in hooks.jobs}:
-        hooks.jobs.append((name, job))
+    of(app).jobs.append((name, job))
 
 
 def register_hold(app, hold: Hold) -> None:
-    hooks = of(app)
-    if hold not in hooks.holds:
-        hooks.holds.append(hold)
+    of(app).holds.append(hold)
 
 
 def register_inbound(app, handler: InboundHandler) -> None:

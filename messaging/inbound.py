@@ -85,4 +85,4 @@ def receive(app, session, incoming: Incoming, now: datetime) -> str:
     handler = hooks.of(app).inbound
     if stored is None or handler is None:
         return ""
-    return handler(session, stored, now) or ""
+    return handler(session, stored, now, app.config) or ""

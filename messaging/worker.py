@@ -24,9 +24,8 @@ from collections import deque
 from concurrent.futures import ALL_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from core.calendar import in_quiet_hours, parse_quiet_hours
+from core.calendar import calendar_for
 from core.extensions import db
 from messaging import dispatch, hooks, ratelimit, registry
 from messaging.control import ControlLoop, unavailable
@@ -95,14 +94,13 @@ class Worker:
         return self.app.extensions["clock"].now()
 
     def quiet_now(self, now: datetime) -> bool:
-        """Whether broadcasts wait now (QUIET_HOURS, read as it is now: tests change it)."""
-        config = self.app.config
-        return in_quiet_hours(now.astimezone(ZoneInfo(config["TIMEZONE"])), parse_quiet_hours(config.get("QUIET_HOURS")))
+        """Whether broadcasts wait now (QUIET_HOURS as the config says now: tests change it)."""
+        return calendar_for(self.app.config).in_quiet_hours(now)
 
     def run_jobs(self, session, now: datetime) -> None:
-        """The periodic jobs the domains registered, in order, each committing its own work. One job's error
-        does not keep the others from running; the first is raised after all ran."""
-        first: Exception | None = None
+        """The periodic jobs the domains registered, in order, each committing its own work. A job's bug is
+        logged and does not keep the others (or the leader's next round) from running; a database that went
+        away is raised, for the control loop to wait it out."""
         for name, job in hooks.of(self.app).jobs:
             try:
                 job(session, now, self.app.config)
@@ -110,10 +108,7 @@ class Worker:
                 session.rollback()
                 if unavailable(exc):
                     raise
-                log.exception("periodic job %s failed", name)
-                first = first or exc
-        if first is not None:
-            raise first
+                log.exception("periodic job %s failed; it runs again in a second", name)
 
     def tick(self) -> None:
         """The periodic jobs once, on the app's session (tests and benchmarks call it directly)."""

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from broadcast import scheduling
 from broadcast.settings import Settings
+from core.calendar import calendar_for
 from core.extensions import db
 from messaging.models import OutboundMessage
 from sms.gateway import GatewayError, Sent
@@ -56,7 +57,7 @@ def states(b) -> dict[str, int]:
 
 
 def start_now(app, b, clock, worker):
-    scheduling.schedule(db.session, b, b.chief, None, Settings.from_config(app.config), clock(), "21:00-08:00")
+    scheduling.schedule(db.session, b, b.chief, None, Settings.from_config(app.config), clock(), calendar_for({"QUIET_HOURS": "21:00-08:00"}))
     db.session.commit()
     worker.tick()
 

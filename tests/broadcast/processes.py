@@ -18,6 +18,7 @@ from broadcast.models import Broadcast
 from broadcast.settings import Settings
 from clients.models import Client
 from clients.tiers import Tier
+from core.calendar import calendar_for
 from core.clock import SettableClock
 from core.extensions import db
 from core.timeutil import utcnow
@@ -136,7 +137,7 @@ def approved_broadcast(app, make_staff, count: int):
 
 
 def schedule(app, b, chief, send_at=None) -> None:
-    scheduling.schedule(db.session, b, chief, send_at, Settings.from_config(app.config), utcnow(), "")
+    scheduling.schedule(db.session, b, chief, send_at, Settings.from_config(app.config), utcnow(), calendar_for({"QUIET_HOURS": ""}))
     db.session.commit()
 
 

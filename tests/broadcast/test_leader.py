@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from broadcast import tick
 from broadcast.models import Broadcast, BroadcastState
+from core.calendar import calendar_for
 from core.extensions import db
 from messaging.leader import AlreadyRunning, ControlConnection, WorkerLock, current_leader, live_workers
 from messaging.models import OutboundMessage
@@ -116,7 +117,7 @@ def test_a_broadcast_is_started_once_even_by_two_overlapping_ticks(app, approved
     from core.audit import AuditEntry
 
     cfg = tick.TickConfig.from_config(app.config)
-    scheduling.schedule(db.session, approved, approved.chief, None, Settings.from_config(app.config), clock(), "")
+    scheduling.schedule(db.session, approved, approved.chief, None, Settings.from_config(app.config), clock(), calendar_for({"QUIET_HOURS": ""}))
     db.session.commit()
     other = sa.orm.Session(db.engine)
     stale = other.get(Broadcast, approved.id)  # the second run read it while it was still scheduled

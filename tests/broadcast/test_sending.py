@@ -15,6 +15,7 @@ from broadcast import scheduling, sending, service
 from broadcast.models import Broadcast, BroadcastState
 from broadcast.settings import Settings
 from clients.models import Client
+from core.calendar import calendar_for
 from core.extensions import db
 from messaging import dispatch, hooks
 from messaging.models import MessageState, OutboundMessage
@@ -161,7 +162,7 @@ def test_pause_resume_cancel_never_send_a_second_copy(app, approved, clock, work
 
 def test_an_expired_suggestion_is_not_delivered(app, short_suggestion, clock, worker, gateway):
     b, chief, settings = short_suggestion
-    scheduling.schedule(db.session, b, chief, None, settings, clock(), "21:00-08:00")
+    scheduling.schedule(db.session, b, chief, None, settings, clock(), calendar_for({"QUIET_HOURS": "21:00-08:00"}))
     db.session.commit()
     worker.tick()
     worker.send_batch(limit=2)
@@ -178,7 +179,7 @@ def test_quiet_hours_refuse_a_schedule_and_pause_a_send(app, approved, clock, wo
     b = db.session.get(Broadcast, approved.id)
     night = datetime(2026, 11, 25, 14, 30, tzinfo=timezone.utc)  # 22:30 in Shanghai
     with pytest.raises(service.BroadcastError) as info:
-        scheduling.schedule(db.session, b, b.chief, night, settings, clock(), "21:00-08:00")
+        scheduling.schedule(db.session, b, b.chief, night, settings, clock(), calendar_for({"QUIET_HOURS": "21:00-08:00"}))
     assert info.value.field == "send_at"
     start_now(app, approved, clock, worker)
     worker.send_batch(limit=2)
@@ -197,7 +198,7 @@ def test_quiet_hours_refuse_a_schedule_and_pause_a_send(app, approved, clock, wo
 def test_a_schedule_that_fires_late(app, approved, clock, worker, late_until, expected):
     settings = Settings.from_config(app.config)
     b = db.session.get(Broadcast, approved.id)
-    scheduling.schedule(db.session, b, b.chief, T0 + timedelta(minutes=5), settings, clock(), "21:00-08:00")
+    scheduling.schedule(db.session, b, b.chief, T0 + timedelta(minutes=5), settings, clock(), calendar_for({"QUIET_HOURS": "21:00-08:00"}))
     db.session.commit()
     clock.set(late_until)  # the worker was down until now
     worker.tick()
@@ -211,7 +212,7 @@ def test_only_approved_broadcasts_are_scheduled(app, make_staff, book, clock):
     b = service.create_draft(db.session, {"kind": "daily_comment", "title": "x", "body": "{name}",
                                           "audience": {"tiers": ["gold"]}}, chief, settings)
     with pytest.raises(service.BroadcastError) as info:
-        scheduling.schedule(db.session, b, chief, None, settings, clock(), "")
+        scheduling.schedule(db.session, b, chief, None, settings, clock(), calendar_for({"QUIET_HOURS": ""}))
     assert info.value.status == 409
 
 
@@ -221,8 +222,8 @@ def test_a_recurring_commentary_goes_every_trading_day_and_skips_holidays(app, a
     monkeypatch.setitem(app.config, "HOLIDAYS", "2026-11-27")  # Friday
     settings = Settings.from_config(app.config)
     b = db.session.get(B, approved.id)
-    scheduling.schedule(db.session, b, b.chief, None, settings, clock(), "21:00-08:00",
-                     recurrence="trading_days@08:30", holidays="2026-11-27")
+    scheduling.schedule(db.session, b, b.chief, None, settings, clock(), calendar_for(app.config),
+                        recurrence="trading_days@08:30")
     db.session.commit()
     assert b.send_at == datetime(2026, 11, 26, 0, 30, tzinfo=timezone.utc)  # Thursday 08:30 in Shanghai
     sent_on = []
@@ -247,9 +248,9 @@ def test_the_same_text_to_the_same_clients_within_a_day_needs_confirmation(app, 
     service.submit(db.session, again, chief, settings, now=T0)
     service.approve(db.session, again, ok)
     with pytest.raises(service.BroadcastError) as info:
-        scheduling.schedule(db.session, again, chief, None, settings, clock(), "")
+        scheduling.schedule(db.session, again, chief, None, settings, clock(), calendar_for({"QUIET_HOURS": ""}))
     assert info.value.status == 409 and info.value.field == "confirm_duplicate" and "2" in str(info.value)
-    scheduling.schedule(db.session, again, chief, None, settings, clock(), "", confirm_duplicate=True)
+    scheduling.schedule(db.session, again, chief, None, settings, clock(), calendar_for({"QUIET_HOURS": ""}), confirm_duplicate=True)
     assert again.state == BroadcastState.scheduled
 
 
@@ -257,13 +258,13 @@ def test_recurrence_is_refused_for_suggestions_and_bad_specs(app, approved, cloc
     settings = Settings.from_config(app.config)
     b = db.session.get(Broadcast, approved.id)
     with pytest.raises(service.BroadcastError) as info:
-        scheduling.schedule(db.session, b, b.chief, None, settings, clock(), "", recurrence="every day")
+        scheduling.schedule(db.session, b, b.chief, None, settings, clock(), calendar_for({"QUIET_HOURS": ""}), recurrence="every day")
     assert info.value.field == "recurrence"
 
 
 def test_nothing_is_claimed_after_valid_until_even_between_sweeps(app, short_suggestion, clock, worker, gateway):
     b, chief, settings = short_suggestion
-    scheduling.schedule(db.session, b, chief, None, settings, clock(), "")
+    scheduling.schedule(db.session, b, chief, None, settings, clock(), calendar_for({"QUIET_HOURS": ""}))
     db.session.commit()
     worker.tick()
     scheduling.pause(db.session, db.session.get(Broadcast, b.id), chief)

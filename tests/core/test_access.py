@@ -168,6 +168,7 @@ def world(app, make_staff, make_client):
     from broadcast.settings import Settings
     from clients.models import ImportKind, ImportRun
     from clients.reviews import create_review
+    from core.calendar import calendar_for
     from core.extensions import db
     from core.timeutil import utcnow
 
@@ -186,7 +187,7 @@ def world(app, make_staff, make_client):
         broadcast_service.submit(db.session, b, people["chief_analyst"], settings)
         broadcast_service.approve(db.session, b, people["approver"])
         if name != "approved":
-            scheduling.schedule(db.session, b, people["chief_analyst"], None, settings, utcnow(), "",
+            scheduling.schedule(db.session, b, people["chief_analyst"], None, settings, utcnow(), calendar_for({"QUIET_HOURS": ""}),
                                        confirm_duplicate=True)
         if name == "paused":
             scheduling.pause(db.session, b, people["chief_analyst"])

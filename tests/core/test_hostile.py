@@ -28,6 +28,7 @@ from app import create_app
 from broadcast import sending
 from clients.models import Client, ImportRun
 from clients.tiers import Tier
+from core.calendar import calendar_for
 from core.extensions import db
 from core.roles import Role
 from tests.conftest import Auth, _ContextPerRequest, csrf_from
@@ -123,7 +124,7 @@ def hostile_world(app, client, signed_in, everyone, make_staff):
         "note_markdown": RESEARCH_NOTE, "audience": {"include": ["83101", "83102"]}}, chief, settings)
     broadcast_service.submit(db.session, b, chief, settings)
     broadcast_service.approve(db.session, b, everyone)
-    scheduling.schedule(db.session, b, chief, None, settings, utcnow(), "")
+    scheduling.schedule(db.session, b, chief, None, settings, utcnow(), calendar_for({"QUIET_HOURS": ""}))
     sending.snapshot(db.session, b, settings, utcnow())
     db.session.commit()
     token = db.session.scalar(sa.select(OutboundMessage.note_token).where(OutboundMessage.broadcast_id == b.id))

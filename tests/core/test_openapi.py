@@ -35,6 +35,7 @@ from schemathesis.specs.openapi.checks import (
 from broadcast import schemas as _broadcast_schemas  # noqa: F401
 from clients import schemas as _clients_schemas  # noqa: F401
 from clients.tiers import Tier
+from core.calendar import calendar_for
 from core.extensions import db
 from core.openapi import spec
 from core.roles import Role
@@ -97,7 +98,7 @@ def api_world(app, make_staff, make_client, add_figures, api_token) -> World:
         if state in ("approved", "scheduled", "paused"):
             broadcast_service.approve(db.session, b, approver)
         if state in ("scheduled", "paused"):
-            scheduling.schedule(db.session, b, chief, None, settings, utcnow(), "", confirm_duplicate=True)
+            scheduling.schedule(db.session, b, chief, None, settings, utcnow(), calendar_for({"QUIET_HOURS": ""}), confirm_duplicate=True)
         if state == "paused":
             scheduling.pause(db.session, b, chief)
         ids[state] = b.id
