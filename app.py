@@ -124,11 +124,10 @@ def _warn_of_uncovered_years(app: Flask) -> None:
     """The statutory holidays of a year come from the chinese_calendar package once the State Council has
     published them; for a year it does not cover yet, trading days are the weekdays minus HOLIDAYS. Say so
     at start (the admins' home page says it too), so that someone adds HOLIDAYS or upgrades the package."""
-    from core.calendar import calendar_from_config
+    from core.calendar import uncovered_years
 
     today = clock.local_today(app.config["TIMEZONE"])
-    missing = calendar_from_config(app.config).uncovered_years([today.year, today.year + 1])
-    app.extensions["calendar_uncovered_years"] = missing
+    missing = uncovered_years([today.year, today.year + 1])
     if missing:
         app.logger.warning("the holiday calendar does not cover %s: trading days there are weekdays minus HOLIDAYS "
                            "(set HOLIDAYS or upgrade chinese-calendar)", ", ".join(map(str, missing)))

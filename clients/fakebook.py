@@ -57,7 +57,7 @@ def clients(count: int, *, seed: int = SEED, today: date = date(2026, 9, 30), br
         opened = date.fromordinal(rng.randrange(first_open, today.toordinal() - 30))
         roll = rng.random()
         if roll < 0.55:
-            last_trade = today - timedelta(days=rng.randrange(0, 60))
+            last_trade = max(opened, today - timedelta(days=rng.randrange(0, 60)))
         elif roll < 0.90:
             last_trade = date.fromordinal(rng.randrange(opened.toordinal(), today.toordinal()))
         else:

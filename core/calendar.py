@@ -60,11 +60,11 @@ def is_trading_day(day: date, holidays: frozenset[date] = frozenset()) -> bool:
     return day.weekday() < 5 and not is_holiday(day, holidays)
 
 
-def uncovered_years(years: Iterable[int], holidays: frozenset[date] = frozenset()) -> list[int]:
-    """The years, sorted and once each, for which the package has no holiday data and `holidays` lists no
-    day either: there every weekday would count as a trading day, which is almost surely wrong."""
-    listed = {day.year for day in holidays}
-    return sorted({y for y in years if y not in listed and _statutory(date(y, 1, 1)) is None})
+def uncovered_years(years: Iterable[int]) -> list[int]:
+    """The years, sorted and once each, for which the package has no holiday data: there the trading days are
+    the weekdays minus HOLIDAYS, right only if someone entered that year's every closure. One HOLIDAYS day in
+    such a year (an extra closure) does not make it covered, so the warning stays until the package knows it."""
+    return sorted({y for y in years if _statutory(date(y, 1, 1)) is None})
 
 
 def next_trading_day(day: date, holidays: frozenset[date] = frozenset()) -> date:
@@ -293,9 +293,6 @@ class Calendar:
 
     def has_night_session(self, day: date) -> bool:
         return has_night_session(day, self.holidays)
-
-    def uncovered_years(self, years: Iterable[int]) -> list[int]:
-        return uncovered_years(years, self.holidays)
 
     @property
     def quiet_text(self) -> str:

@@ -92,6 +92,8 @@ NUMBERS: dict[str, Bound] = {
     "POSITION_CAP_PCT": Bound(Decimal, 0, 100, low_open=True, high_open=True),  # never a full position
     "WORKER_DEAD_AFTER_SECONDS": Bound(float, 0, 3600, low_open=True),
     "SIMULATOR_FAILURE_SHARE": Bound(float, 0, 1),
+    "MAX_UPLOAD_MB": Bound(int, 1, 1024),  # the largest settlement export a form or the API takes
+    "LATE_GRACE_SECONDS": Bound(int, 0, 3600),  # how late a scheduled broadcast may still start on its own
 }
 
 
@@ -155,7 +157,9 @@ def from_environment() -> dict:
         "TESTING": os.environ.get("TESTING") == "1",
         "FAKE_NOW": os.environ.get("FAKE_NOW", ""),
         "COMPANY_NAME": os.environ.get("COMPANY_NAME", "示例期货"),
+        "MAX_UPLOAD_MB": _env_number("MAX_UPLOAD_MB", "20", int),
         "MAX_CONTENT_LENGTH": _env_number("MAX_UPLOAD_MB", "20", int) * 1024 * 1024,
+        "LATE_GRACE_SECONDS": _env_number("LATE_GRACE_SECONDS", "120", int),
         # a connection the database dropped (a restart, a failover) is replaced instead of failing a request
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SESSION_COOKIE_HTTPONLY": True,

@@ -43,6 +43,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "tiers.publish": frozenset({Role.admin, Role.approver}),
     "audit.view": frozenset({Role.admin, Role.approver}),
     "staff.manage": frozenset({Role.admin}),
+    "settings.warnings": frozenset({Role.admin}),  # settings that need a person (the holiday calendar ran out)
     # broadcasts: the chief analyst is responsible (首席分析师负责制); researchers draft; compliance approves
     "broadcasts.view": frozenset({Role.chief_analyst, Role.researcher, Role.approver, Role.admin}),
     "broadcasts.draft": frozenset({Role.chief_analyst, Role.researcher}),

@@ -7,9 +7,9 @@ from flask_login import current_user, login_required
 
 from core import clock
 from core.audit import AuditEntry
-from core.calendar import calendar_from_config
+from core.calendar import uncovered_years
 from core.extensions import db
-from core.roles import Role, require
+from core.roles import can, require
 
 bp = Blueprint("core", __name__)
 
@@ -18,9 +18,9 @@ bp = Blueprint("core", __name__)
 @login_required
 def home():
     uncovered = []
-    if Role.admin in current_user.role_set:  # admins are told when the holiday calendar runs out
+    if can(current_user, "settings.warnings"):  # admins are told when the holiday calendar runs out
         today = clock.local_today(current_app.config["TIMEZONE"])
-        uncovered = calendar_from_config(current_app.config).uncovered_years([today.year, today.year + 1])
+        uncovered = uncovered_years([today.year, today.year + 1])
     return render_template("core/home.html", uncovered_years=uncovered)
 
 

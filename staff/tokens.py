@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from datetime import timedelta
 
@@ -15,6 +16,8 @@ from staff.models import ApiToken, Staff
 
 TOKEN_PREFIX = "fsms_"
 USE_RECORDED_EVERY = timedelta(minutes=1)
+
+log = logging.getLogger(__name__)
 
 
 def hash_token(token: str) -> str:
@@ -51,22 +54,24 @@ def user_from_request() -> Staff | None:
 
 
 def record_use(response):
-    """After a request made with a token: its last use, in a transaction of its own.
+    """After a request made with a token: its last use, on a connection and in a transaction of its own, so
+    that it never carries along what the request left uncommitted, and a failure here (a lock timeout, a
+    failover) is logged, never turned into an error for a request whose work is done.
 
     At most one write a minute per token (the UPDATE is conditional, so concurrent requests write once), so
-    that reading the API does not queue behind imports. Whatever the request left uncommitted is rolled back
-    first, as the end of the request would: this commit never carries it along.
+    that reading the API does not queue behind imports.
     """
     used = g.pop("token_used", None)
     if used is None:
         return response
     token_id, now = used
-    db.session.rollback()
-    db.session.execute(
-        sa.update(ApiToken)
-        .where(ApiToken.id == token_id,
-               sa.or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - USE_RECORDED_EVERY))
-        .values(last_used_at=now)
-        .execution_options(synchronize_session=False))
-    db.session.commit()
+    table = ApiToken.__table__
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(table.update().where(
+                table.c.id == token_id,
+                sa.or_(table.c.last_used_at.is_(None), table.c.last_used_at < now - USE_RECORDED_EVERY))
+                .values(last_used_at=now))
+    except sa.exc.SQLAlchemyError as exc:
+        log.warning("could not record the use of API token %s: %s", token_id, exc.__class__.__name__)
     return response
