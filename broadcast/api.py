@@ -16,11 +16,10 @@ from broadcast.report import report as broadcast_report
 from broadcast.schemas import BroadcastChanges, BroadcastNew, Decision, Schedule
 from broadcast.serialise import broadcast_json
 from broadcast.settings import Settings
-from core import schemas
+from core import clock, schemas
 from core.calendar import calendar_for
 from core.extensions import csrf, db
 from core.roles import api_require
-from core.timeutil import utcnow
 
 bp = Blueprint("broadcast_api", __name__, url_prefix="/api/v1/broadcasts")
 csrf.exempt(bp)
@@ -107,7 +106,7 @@ def schedule(broadcast_id: int):
     s, settings, config = schemas.body(Schedule, optional=True), _settings(), current_app.config
     return _act(broadcast_id, lambda b: scheduling.schedule(
         db.session, b, g.api_user, service.parse_time(s.send_at, settings.timezone, "send_at"), settings,
-        utcnow(), calendar_for(config), recurrence=s.recurrence, confirm_duplicate=s.confirm_duplicate))
+        clock.now(), calendar_for(config), recurrence=s.recurrence, confirm_duplicate=s.confirm_duplicate))
 
 
 @bp.post("/<int:broadcast_id>/pause")
@@ -125,7 +124,7 @@ def resume(broadcast_id: int):
 @bp.post("/<int:broadcast_id>/cancel")
 @api_require("broadcasts.schedule")
 def cancel(broadcast_id: int):
-    return _act(broadcast_id, lambda b: scheduling.cancel(db.session, b, g.api_user, utcnow()))
+    return _act(broadcast_id, lambda b: scheduling.cancel(db.session, b, g.api_user, clock.now()))
 
 
 @bp.get("/<int:broadcast_id>/report")

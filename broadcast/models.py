@@ -9,8 +9,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core import clock
 from core.extensions import db
-from core.timeutil import UTCDateTime, utcnow
+from core.timeutil import UTCDateTime
 
 
 class BroadcastKind(str, enum.Enum):
@@ -74,8 +75,8 @@ class Broadcast(db.Model):
     risk_statement: Mapped[str | None] = mapped_column(sa.Text)
 
     author_id: Mapped[int] = mapped_column(sa.ForeignKey("staff.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

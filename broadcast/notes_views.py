@@ -9,8 +9,8 @@ from flask import Blueprint, current_app, render_template
 
 from broadcast.models import Broadcast
 from broadcast.notes import render_note
+from core import clock
 from core.extensions import db
-from core.timeutil import utcnow
 from messaging.models import OutboundMessage
 
 bp = Blueprint("notes", __name__)
@@ -23,7 +23,7 @@ def note(token: str):
         return render_template("broadcast/note_gone.html", expired=False), 404
     b = db.session.get(Broadcast, m.broadcast_id)
     days = int(current_app.config.get("NOTE_LINK_DAYS", 7))
-    now = utcnow()
+    now = clock.now()
     if (m.handed_over_at or m.created_at) + timedelta(days=days) < now:
         return render_template("broadcast/note_gone.html", expired=True), 410
     m.note_opens += 1

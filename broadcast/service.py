@@ -14,9 +14,8 @@ from broadcast import compliance, placeholders
 from broadcast.models import EDITABLE, Broadcast, BroadcastKind, BroadcastState, Direction
 from broadcast.settings import Settings
 from broadcast.texts import audience_segments, final_text, preview, render_for
-from core import audit
+from core import audit, clock
 from core.errors import N_, ServiceError, Translate
-from core.timeutil import utcnow
 from sms.segments import measure
 
 # the limits of a broadcast's fields, checked here and declared to the API by broadcast/schemas.py
@@ -227,7 +226,7 @@ def compliance_problems(b: Broadcast, settings: Settings, now: datetime | None =
                              suggestion=suggestion, segments=measure(text).segments)
     if session is not None and not audiences.parse(b.audience).is_empty:
         draft = dataclasses.replace(draft, segments=max(draft.segments, audience_segments(session, b, settings)[1]))
-    problems = list(compliance.check(draft, now or utcnow(), settings.rules))
+    problems = list(compliance.check(draft, now or clock.now(), settings.rules))
     if audiences.parse(b.audience).is_empty:
         problems.append(compliance.ComplianceProblem(N_("choose the audience: tiers, branches, staff or accounts"),
                                                      "audience"))
@@ -242,7 +241,7 @@ def submit(session, b: Broadcast, actor, settings: Settings, now: datetime | Non
     if problems:
         raise NotCompliant(problems)
     b.state = BroadcastState.submitted
-    b.submitted_at = now or utcnow()
+    b.submitted_at = now or clock.now()
     b.decision_comment = None
     session.flush()
     audit.record(session, "broadcast.submit", actor=actor, obj_type="broadcast", obj_id=b.id)
@@ -279,7 +278,7 @@ def _decide(session, b: Broadcast, actor, approve: bool, comment: str | None, se
                              limit=COMMENT_MAX)
     b.state = BroadcastState.approved if approve else BroadcastState.rejected
     b.decided_by_id = actor.id
-    b.decided_at = utcnow()
+    b.decided_at = clock.now()
     b.decision_comment = comment or None
     session.flush()
     audit.record(session, "broadcast.approve" if approve else "broadcast.reject", actor=actor,

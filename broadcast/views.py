@@ -27,13 +27,13 @@ from broadcast.report import csv_export, report
 from broadcast.settings import Settings
 from clients import service as client_service
 from clients.tiers import Tier
+from core import clock
 from core.calendar import calendar_for
 from core.errors import N_
 from core.extensions import db
 from core.http import on_refusal
 from core.roles import can, require
 from core.templating import problem_text
-from core.timeutil import utcnow
 from staff.models import Staff
 
 bp = Blueprint("broadcast", __name__, url_prefix="/broadcasts")
@@ -189,7 +189,7 @@ def _schedule(b: Broadcast, form) -> None:
             raise service.BroadcastError(N_("%(name)s is required"), "send_at", name="send_at")
     elif when == "daily":
         recurrence = f"trading_days@{form.get('daily_at') or '08:30'}"
-    scheduling.schedule(db.session, b, current_user, send_at, settings, utcnow(), calendar_for(config),
+    scheduling.schedule(db.session, b, current_user, send_at, settings, clock.now(), calendar_for(config),
                         recurrence=recurrence, confirm_duplicate=form.get("confirm_duplicate") == "1")
 
 
@@ -228,7 +228,7 @@ def resume(broadcast_id: int):
 @bp.post("/<int:broadcast_id>/cancel")
 @require("broadcasts.schedule")
 def cancel(broadcast_id: int):
-    return _act(broadcast_id, lambda b: scheduling.cancel(db.session, b, current_user, utcnow()),
+    return _act(broadcast_id, lambda b: scheduling.cancel(db.session, b, current_user, clock.now()),
                 _("Cancelled; what was not yet handed over will not be sent."))
 
 

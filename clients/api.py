@@ -10,13 +10,12 @@ from flask import Blueprint, current_app, g, jsonify, request
 from clients import imports, reviews, service
 from clients.models import Client, TierAssignment, TierReview
 from clients.schemas import MAX_PER_PAGE, ClientQuery, Consent, PageQuery, ReviewRequest
-from core import schemas
+from core import clock, schemas
 from core.errors import N_
 from core.extensions import csrf, db
 from core.roles import api_require
 from core.schemas import InvalidRequest
 from core.templating import problem_text
-from core.timeutil import local_today
 
 bp = Blueprint("clients_api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # token-authenticated: a browser's cookies are never accepted here
@@ -114,7 +113,7 @@ def import_monthly():
 def create_review():
     quarter = schemas.body(ReviewRequest).quarter
     review = reviews.create_review(db.session, quarter, actor=g.api_user,
-                                   today=local_today(current_app.config["TIMEZONE"]))
+                                   today=clock.local_today(current_app.config["TIMEZONE"]))
     db.session.commit()
     return jsonify(_review_json(review, db.session)), 201
 

@@ -9,8 +9,8 @@ from flask.cli import AppGroup
 
 from clients import imports, reviews
 from clients.parsing import FileError
+from core import clock
 from core.extensions import db
-from core.timeutil import local_today
 
 clients_cli = AppGroup("clients", help="The client book: imports from the settlement system.")
 tiers_cli = AppGroup("tiers", help="Quarterly tier reviews.")
@@ -61,7 +61,7 @@ def import_monthly(path):
 def review(quarter):
     """Make a draft review of QUARTER for every client."""
     try:
-        result = reviews.create_review(db.session, quarter, today=local_today(current_app.config["TIMEZONE"]))
+        result = reviews.create_review(db.session, quarter, today=clock.local_today(current_app.config["TIMEZONE"]))
     except reviews.ReviewError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from None

@@ -15,8 +15,8 @@ from clients import fakebook, reviews
 from clients.imports import chunks
 from clients.models import Client, MonthlyFigure
 from clients.tiers import Quarter
+from core import clock
 from core.extensions import db
-from core.timeutil import utcnow
 from staff import service as staff_service
 from staff.models import Staff
 
@@ -64,7 +64,7 @@ def seed(session, clients: int = 2000, password: str = "demo-pass-2026", today: 
          rng: random.Random | None = None) -> dict:
     """Fill an empty database; returns what was made. Refuses a database that already holds clients."""
     rng = rng or random.Random(20261125)
-    today = today or utcnow().date()
+    today = today or clock.now().date()
     if session.scalar(sa.select(sa.func.count()).select_from(Client)):
         raise click.ClickException("the database already holds clients; demo data goes only into an empty one")
     accounts = list(DEMO_ACCOUNTS)
@@ -100,8 +100,8 @@ def seed(session, clients: int = 2000, password: str = "demo-pass-2026", today: 
             "branch": fake.branch, "owner_id": rng.choice(staff_ids[fake.branch]) if rng.random() > .05 else None,
             "opened_on": fake.opened_on, "last_trade_on": fake.last_trade_on,
             "last_position_on": fake.last_position_on,
-            "opted_out": opted_out, "opted_out_at": utcnow() if opted_out else None,
-            "opt_out_source": "sms 退订" if opted_out else None, "created_at": utcnow(), "updated_at": utcnow(),
+            "opted_out": opted_out, "opted_out_at": clock.now() if opted_out else None,
+            "opt_out_source": "sms 退订" if opted_out else None, "created_at": clock.now(), "updated_at": clock.now(),
         })
     for chunk in chunks(client_rows):
         session.execute(sa.insert(Client), chunk)

@@ -14,8 +14,7 @@ import sqlalchemy as sa
 from clients import parsing
 from clients.models import Client, ImportKind, ImportRun, MonthlyFigure
 from clients.parsing import N_, FieldError
-from core import audit
-from core.timeutil import utcnow
+from core import audit, clock
 from staff.models import Staff
 
 CHUNK = 2000  # bound on IN (...) lists, below SQLite's and PostgreSQL's parameter limits
@@ -141,7 +140,7 @@ def import_clients(session, data: bytes, filename: str, actor: Staff | None = No
         ).mappings():
             existing[row["account_no"]] = dict(row)
 
-    now = utcnow()
+    now = clock.now()
     created, updated, unchanged = _upsert(
         session, Client, good, existing, fields,
         new_row=lambda row: {**row, "created_at": now, "updated_at": now, "opted_out": False},

@@ -10,8 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clients.tiers import Tier
+from core import clock
 from core.extensions import db
-from core.timeutil import UTCDateTime, utcnow
+from core.timeutil import UTCDateTime
 
 Money = sa.Numeric(18, 2)
 TierType = sa.Enum(Tier, native_enum=False, length=12, validate_strings=True)
@@ -36,8 +37,8 @@ class Client(db.Model):
     mobile_invalid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # the tier of the latest published review, kept here so that filtering 100,000 clients is one index
     tier: Mapped[Tier | None] = mapped_column(TierType, index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
 
     owner = relationship("Staff", lazy="joined")
 
@@ -68,7 +69,7 @@ class ImportRun(db.Model):
     kind: Mapped[ImportKind] = mapped_column(sa.Enum(ImportKind, native_enum=False, length=10))
     filename: Mapped[str] = mapped_column(sa.String(255))
     staff_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff.id"))
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     created: Mapped[int] = mapped_column(default=0)
     updated: Mapped[int] = mapped_column(default=0)
     unchanged: Mapped[int] = mapped_column(default=0)
@@ -90,7 +91,7 @@ class TierReview(db.Model):
     state: Mapped[ReviewState] = mapped_column(
         sa.Enum(ReviewState, native_enum=False, length=10), default=ReviewState.draft
     )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff.id"))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff.id"))

@@ -10,9 +10,8 @@ import sqlalchemy as sa
 from clients.imports import chunks
 from clients.models import Client, MonthlyFigure, ReviewState, TierAssignment, TierReview
 from clients.tiers import Quarter, TierInputs, change_kind, decide_tier
-from core import audit
+from core import audit, clock
 from core.errors import N_, ServiceError
-from core.timeutil import utcnow
 
 
 class ReviewError(ServiceError):
@@ -36,7 +35,7 @@ def create_review(session, quarter_text: str, actor=None, today: date | None = N
         raise ReviewError(N_("%(quarter)s has not ended yet; a quarter is reviewed after its last day"),
                           field="quarter", code="quarter_not_ended", quarter=quarter)
     review = TierReview(quarter=str(quarter), state=ReviewState.draft, created_by_id=getattr(actor, "id", None),
-                        created_at=utcnow())
+                        created_at=clock.now())
     session.add(review)
     session.flush()
 
@@ -101,7 +100,7 @@ def publish_review(session, review_id: int, actor=None) -> TierReview:
                "its changes are measured against the tiers now published"), status=409, code="superseded",
             id=later.id, quarter=later.quarter)
     review.state = ReviewState.published
-    review.published_at = utcnow()
+    review.published_at = clock.now()
     review.published_by_id = getattr(actor, "id", None)
     session.flush()
     chosen = (sa.select(TierAssignment.tier)

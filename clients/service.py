@@ -7,10 +7,9 @@ import sqlalchemy as sa
 
 from clients.models import Client, MonthlyFigure, ReviewState, TierAssignment, TierReview
 from clients.tiers import VIP_TIERS, Tier
-from core import audit
+from core import audit, clock
 from core.errors import N_, ServiceError
 from core.roles import can
-from core.timeutil import utcnow
 from staff.models import Staff
 
 
@@ -138,7 +137,7 @@ def record_consent(session, client: Client, opted_out: bool, how: str, actor=Non
     if client.opted_out == opted_out:
         return False
     client.opted_out = opted_out
-    client.opted_out_at = utcnow() if opted_out else None
+    client.opted_out_at = clock.now() if opted_out else None
     client.opt_out_source = how if opted_out else None
     audit.record(session, "client.opt_out" if opted_out else "client.opt_in", actor=actor, obj_type="client",
                  obj_id=client.account_no, detail={"how": how})

@@ -11,10 +11,10 @@ from clients import imports, reviews, service
 from clients.forms import ConfirmForm, ConsentForm, ImportForm, ReviewForm
 from clients.models import Client, ImportKind, ImportRun, ReviewState, TierAssignment, TierReview
 from clients.tiers import Tier
+from core import clock
 from core.extensions import db
 from core.http import on_refusal
 from core.roles import can, require
-from core.timeutil import local_today
 from staff.models import Staff
 
 bp = Blueprint("clients", __name__)
@@ -115,7 +115,7 @@ def review_list():
             abort(403)
         if form.validate_on_submit():
             review = reviews.create_review(db.session, form.quarter.data, actor=current_user,
-                                           today=local_today(current_app.config["TIMEZONE"]))
+                                           today=clock.local_today(current_app.config["TIMEZONE"]))
             db.session.commit()
             flash(_("Draft review of %(quarter)s made. Check the changes, then publish.",
                     quarter=review.quarter), "success")

@@ -7,15 +7,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core import clock
 from core.extensions import db
-from core.timeutil import UTCDateTime, utcnow
+from core.timeutil import UTCDateTime
 
 
 class AuditEntry(db.Model):
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff.id"), index=True)
     # the name given at a failed sign-in, or "cli" for commands run without a user
     actor_label: Mapped[str | None] = mapped_column(sa.String(200))

@@ -7,12 +7,6 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 
-from core import clock
-
-# the one clock (core.clock): model defaults and older call sites name it utcnow
-utcnow = clock.now
-local_today = clock.local_today
-
 
 class UTCDateTime(TypeDecorator):
     """Stores naive UTC on every backend and always hands back an aware UTC datetime."""

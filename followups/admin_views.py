@@ -6,10 +6,10 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from core import clock
 from core.extensions import db
 from core.http import on_refusal
 from core.roles import require
-from core.timeutil import utcnow
 from followups import canned, service
 from followups.classify import WHOLE_REPLY, Category, Context, classify
 from followups.labels import CATEGORY_LABELS
@@ -35,7 +35,7 @@ def rules():
             keywords = "" if restore else request.form.get("keywords", "")
             patterns = "" if restore else request.form.get("patterns", "")
             on_refusal(back=url_for("followups.rules"))
-            found = canned.save_rules(db.session, current_user, category, keywords, patterns, utcnow())
+            found = canned.save_rules(db.session, current_user, category, keywords, patterns, clock.now())
             label = CATEGORY_LABELS.get(category, category)
             if not found:
                 db.session.commit()
@@ -61,7 +61,7 @@ def canned_page():
         on_refusal(back=url_for("followups.canned"))
         answer = canned.save_answer(db.session, current_user, int(raw_id) if raw_id.isdigit() else None,
                                     request.form.get("title", ""), request.form.get("body", ""),
-                                    request.form.get("active") == "1", utcnow())
+                                    request.form.get("active") == "1", clock.now())
         db.session.commit()
         flash(_("Canned answer “%(title)s” saved.", title=answer.title) if answer.active
               else _("Canned answer “%(title)s” saved and retired: it is no longer offered.", title=answer.title),

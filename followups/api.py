@@ -12,10 +12,9 @@ from collections.abc import Callable
 from flask import Blueprint, current_app, g, jsonify
 from pydantic import BaseModel
 
-from core import schemas
+from core import clock, schemas
 from core.extensions import csrf, db
 from core.roles import FOLLOWUP_VIEW, api_require
-from core.timeutil import utcnow
 from followups import queries, service
 from followups.schemas import MAX_PER_PAGE, Assign, CategoryChange, FollowUpQuery, Note, Reply, Reroute
 from followups.serialise import items_json, one_item_json
@@ -61,51 +60,51 @@ def get_item(item_id: int):
 @bp.post("/<int:item_id>/claim")
 @api_require(*FOLLOWUP_VIEW)
 def claim(item_id: int):
-    return _act(item_id, lambda item: service.claim(db.session, g.api_user, item, utcnow()))
+    return _act(item_id, lambda item: service.claim(db.session, g.api_user, item, clock.now()))
 
 
 @bp.post("/<int:item_id>/assign")
 @api_require(*FOLLOWUP_VIEW)
 def assign(item_id: int):
-    return _act(item_id, lambda item, a: service.assign(db.session, g.api_user, item, a.user, utcnow()), Assign)
+    return _act(item_id, lambda item, a: service.assign(db.session, g.api_user, item, a.user, clock.now()), Assign)
 
 
 @bp.post("/<int:item_id>/reroute")
 @api_require(*FOLLOWUP_VIEW)
 def reroute(item_id: int):
-    return _act(item_id, lambda item, r: service.reroute(db.session, g.api_user, item, r.queue, r.reason, utcnow()),
+    return _act(item_id, lambda item, r: service.reroute(db.session, g.api_user, item, r.queue, r.reason, clock.now()),
                 Reroute)
 
 
 @bp.post("/<int:item_id>/notes")
 @api_require(*FOLLOWUP_VIEW)
 def add_note(item_id: int):
-    return _act(item_id, lambda item, n: service.add_note(db.session, g.api_user, item, n.body, utcnow()), Note,
+    return _act(item_id, lambda item, n: service.add_note(db.session, g.api_user, item, n.body, clock.now()), Note,
                 status=201)
 
 
 @bp.post("/<int:item_id>/reply")
 @api_require("followups.reply")
 def reply(item_id: int):
-    return _act(item_id, lambda item, r: service.reply(db.session, g.api_user, item, r.body, _settings(), utcnow()),
+    return _act(item_id, lambda item, r: service.reply(db.session, g.api_user, item, r.body, _settings(), clock.now()),
                 Reply, status=201)
 
 
 @bp.post("/<int:item_id>/resolve")
 @api_require(*FOLLOWUP_VIEW)
 def resolve(item_id: int):
-    return _act(item_id, lambda item: service.resolve(db.session, g.api_user, item, utcnow()))
+    return _act(item_id, lambda item: service.resolve(db.session, g.api_user, item, clock.now()))
 
 
 @bp.post("/<int:item_id>/reopen")
 @api_require(*FOLLOWUP_VIEW)
 def reopen(item_id: int):
-    return _act(item_id, lambda item: service.reopen(db.session, g.api_user, item, _settings(), utcnow()))
+    return _act(item_id, lambda item: service.reopen(db.session, g.api_user, item, _settings(), clock.now()))
 
 
 @bp.patch("/<int:item_id>/category")
 @api_require(*FOLLOWUP_VIEW)
 def set_category(item_id: int):
     return _act(item_id, lambda item, c: service.correct_category(db.session, g.api_user, item, c.category,
-                                                                  utcnow()), CategoryChange)
+                                                                  clock.now()), CategoryChange)
 

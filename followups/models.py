@@ -14,8 +14,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core import clock
 from core.extensions import db
-from core.timeutil import UTCDateTime, utcnow
+from core.timeutil import UTCDateTime
 from followups.classify import Category, Priority
 
 
@@ -60,9 +61,9 @@ class FollowUp(db.Model):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_responder_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    last_inbound_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
+    last_inbound_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     client = relationship("Client", lazy="joined")
@@ -94,7 +95,7 @@ class FollowUpEvent(db.Model):
     author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff.id"))
     body: Mapped[str | None] = mapped_column(sa.Text)
     detail: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     author = relationship("Staff", lazy="joined")
 
@@ -109,7 +110,7 @@ class RuleOverride(db.Model):
     keywords: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     patterns: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff.id"))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
 
 
 class CannedAnswer(db.Model):
@@ -123,4 +124,4 @@ class CannedAnswer(db.Model):
     body: Mapped[str] = mapped_column(sa.Text)
     position: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)

@@ -13,11 +13,11 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from core import clock
 from core.extensions import db
 from core.http import on_refusal
 from core.roles import FOLLOWUP_VIEW, can, require
 from core.templating import problem_text
-from core.timeutil import utcnow
 from followups import admin_views, canned, deadlines, queries, service
 from followups.classify import Category
 from followups.labels import QUEUE_LABELS, template_globals
@@ -46,7 +46,7 @@ def _mark(item: FollowUp, now: datetime) -> str:
 
 
 def _rows_context(f: queries.ItemFilter) -> dict:
-    now = utcnow()
+    now = clock.now()
     page = db.paginate(queries.items_query(current_user, f), page=max(1, request.args.get("page", 1, type=int)),
                        per_page=PER_PAGE, error_out=False)
     items = list(page.items)
@@ -86,7 +86,7 @@ def duty():
 @bp.get("/summary")
 @require(*FOLLOWUP_VIEW)
 def summary():
-    by_queue, by_person = queries.summary(db.session, current_user, _settings(), utcnow())
+    by_queue, by_person = queries.summary(db.session, current_user, _settings(), clock.now())
     return render_template("followups/summary.html", by_queue=by_queue, by_person=by_person, days=30)
 
 
@@ -130,7 +130,7 @@ def item_page(item_id: int):
     staff = db.session.scalars(sa.select(Staff).where(Staff.active.is_(True)).order_by(Staff.name)) if handles else []
     return render_template(
         "followups/item.html", item=item, entries=queries.thread(db.session, item), handles=handles,
-        mark=_mark(item, utcnow()), reply_block=reply_block, answers=answers,
+        mark=_mark(item, clock.now()), reply_block=reply_block, answers=answers,
         prefill=next((a.body for a in answers if a.id == chosen), ""),
         eligible=[s for s in staff if service.eligible(s, item)],
         reroute_to=[q for q in (Queue.research, Queue.business) if q != item.queue],
@@ -171,7 +171,7 @@ def _act(item_id: int, action: Callable[[FollowUp], object], done: Callable[[obj
 @bp.post("/<int:item_id>/claim")
 @require(*FOLLOWUP_VIEW)
 def claim(item_id: int):
-    return _act(item_id, lambda item: service.claim(db.session, current_user, item, utcnow()),
+    return _act(item_id, lambda item: service.claim(db.session, current_user, item, clock.now()),
                 _("You took the item."))
 
 
@@ -179,7 +179,7 @@ def claim(item_id: int):
 @require(*FOLLOWUP_VIEW)
 def assign(item_id: int):
     email = request.form.get("user", "")
-    return _act(item_id, lambda item: service.assign(db.session, current_user, item, email, utcnow()),
+    return _act(item_id, lambda item: service.assign(db.session, current_user, item, email, clock.now()),
                 lambda target: _("Assigned to %(name)s.", name=target.name))
 
 
@@ -187,7 +187,7 @@ def assign(item_id: int):
 @require(*FOLLOWUP_VIEW)
 def reroute(item_id: int):
     target, reason = request.form.get("queue", ""), request.form.get("reason", "")
-    return _act(item_id, lambda item: service.reroute(db.session, current_user, item, target, reason, utcnow()),
+    return _act(item_id, lambda item: service.reroute(db.session, current_user, item, target, reason, clock.now()),
                 _("Handed over to the %(queue)s queue.", queue=QUEUE_LABELS.get(target, target)))
 
 
@@ -195,7 +195,7 @@ def reroute(item_id: int):
 @require(*FOLLOWUP_VIEW)
 def add_note(item_id: int):
     body = request.form.get("body", "")
-    return _act(item_id, lambda item: service.add_note(db.session, current_user, item, body, utcnow()),
+    return _act(item_id, lambda item: service.add_note(db.session, current_user, item, body, clock.now()),
                 _("Note added. It is for colleagues only and is not sent to the client."))
 
 
@@ -204,21 +204,21 @@ def add_note(item_id: int):
 def send_reply(item_id: int):
     body = request.form.get("body", "")
     return _act(item_id,
-                lambda item: service.reply(db.session, current_user, item, body, _settings(), utcnow()),
+                lambda item: service.reply(db.session, current_user, item, body, _settings(), clock.now()),
                 _("Reply queued for sending. Its delivery shows in the conversation."))
 
 
 @bp.post("/<int:item_id>/resolve")
 @require(*FOLLOWUP_VIEW)
 def resolve(item_id: int):
-    return _act(item_id, lambda item: service.resolve(db.session, current_user, item, utcnow()),
+    return _act(item_id, lambda item: service.resolve(db.session, current_user, item, clock.now()),
                 _("Item resolved."))
 
 
 @bp.post("/<int:item_id>/reopen")
 @require(*FOLLOWUP_VIEW)
 def reopen(item_id: int):
-    return _act(item_id, lambda item: service.reopen(db.session, current_user, item, _settings(), utcnow()),
+    return _act(item_id, lambda item: service.reopen(db.session, current_user, item, _settings(), clock.now()),
                 _("Item reopened."))
 
 
@@ -227,5 +227,5 @@ def reopen(item_id: int):
 def correct_category(item_id: int):
     category = request.form.get("category", "")
     return _act(item_id,
-                lambda item: service.correct_category(db.session, current_user, item, category, utcnow()),
+                lambda item: service.correct_category(db.session, current_user, item, category, clock.now()),
                 _("Category corrected; the item went to the queue it calls for."))

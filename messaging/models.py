@@ -13,8 +13,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core import clock
 from core.extensions import db
-from core.timeutil import UTCDateTime, utcnow
+from core.timeutil import UTCDateTime
 
 
 def _enum(cls, length: int):
@@ -81,9 +82,9 @@ class OutboundMessage(db.Model):
     # the worker that last claimed it: a message left handing_over by a worker that died becomes unknown,
     # one held by a live worker is that worker's to finish
     claimed_by: Mapped[int | None] = mapped_column(sa.ForeignKey("workers.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     handed_over_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
 
     client = relationship("Client")
 
@@ -98,8 +99,8 @@ class WorkerProcess(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     host: Mapped[str] = mapped_column(sa.String(255))
     pid: Mapped[int]
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
@@ -125,7 +126,7 @@ class InboundMessage(db.Model):
     to_number: Mapped[str] = mapped_column(sa.String(32))
     body: Mapped[str] = mapped_column(sa.Text)
     num_segments: Mapped[int] = mapped_column(default=1)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     client_id: Mapped[int | None] = mapped_column(sa.ForeignKey("clients.id"), index=True)
     broadcast_id: Mapped[int | None] = mapped_column(sa.ForeignKey("broadcasts.id"))
     followup_id: Mapped[int | None] = mapped_column(sa.ForeignKey("followups.id"), index=True)

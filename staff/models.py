@@ -8,9 +8,10 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from core import clock
 from core.extensions import db
 from core.roles import Role
-from core.timeutil import UTCDateTime, utcnow
+from core.timeutil import UTCDateTime
 
 # werkzeug's default (scrypt). Tests lower it to keep hundreds of sign-ins fast; production never does.
 PASSWORD_HASH_METHOD = "scrypt"
@@ -32,7 +33,7 @@ class Staff(UserMixin, db.Model):
     # researchers on duty take new research follow-ups in turn; the one routed to longest ago goes next
     on_duty: Mapped[bool] = mapped_column(default=False)
     last_routed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     roles: Mapped[list[StaffRole]] = relationship(
         back_populates="staff", cascade="all, delete-orphan", lazy="selectin"
@@ -75,7 +76,7 @@ class ApiToken(db.Model):
     # SHA-256 of the token: a leaked database does not leak usable tokens
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     prefix: Mapped[str] = mapped_column(sa.String(12))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked: Mapped[bool] = mapped_column(default=False)
 

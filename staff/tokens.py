@@ -9,9 +9,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import g, request
 
-from core import audit
+from core import audit, clock
 from core.extensions import db
-from core.timeutil import utcnow
 from staff.models import ApiToken, Staff
 
 TOKEN_PREFIX = "fsms_"
@@ -47,7 +46,7 @@ def user_from_request() -> Staff | None:
     )
     if row is None or not row.staff.active:
         return None
-    now = utcnow()
+    now = clock.now()
     if row.last_used_at is None or now - row.last_used_at > USE_RECORDED_EVERY:
         g.token_used = (row.id, now)
     return row.staff

@@ -18,10 +18,10 @@ from broadcast.models import Broadcast
 from broadcast.settings import Settings
 from clients.models import Client
 from clients.tiers import Tier
+from core import clock as app_clock
 from core.calendar import calendar_for
 from core.clock import SettableClock
 from core.extensions import db
-from core.timeutil import utcnow
 from messaging.leader import current_leader, live_workers
 from messaging.models import WorkerProcess
 from tests.broadcast.conftest import SID, TOKEN
@@ -115,7 +115,7 @@ class Workers:
 
 def add_gold_clients(count: int) -> None:
     """`count` gold clients with numbers +86139xxxxxxxx, in one statement."""
-    now = utcnow()
+    now = app_clock.now()
     rows = [{"account_no": f"8{i:07d}", "name": f"客户{i}", "mobile": f"+86139{i:08d}", "branch": "上海浦东营业部",
              "opened_on": date(2020, 1, 1), "tier": Tier.gold, "created_at": now, "updated_at": now}
             for i in range(1, count + 1)]
@@ -137,7 +137,7 @@ def approved_broadcast(app, make_staff, count: int):
 
 
 def schedule(app, b, chief, send_at=None) -> None:
-    scheduling.schedule(db.session, b, chief, send_at, Settings.from_config(app.config), utcnow(), calendar_for({"QUIET_HOURS": ""}))
+    scheduling.schedule(db.session, b, chief, send_at, Settings.from_config(app.config), app_clock.now(), calendar_for({"QUIET_HOURS": ""}))
     db.session.commit()
 
 

@@ -17,9 +17,9 @@ import pytest
 import sqlalchemy as sa
 
 from broadcast.models import BroadcastState
+from core import clock as app_clock
 from core.audit import AuditEntry
 from core.extensions import db
-from core.timeutil import utcnow
 from messaging.models import MessageState, OutboundMessage
 from messaging.worker import BATCH_SECONDS
 from tests.broadcast.helpers import ON_POSTGRES
@@ -129,10 +129,10 @@ def test_the_leader_killed_a_scheduled_broadcast_still_fires_once_on_time(app, m
     pool.start(2)
     pool.wait_live(2)
     b, chief = approved_broadcast(app, make_staff, 50)
-    send_at = utcnow() + timedelta(seconds=5)
+    send_at = app_clock.now() + timedelta(seconds=5)
     schedule(app, b, chief, send_at)
     leader = pool.leader_process()
-    time.sleep(max(0.0, (send_at - utcnow()).total_seconds() - 2.5))
+    time.sleep(max(0.0, (send_at - app_clock.now()).total_seconds() - 2.5))
     pool.kill(leader)
     pool.wait_for(lambda: finished(b.id), 30, "the broadcast to be sent by the worker left")
 

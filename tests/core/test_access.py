@@ -168,9 +168,9 @@ def world(app, make_staff, make_client):
     from broadcast.settings import Settings
     from clients.models import ImportKind, ImportRun
     from clients.reviews import create_review
+    from core import clock as app_clock
     from core.calendar import calendar_for
     from core.extensions import db
-    from core.timeutil import utcnow
 
     people = {role.value: make_staff(role.value, email=f"{role.value}@example.com") for role in Role}
     make_client("83001", owner_id=people["business_staff"].id, tier=Tier.gold)
@@ -187,7 +187,7 @@ def world(app, make_staff, make_client):
         broadcast_service.submit(db.session, b, people["chief_analyst"], settings)
         broadcast_service.approve(db.session, b, people["approver"])
         if name != "approved":
-            scheduling.schedule(db.session, b, people["chief_analyst"], None, settings, utcnow(), calendar_for({"QUIET_HOURS": ""}),
+            scheduling.schedule(db.session, b, people["chief_analyst"], None, settings, app_clock.now(), calendar_for({"QUIET_HOURS": ""}),
                                        confirm_duplicate=True)
         if name == "paused":
             scheduling.pause(db.session, b, people["chief_analyst"])
@@ -201,8 +201,8 @@ def world(app, make_staff, make_client):
 def _followups(app, people, make_client) -> dict[str, int]:
     """A research item assigned to the researcher, an open business item of business_staff's client and a
     resolved one in their branch's pool."""
+    from core import clock as app_clock
     from core.extensions import db
-    from core.timeutil import utcnow
     from followups import intake
     from followups.models import FollowUp, Status
     from followups.settings import FollowUpSettings
@@ -217,10 +217,10 @@ def _followups(app, people, make_client) -> dict[str, int]:
         if name == "research_item":
             make_client("83003", mobile=mobile)
         message = inbound.store(db.session, inbound.parse_webhook(
-            {"MessageSid": f"SM{n:032d}", "From": mobile, "To": "x", "Body": text}), utcnow())
-        ids[name] = intake.route_or_triage(db.session, message.id, settings, utcnow()).item.id
+            {"MessageSid": f"SM{n:032d}", "From": mobile, "To": "x", "Body": text}), app_clock.now())
+        ids[name] = intake.route_or_triage(db.session, message.id, settings, app_clock.now()).item.id
     resolved = db.session.get(FollowUp, ids["resolved_item"])
-    resolved.status, resolved.resolved_at = Status.resolved, utcnow()
+    resolved.status, resolved.resolved_at = Status.resolved, app_clock.now()
     db.session.commit()
     return ids
 

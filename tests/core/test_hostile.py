@@ -94,7 +94,7 @@ def hostile_world(app, client, signed_in, everyone, make_staff):
     from broadcast import service as broadcast_service
     from broadcast.settings import Settings
     from clients.reviews import create_review
-    from core.timeutil import utcnow
+    from core import clock as app_clock
     from followups.models import FollowUp
     from messaging.models import OutboundMessage
 
@@ -124,8 +124,8 @@ def hostile_world(app, client, signed_in, everyone, make_staff):
         "note_markdown": RESEARCH_NOTE, "audience": {"include": ["83101", "83102"]}}, chief, settings)
     broadcast_service.submit(db.session, b, chief, settings)
     broadcast_service.approve(db.session, b, everyone)
-    scheduling.schedule(db.session, b, chief, None, settings, utcnow(), calendar_for({"QUIET_HOURS": ""}))
-    sending.snapshot(db.session, b, settings, utcnow())
+    scheduling.schedule(db.session, b, chief, None, settings, app_clock.now(), calendar_for({"QUIET_HOURS": ""}))
+    sending.snapshot(db.session, b, settings, app_clock.now())
     db.session.commit()
     token = db.session.scalar(sa.select(OutboundMessage.note_token).where(OutboundMessage.broadcast_id == b.id))
     return {"run": run.id, "review": review.id, "item": item.id, "broadcast": b.id, "token": token}

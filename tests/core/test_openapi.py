@@ -72,7 +72,7 @@ def api_world(app, make_staff, make_client, add_figures, api_token) -> World:
     from broadcast import service as broadcast_service
     from broadcast.settings import Settings
     from clients.reviews import create_review
-    from core.timeutil import utcnow
+    from core import clock as app_clock
     from followups import intake
     from followups.models import FollowUp, Status
     from followups.settings import FollowUpSettings
@@ -98,7 +98,7 @@ def api_world(app, make_staff, make_client, add_figures, api_token) -> World:
         if state in ("approved", "scheduled", "paused"):
             broadcast_service.approve(db.session, b, approver)
         if state in ("scheduled", "paused"):
-            scheduling.schedule(db.session, b, chief, None, settings, utcnow(), calendar_for({"QUIET_HOURS": ""}), confirm_duplicate=True)
+            scheduling.schedule(db.session, b, chief, None, settings, app_clock.now(), calendar_for({"QUIET_HOURS": ""}), confirm_duplicate=True)
         if state == "paused":
             scheduling.pause(db.session, b, chief)
         ids[state] = b.id
@@ -109,10 +109,10 @@ def api_world(app, make_staff, make_client, add_figures, api_token) -> World:
                                                ("triage", "+8613900000009", "你好"),
                                                ("resolved", "+8613800000003", "密码忘了")]):
         message = inbound.store(db.session, inbound.parse_webhook(
-            {"MessageSid": f"SM{n:032d}", "From": number, "To": "x", "Body": text}), utcnow())
-        ids[name] = intake.route_or_triage(db.session, message.id, follow, utcnow()).item.id
+            {"MessageSid": f"SM{n:032d}", "From": number, "To": "x", "Body": text}), app_clock.now())
+        ids[name] = intake.route_or_triage(db.session, message.id, follow, app_clock.now()).item.id
     resolved = db.session.get(FollowUp, ids["resolved"])
-    resolved.status, resolved.resolved_at = Status.resolved, utcnow()
+    resolved.status, resolved.resolved_at = Status.resolved, app_clock.now()
     db.session.commit()
     return World(api_token(everyone), ids)
 

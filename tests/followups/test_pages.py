@@ -66,9 +66,9 @@ def test_queue_shows_research_items_to_their_readers(client, auth, research_item
 def test_queue_marks_overdue_items_with_a_word(client, auth, research_item):
     from datetime import timedelta
 
-    from core.timeutil import utcnow
+    from core import clock as app_clock
 
-    research_item.due_at = utcnow() - timedelta(minutes=5)
+    research_item.due_at = app_clock.now() - timedelta(minutes=5)
     db.session.commit()
     sign_in(auth, "res@example.com")
     page = text(client.get("/followups"))
@@ -154,7 +154,7 @@ def test_item_page_links_the_client_and_broadcast_for_those_who_may_read_them(cl
 def test_item_page_shows_the_broadcast_the_client_replied_to(app, client, auth, desk):
     from broadcast import service as broadcast_service
     from broadcast.settings import Settings
-    from core.timeutil import utcnow
+    from core import clock as app_clock
     from messaging.models import MessageState
 
     people, clients = desk
@@ -163,7 +163,7 @@ def test_item_page_shows_the_broadcast_the_client_replied_to(app, client, auth, 
                      "audience": {"tiers": ["gold"]}}, people["chief"], Settings.from_config(app.config))
     db.session.add(OutboundMessage(broadcast_id=b.id, client_id=clients["wang"].id, to=clients["wang"].mobile,
                                    body="【示例期货】王芳您好，今日螺纹震荡。", state=MessageState.delivered,
-                                   purpose=MessagePurpose.broadcast, handed_over_at=utcnow()))
+                                   purpose=MessagePurpose.broadcast, handed_over_at=app_clock.now()))
     db.session.commit()
     reply_from(app, clients["wang"].mobile, "出金什么时候到账")
     item = item_of(clients["wang"])
