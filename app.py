@@ -95,25 +95,23 @@ def create_app(config: dict | None = None) -> Flask:
     init_templating(app)
     from broadcast import labels as broadcast_labels
     from clients import labels as clients_labels
+    from followups import labels as followups_labels
     from messaging import labels as messaging_labels
     from staff import labels as staff_labels
 
-    for labels in (staff_labels, clients_labels, messaging_labels, broadcast_labels):
+    for labels in (staff_labels, clients_labels, messaging_labels, broadcast_labels, followups_labels):
         labels.init_app(app)  # each domain's words for the templates
     return app
 
 
 def _connect_domains(app: Flask) -> None:
     """The domains above messaging hand it what it must run without knowing them: their periodic jobs, the
-    holds on their messages and the handler of a stored reply (messaging.hooks). Follow-ups name the reply
-    categories that a broadcast's report counts (REPLY_LABELS), so broadcast never imports follow-ups."""
+    holds on their messages and the handler of a stored reply (messaging.hooks)."""
     from broadcast import sending, tick
     from followups import intake
-    from followups.labels import CATEGORY_LABELS
     from messaging import hooks
 
     hooks.init_app(app)
-    app.jinja_env.globals["REPLY_LABELS"] = CATEGORY_LABELS
     hooks.register_job(app, "broadcasts: start due, expire, finish", tick.job)
     hooks.register_job(app, "follow-ups: route replies left behind", intake.stragglers_job)
     hooks.register_hold(app, sending.claimable)

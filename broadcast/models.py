@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core import clock
-from core.extensions import db
+from core.extensions import db, text_enum
 from core.timeutil import UTCDateTime
 
 
@@ -46,27 +46,23 @@ class Direction(str, enum.Enum):
     short = "short"
 
 
-def _enum(cls, length: int):
-    return sa.Enum(cls, native_enum=False, length=length, validate_strings=True)
-
-
 class Broadcast(db.Model):
     __tablename__ = "broadcasts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[BroadcastKind] = mapped_column(_enum(BroadcastKind, 20))
+    kind: Mapped[BroadcastKind] = mapped_column(text_enum(BroadcastKind, 20))
     title: Mapped[str] = mapped_column(sa.String(200))
     body: Mapped[str] = mapped_column(sa.Text)  # the SMS template, with {placeholders}
     note_markdown: Mapped[str | None] = mapped_column(sa.Text)  # the full research note
     language: Mapped[str] = mapped_column(sa.String(5), default="zh")  # decides the opt-out line
-    state: Mapped[BroadcastState] = mapped_column(_enum(BroadcastState, 12), default=BroadcastState.draft,
+    state: Mapped[BroadcastState] = mapped_column(text_enum(BroadcastState, 12), default=BroadcastState.draft,
                                                   index=True)
     # the saved audience filter: {"tiers", "branches", "staff_codes", "include", "exclude", "include_dormant"}
     audience: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
 
     # a trade suggestion's structured fields (empty for commentaries)
     contract: Mapped[str | None] = mapped_column(sa.String(12))
-    direction: Mapped[Direction | None] = mapped_column(_enum(Direction, 5))
+    direction: Mapped[Direction | None] = mapped_column(text_enum(Direction, 5))
     entry: Mapped[str | None] = mapped_column(sa.String(40))
     stop: Mapped[str | None] = mapped_column(sa.String(20))
     targets: Mapped[list[str] | None] = mapped_column(sa.JSON)

@@ -237,7 +237,6 @@ def service_window(day: date, hours: ServiceHours, tz: ZoneInfo) -> tuple[dateti
     return opening, closing
 
 
-_window = service_window  # the name followups/deadlines.py uses
 
 
 def parse_timezone(name: str | None) -> ZoneInfo:

@@ -1,6 +1,7 @@
 """Extension singletons, created unbound so that any module can import them without cycles."""
 import sqlite3
 
+import sqlalchemy as sa
 from flask import current_app
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -52,3 +53,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=15000")
         cursor.close()
+
+
+def text_enum(cls, length: int) -> sa.Enum:
+    """A column of a str enum stored as its value in a VARCHAR (no native enum type, so adding a member needs
+    no ALTER TYPE), checked on the way in."""
+    return sa.Enum(cls, native_enum=False, length=length, validate_strings=True)

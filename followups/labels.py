@@ -56,12 +56,6 @@ EVENT_LABELS = {
     "auto_reply": _l("Automatic answer"),
 }
 
-PURPOSE_LABELS = {
-    "broadcast": _l("Broadcast"),
-    "reply": _l("Reply"),
-    "service": _l("Automatic answer"),
-}
-
 
 _RULE_SHAPES = (
     (re.compile(r"^\w+: whole reply “(?P<text>.*)”$"), lambda m: _("the whole reply is “%(text)s”", **m)),
@@ -96,7 +90,11 @@ def rule_label(rule: str | None) -> str:
     return rule
 
 
-def template_globals() -> dict:
-    return {"CATEGORY_LABELS": CATEGORY_LABELS, "QUEUE_LABELS": QUEUE_LABELS, "FOLLOWUP_STATUS_LABELS": STATUS_LABELS,
-            "PRIORITY_LABELS": PRIORITY_LABELS, "URGENCY_LABELS": URGENCY_LABELS, "EVENT_LABELS": EVENT_LABELS,
-            "PURPOSE_LABELS": PURPOSE_LABELS, "rule_label": rule_label}
+def init_app(app) -> None:
+    """Follow-ups' words for the templates, the reply categories a broadcast's report counts among them."""
+    from core.templating import register_labels
+
+    register_labels(app, CATEGORY_LABELS=CATEGORY_LABELS, QUEUE_LABELS=QUEUE_LABELS,
+                    FOLLOWUP_STATUS_LABELS=STATUS_LABELS, PRIORITY_LABELS=PRIORITY_LABELS,
+                    URGENCY_LABELS=URGENCY_LABELS, EVENT_LABELS=EVENT_LABELS, REPLY_LABELS=CATEGORY_LABELS)
+    app.jinja_env.globals["rule_label"] = rule_label

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core import clock
-from core.extensions import db
+from core.extensions import db, text_enum
 from core.timeutil import UTCDateTime
 from followups.classify import Category, Priority
 
@@ -32,10 +32,6 @@ class Status(str, enum.Enum):
     resolved = "resolved"
 
 
-def _enum(cls, length: int):
-    return sa.Enum(cls, native_enum=False, length=length, validate_strings=True)
-
-
 class FollowUp(db.Model):
     """One conversation with one client (or one unknown number) that someone must answer."""
 
@@ -43,11 +39,11 @@ class FollowUp(db.Model):
     __table_args__ = (sa.Index("ix_followups_status_queue_due", "status", "queue", "due_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    queue: Mapped[Queue] = mapped_column(_enum(Queue, 10))
-    category: Mapped[Category] = mapped_column(_enum(Category, 20))
+    queue: Mapped[Queue] = mapped_column(text_enum(Queue, 10))
+    category: Mapped[Category] = mapped_column(text_enum(Category, 20))
     rule: Mapped[str] = mapped_column(sa.String(200))  # what decided the category, shown on the item
-    priority: Mapped[Priority] = mapped_column(_enum(Priority, 6), default=Priority.normal)
-    status: Mapped[Status] = mapped_column(_enum(Status, 10), default=Status.open)
+    priority: Mapped[Priority] = mapped_column(text_enum(Priority, 6), default=Priority.normal)
+    status: Mapped[Status] = mapped_column(text_enum(Status, 10), default=Status.open)
     suggest_opt_out: Mapped[bool] = mapped_column(default=False)
     client_id: Mapped[int | None] = mapped_column(sa.ForeignKey("clients.id"), index=True)
     from_number: Mapped[str] = mapped_column(sa.String(32), index=True)
@@ -91,7 +87,7 @@ class FollowUpEvent(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     followup_id: Mapped[int] = mapped_column(sa.ForeignKey("followups.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[EventKind] = mapped_column(_enum(EventKind, 12))
+    kind: Mapped[EventKind] = mapped_column(text_enum(EventKind, 12))
     author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff.id"))
     body: Mapped[str | None] = mapped_column(sa.Text)
     detail: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
@@ -106,7 +102,7 @@ class RuleOverride(db.Model):
     __tablename__ = "classification_rules"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    category: Mapped[Category] = mapped_column(_enum(Category, 20), unique=True)
+    category: Mapped[Category] = mapped_column(text_enum(Category, 20), unique=True)
     keywords: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     patterns: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff.id"))

@@ -7,7 +7,6 @@ Only while the simulator is the gateway (404 otherwise): with Twilio the phones 
 """
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,13 +18,12 @@ from clients.models import Client
 from core import clock
 from core.extensions import db
 from core.roles import require
-from followups.labels import template_globals
 from messaging import inbound
 from messaging.models import InboundMessage, OutboundMessage
+from sms import signing
 from sms.segments import measure
 
 bp = Blueprint("phone", __name__, url_prefix="/sms/phone")
-bp.context_processor(template_globals)
 
 PICK_LIMIT = 200
 THREAD_LIMIT = 100
@@ -88,7 +86,8 @@ def phone_page():
 @bp.post("/send", endpoint="send")
 @require("sms.phone")
 def send():
-    """Send `body` as the client `account`, through the webhook exactly as the provider would call it."""
+    """Send `body` as the client `account`: checked as the webhook checks a provider's message, then stored
+    and routed by the same intake (messaging.inbound.receive)."""
     account = (request.form.get("account") or "").strip()
     body = (request.form.get("body") or "").strip()
     client = _client(account)
@@ -99,15 +98,16 @@ def send():
         flash(_("Write a message of 1 to %(limit)s characters.", limit=MAX_BODY), "error")
         return redirect(url_for("phone.phone", account=account))
     config = current_app.config
-    form = {"MessageSid": "SM" + secrets.token_hex(16), "From": client.mobile,
-            "To": config.get("TWILIO_FROM") or DEFAULT_TO, "Body": body, "NumSegments": str(measure(body).segments)}
+    form = signing.inbound_form(client.mobile, config.get("TWILIO_FROM") or DEFAULT_TO, body,
+                                segments=measure(body).segments)
     try:  # checked as the webhook checks what the provider sends
         incoming = inbound.parse_webhook(form)
     except inbound.BadWebhook as exc:
-        flash(_("The webhook refused the message: %(text)s", text=_(exc.template, **exc.args_)), "error")
+        flash(_("The message was refused: %(text)s", text=_(exc.template, **exc.args_)), "error")
         return redirect(url_for("phone.phone", account=account))
     name = client.name
     db.session.rollback()  # end this request's transaction: intake stores and routes in its own
     inbound.receive(current_app._get_current_object(), db.session, incoming, clock.now())
-    flash(_("Sent as %(name)s. The reply went through the webhook into the follow-up queues.", name=name), "success")
+    flash(_("Sent as %(name)s. The reply was stored and routed into the follow-up queues as a real one is.",
+            name=name), "success")
     return redirect(url_for("phone.phone", account=account))

@@ -20,13 +20,12 @@ from core.roles import FOLLOWUP_VIEW, can, require
 from core.templating import problem_text
 from followups import admin_views, canned, deadlines, queries, service
 from followups.classify import Category
-from followups.labels import QUEUE_LABELS, template_globals
+from followups.labels import QUEUE_LABELS
 from followups.models import FollowUp, Queue, Status
 from followups.settings import FollowUpSettings
 from staff.models import Staff
 
 bp = Blueprint("followups", __name__, url_prefix="/followups")
-bp.context_processor(template_globals)
 bp.add_url_rule("/rules", "rules", admin_views.rules, methods=["GET", "POST"])
 bp.add_url_rule("/canned", "canned", admin_views.canned_page, methods=["GET", "POST"])
 

@@ -1,4 +1,4 @@
-"""The outbox's words on pages: what each message state means to a person."""
+"""The outbox's words on pages: what each message state and purpose means to a person."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -18,7 +18,14 @@ MESSAGE_STATE_LABELS = {
 }
 
 
+PURPOSE_LABELS = {
+    "broadcast": _l("Broadcast"),
+    "reply": _l("Reply"),
+    "service": _l("Automatic answer"),
+}
+
+
 def init_app(app) -> None:
     from core.templating import register_labels
 
-    register_labels(app, MESSAGE_STATE_LABELS=MESSAGE_STATE_LABELS)
+    register_labels(app, MESSAGE_STATE_LABELS=MESSAGE_STATE_LABELS, PURPOSE_LABELS=PURPOSE_LABELS)

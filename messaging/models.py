@@ -14,12 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core import clock
-from core.extensions import db
+from core.extensions import db, text_enum
 from core.timeutil import UTCDateTime
-
-
-def _enum(cls, length: int):
-    return sa.Enum(cls, native_enum=False, length=length, validate_strings=True)
 
 
 class MessageState(str, enum.Enum):
@@ -63,14 +59,14 @@ class OutboundMessage(db.Model):
                                                      index=True)
     # answers to a client's reply belong to its follow-up instead of a broadcast
     followup_id: Mapped[int | None] = mapped_column(sa.ForeignKey("followups.id"), index=True)
-    purpose: Mapped[MessagePurpose] = mapped_column(_enum(MessagePurpose, 10), default=MessagePurpose.broadcast)
+    purpose: Mapped[MessagePurpose] = mapped_column(text_enum(MessagePurpose, 10), default=MessagePurpose.broadcast)
     sent_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff.id"))
     client_id: Mapped[int] = mapped_column(sa.ForeignKey("clients.id"), index=True)
     to: Mapped[str] = mapped_column(sa.String(20))  # E.164 at the time of sending
     tier: Mapped[str | None] = mapped_column(sa.String(12))  # the client's tier when the audience was resolved
     body: Mapped[str] = mapped_column(sa.Text)  # the final text: signature, rendered template, opt-out line
     segments: Mapped[int] = mapped_column(default=1)
-    state: Mapped[MessageState] = mapped_column(_enum(MessageState, 12), default=MessageState.pending)
+    state: Mapped[MessageState] = mapped_column(text_enum(MessageState, 12), default=MessageState.pending)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     provider_sid: Mapped[str | None] = mapped_column(sa.String(64), unique=True)

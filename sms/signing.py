@@ -8,7 +8,7 @@ import secrets
 from twilio.request_validator import RequestValidator
 
 API_VERSION = "2010-04-01"
-DEFAULT_ACCOUNT_SID = "AC" + "0" * 32
+DEFAULT_ACCOUNT_SID = "AC" + "0" * 32  # the simulator's: it has no account
 
 
 def new_sid() -> str:

@@ -37,9 +37,9 @@ routing), `store` (message store, validation, Twilio-shaped JSON and error bodie
 """
 from __future__ import annotations
 
+from ..signing import API_VERSION as API_VERSION
 from .cli import main
 from .core import TwilioEmulator
-from .store import API_VERSION as API_VERSION
 from .store import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, count_segments
 from .store import ERR_UNKNOWN_HANDSET as ERR_UNKNOWN_HANDSET
 from .store import MAX_BODY as MAX_BODY

@@ -10,7 +10,8 @@ from urllib.parse import urlencode
 from urllib.request import Request
 
 from .. import signing
-from .store import API_VERSION, ERR_UNKNOWN_HANDSET, _now
+from ..signing import API_VERSION
+from .store import ERR_UNKNOWN_HANDSET, _now
 
 log = logging.getLogger("sms.emulator")
 

@@ -14,9 +14,10 @@ from urllib.parse import parse_qs, urlencode
 
 from core import clock
 
+from ..signing import API_VERSION
+
 log = logging.getLogger("sms.emulator")
 
-API_VERSION = "2010-04-01"
 DEFAULT_ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 DEFAULT_AUTH_TOKEN = "e0a1b2c3d4e5f60718293a4b5c6d7e8f"
 MAX_BODY = 1600

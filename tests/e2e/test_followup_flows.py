@@ -51,8 +51,8 @@ def send_as_client(page: Page, text: str, name: str = "王芳") -> None:
     phone = page.locator("section.phone")
     phone.locator("textarea[name=body]").fill(text)
     phone.get_by_role("button", name=zh("Send as this client")).click()
-    expect(page.locator(".flash.success")).to_contain_text(zh("Sent as %(name)s. The reply went through the webhook "
-                                                              "into the follow-up queues.", name=name))
+    expect(page.locator(".flash.success")).to_contain_text(zh("Sent as %(name)s. The reply was stored and routed "
+                                                              "into the follow-up queues as a real one is.", name=name))
     expect(page.locator("#phone-thread .entry-in").last).to_contain_text(text)
 
 
