@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, request, session
+from flask import Flask, session
 from flask_login import current_user
 
 from core import clock, http
@@ -14,20 +14,15 @@ from core.extensions import babel, csrf, db, limiter, login_manager, migrate
 def select_locale() -> str:
     from flask import current_app
 
+    if http.is_api():  # the API's own rule (core.http.api_locale), never a page session's choice
+        return http.api_locale()
     languages = current_app.config["LANGUAGES"]
     chosen = session.get("lang")
     if chosen in languages:
         return chosen
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
-    best = request.accept_languages.best_match(languages)
-    if best:
-        return best
-    for asked, _quality in request.accept_languages:  # zh-CN, zh-Hans, en-US: by their primary language
-        primary = asked.replace("_", "-").split("-")[0].lower()
-        if primary in languages:
-            return primary
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+    return http.accepted_language(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def create_app(config: dict | None = None) -> Flask:

@@ -100,7 +100,8 @@ def api_error(message: str, status: int, field: str | None = None, code: str | N
 
 
 def is_api() -> bool:
-    return request.path.startswith(API_PREFIX)
+    """Whether the current request (if any) is the JSON API's."""
+    return has_request_context() and request.path.startswith(API_PREFIX)
 
 
 def accepted_language(languages) -> str | None:
@@ -190,16 +191,6 @@ def _page_refusal(exc: ServiceError, message: str):
 
 
 def init_app(app) -> None:
-    babel = app.extensions["babel"]  # Babel is set up first (app.py), with the pages' locale selector
-    page_locale = babel.locale_selector
-
-    def select_locale():  # the pages' choice (app.select_locale), but the API's own under /api/
-        if has_request_context() and is_api():
-            return api_locale()
-        return page_locale() if page_locale else None
-
-    babel.locale_selector = select_locale
-
     @app.before_request
     def refuse_hostile_input():
         if request.path.startswith(UNGUARDED):
