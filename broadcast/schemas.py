@@ -51,8 +51,11 @@ class SuggestionIn(RequestBody):
     direction: one_of([*(d.value for d in Direction), ""]) | None = None  # type: ignore[valid-type]
     entry: str | None = Field(None, max_length=ENTRY_MAX)
     stop: str | None = Field(None, max_length=STOP_MAX)
-    targets: list[str | float] = Field([], max_length=TARGETS_MAX)
-    position_pct: float | None = Field(None, ge=0, le=100)
+    # as the compose form takes them too ("3800,3850", "20%"); the service checks count, format and range
+    targets: list[str | float] | str = Field([], description=f"Prices, at most {TARGETS_MAX}; or one text "
+                                                              "separated by commas")
+    position_pct: float | str | None = Field(None, description="Percent of the account, 0 to 100 (\"20\" or "
+                                                                "\"20%\" too)")
     valid_until: str | None = Field(None, description="ISO 8601; without an offset, read in TIMEZONE")
     risk_statement: str | None = Field(None, max_length=RISK_MAX)
 

@@ -144,7 +144,10 @@ def _apply_suggestion(b: Broadcast, s: dict, tz_name: str) -> None:
             targets = [t for t in targets.replace("，", ",").replace("/", ",").split(",")]
         if not isinstance(targets, list) or not all(isinstance(t, (str, int, float)) for t in targets):
             raise BroadcastError(N_("targets must be a list of prices"), "suggestion.targets")
-        b.targets = [str(t).strip() for t in targets if str(t).strip()][:TARGETS_MAX]
+        targets = [str(t).strip() for t in targets if str(t).strip()]
+        if len(targets) > TARGETS_MAX:  # refused, never cut: a dropped target would change the suggestion
+            raise BroadcastError(N_("at most %(max)s targets"), "suggestion.targets", max=TARGETS_MAX)
+        b.targets = targets
     if "position_pct" in s:
         raw = s["position_pct"]
         if raw in (None, ""):

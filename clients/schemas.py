@@ -9,7 +9,7 @@ from pydantic import Field
 
 from clients.models import ReviewState
 from clients.service import MAX_HOW
-from clients.tiers import QUARTER_PATTERN, Tier
+from clients.tiers import Tier
 from core import openapi
 from core.http import MAX_PAGE
 from core.schemas import Answer, Query, RequestBody, one_of
@@ -48,7 +48,8 @@ class Consent(RequestBody):
 
 
 class ReviewRequest(RequestBody):
-    quarter: str = Field(pattern=QUARTER_PATTERN, examples=["2026Q2"])
+    quarter: str = Field(max_length=20, examples=["2026Q2"],
+                         description="YYYYQn; the service refuses any other form with code tier_review.not_a_quarter")
 
 
 class Upload(RequestBody):

@@ -122,8 +122,7 @@ def change_kind(previous: Tier | None, new: Tier) -> str:
 
 
 # 2026Q3, also 2026-Q3 and 2026q3 (the API's schema checks the same pattern)
-QUARTER_PATTERN = r"^\s*(\d{4})\s*-?\s*[Qq]([1-4])\s*$"
-_QUARTER = re.compile(QUARTER_PATTERN)
+_QUARTER = re.compile(r"^\s*(\d{4})\s*-?\s*[Qq]([1-4])\s*$")
 
 
 @dataclass(frozen=True)

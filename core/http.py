@@ -135,12 +135,17 @@ def on_refusal(*, back: str | Callable[[ServiceError], str] | None = None,
     g.refusal_back, g.refusal_render, g.refusal_flash = back, render, flash
 
 
-def _same_site(url: str | None) -> str | None:
-    """The path (and query) of `url` when it points into this site, else None: never an open redirect."""
-    if not url:
+def same_site(url: str | None) -> str | None:
+    """The path (and query) of `url` when it points into this site (a path of ours, or a full URL of this
+    host: a referrer), else None: what every redirect to a URL the request names goes through, so that none is
+    an open redirect."""
+    if not url or "\\" in url:
         return None
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or parts.netloc != request.host:
+    if parts.scheme or parts.netloc:
+        if parts.scheme not in ("http", "https") or parts.netloc != request.host:
+            return None
+    elif not parts.path.startswith("/"):
         return None
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
@@ -161,7 +166,7 @@ def _back(exc: ServiceError) -> str:
     if declared is not None:
         return declared(exc) if callable(declared) else declared
     here = request.path + (f"?{request.query_string.decode()}" if request.query_string else "")
-    return _same_site(request.referrer) or (here if _readable(request.path) else "/")
+    return same_site(request.referrer) or (here if _readable(request.path) else "/")
 
 
 def _error_page(status: int, message: str | None = None):

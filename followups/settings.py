@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from core.calendar import ServiceHours, parse_holidays, parse_service_hours
+from core.calendar import ServiceHours, calendar_for
 from core.service_levels import Targets, parse_targets
 
 SERVICE_CARD_ZH = ("{company}客户服务部：客服热线 400-820-0000，交易日 08:30-21:00。"
@@ -36,12 +36,12 @@ class FollowUpSettings:
                     "opt_in_zh": OPT_IN_CONFIRMATION_ZH, "opt_in_en": OPT_IN_CONFIRMATION_EN}
         texts = {key: (config.get(key.upper() + "_TEXT") or default).replace("{company}", company)
                  for key, default in defaults.items()}
-        holidays = parse_holidays(config.get("HOLIDAYS"))
+        calendar = calendar_for(config)  # service hours on trading days, in TIMEZONE
         return cls(
             company_name=company,
-            timezone=ZoneInfo(config.get("TIMEZONE", "Asia/Shanghai")),
+            timezone=calendar.timezone,
             window=timedelta(days=float(config.get("FOLLOWUP_WINDOW_DAYS", 3))),
-            hours=parse_service_hours(config.get("SERVICE_HOURS"), holidays),
+            hours=calendar.service,
             targets=parse_targets(config.get("RESPONSE_TARGETS")),
             texts=texts,
             auto_ack=(config.get("AUTO_ACK_TEXT") or "").replace("{company}", company),

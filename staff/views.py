@@ -1,8 +1,6 @@
 """Sign-in, sign-out and the language switch."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -10,7 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from core import audit
 from core.extensions import db, limiter, login_manager
-from core.http import on_refusal
+from core.http import on_refusal, same_site
 from core.roles import require, token_loader
 from staff import service, tokens
 from staff.forms import LoginForm, StaffForm
@@ -31,9 +29,7 @@ bp.after_app_request(tokens.record_use)
 
 def _safe_next(target: str | None) -> str:
     """Only same-site paths are followed after sign-in (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return target
-    return url_for("core.home")
+    return same_site(target) or url_for("core.home")
 
 
 # Sign-in attempts (Flask-Limiter): per client address (LOGIN_LIMIT) and per account, the email asked for

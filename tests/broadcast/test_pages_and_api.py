@@ -138,3 +138,19 @@ def test_api_refuses_bad_input_naming_the_field(client, desk, api_token):
         response = client.post("/api/v1/broadcasts", headers=chief, json=payload)
         assert response.status_code == 400 and response.json["field"] == field
     assert client.post("/api/v1/broadcasts", headers=chief, data="nope").status_code == 400
+
+
+def test_the_api_takes_targets_and_position_as_the_form_does_and_refuses_a_sixth_target(app, client, make_staff,
+                                                                                       api_token):
+    """The API and the compose form share one check: "3800，3850" and "20%" are read alike, and a sixth
+    target is refused rather than silently dropped."""
+    headers = api_token(make_staff("chief_analyst"))
+    base = {"kind": "trade_suggestion", "title": "螺纹", "body": "{name}您好", "audience": {"tiers": ["gold"]}}
+    made = client.post("/api/v1/broadcasts", headers=headers, json={
+        **base, "suggestion": {"targets": "3800，3850", "position_pct": "20%"}})
+    assert made.status_code == 201, made.get_json()
+    assert made.get_json()["suggestion"]["targets"] == ["3800", "3850"]
+    refused = client.post("/api/v1/broadcasts", headers=headers, json={
+        **base, "suggestion": {"targets": ["1", "2", "3", "4", "5", "6"]}})
+    assert refused.status_code == 400
+    assert refused.get_json()["field"] == "suggestion.targets"

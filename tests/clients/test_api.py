@@ -183,3 +183,11 @@ def test_consent_through_the_api(client, book, api_token):
     assert response.status_code == 200 and response.json["opted_out"] is True
     assert client.post("/api/v1/clients/81002/consent", headers=headers,
                        json={"opted_out": True, "how": "x"}).status_code == 403
+
+
+def test_a_bad_quarter_is_refused_by_the_service_with_its_own_message_and_code(app, client, make_staff, api_token):
+    headers = {**api_token(make_staff("admin")), "Accept-Language": "en"}
+    response = client.post("/api/v1/tier-reviews", headers=headers, json={"quarter": "2026Q5"})
+    assert response.status_code == 400
+    body = response.get_json()
+    assert body["code"] == "tier_review.not_a_quarter" and body["field"] == "quarter" and "2026Q5" in body["error"]

@@ -58,8 +58,8 @@ def test_the_api_ignores_the_language_a_page_session_chose(client, auth, book):
     ({"kind": "daily_comment", "title": "t", "body": "b", "colour": "red"}, "colour", "colour is not a known field"),
     ({"kind": "daily_comment", "title": "t", "body": "b", "audience": {"include_dormant": "yes"}},
      "audience.include_dormant", "audience.include_dormant must be true or false"),
-    ({"kind": "daily_comment", "title": "t", "body": "b", "suggestion": {"position_pct": 101}},
-     "suggestion.position_pct", "suggestion.position_pct is at most 100"),
+    ({"kind": "daily_comment", "title": "t", "body": "b", "suggestion": {"position_pct": [20]}},
+     "suggestion.position_pct", "suggestion.position_pct"),
     ([1, 2], None, "send a JSON object"),
 ])
 def test_a_body_that_does_not_fit_its_schema_is_refused_naming_the_first_bad_field(client, book, body, field,
@@ -67,6 +67,14 @@ def test_a_body_that_does_not_fit_its_schema_is_refused_naming_the_first_bad_fie
     response = client.post("/api/v1/broadcasts", headers=book["chief"], json=body)
     assert response.status_code == 400 and response.json["code"] == "request.invalid"
     assert response.json["field"] == field and response.json["error"].startswith(message)
+
+
+def test_a_position_out_of_range_is_refused_by_the_service_the_form_also_uses(client, book):
+    """The range of a position is checked in one place, the service, for the API and the compose form alike."""
+    response = client.post("/api/v1/broadcasts", headers=book["chief"], json={
+        "kind": "trade_suggestion", "title": "t", "body": "b", "suggestion": {"position_pct": 101}})
+    assert response.status_code == 400 and response.json["field"] == "suggestion.position_pct"
+    assert response.json["error"] == "the position must be between 0 and 100 percent"
 
 
 def test_query_parameters_are_checked_against_their_schema(client, book):

@@ -1,6 +1,7 @@
 """Admins manage staff accounts in the browser: create with roles, deactivate, never themselves."""
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from core.audit import AuditEntry
@@ -44,3 +45,14 @@ def test_an_admin_cannot_deactivate_themselves(client, auth, make_staff):
     auth.post(f"/staff/{me.id}/active", {"active": "0"})
     db.session.expire_all()
     assert db.session.get(Staff, me.id).active is True
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/x", "//evil.example/x", "/\\evil.example/x", "javascript:alert(1)"])
+def test_sign_in_never_follows_next_off_the_site(client, make_staff, target):
+    from tests.conftest import PASSWORD, csrf_from
+
+    staff = make_staff("admin")
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    response = client.post("/login?next=" + target, data={"email": staff.email, "password": PASSWORD,
+                                                          "csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
