@@ -219,8 +219,7 @@ def init_app(app) -> None:
     def csrf_error(exc: CSRFError):
         if is_api():
             return api_error(_("CSRF token missing or invalid"), 400, code="request.csrf")
-        return render_template("error.html", status=400,
-                               message=_("The form expired or was sent from elsewhere. Go back, reload and try again.")), 400
+        return _error_page(400, _("The form expired or was sent from elsewhere. Go back, reload and try again."))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
