@@ -19,7 +19,7 @@ from broadcast.texts import NOTE_TOKEN_BYTES, final_text, render_for
 from clients.imports import chunks
 from clients.models import Client
 from core import audit
-from messaging.models import MessageState, OutboundMessage
+from messaging.models import MessagePurpose, MessageState, OutboundMessage
 from sms.segments import measure
 from staff.models import Staff
 
@@ -59,7 +59,7 @@ def snapshot(session, b: Broadcast, settings: Settings, now: datetime) -> int:
         token = secrets.token_urlsafe(NOTE_TOKEN_BYTES) if b.note_markdown else None
         link = f"{settings.public_base_url}/n/{token}" if token else None
         text = final_text(b, render_for(b, client, settings, note_link=link), settings)
-        rows.append({"broadcast_id": b.id, "client_id": client_id, "to": mobile,
+        rows.append({"broadcast_id": b.id, "purpose": MessagePurpose.broadcast, "client_id": client_id, "to": mobile,
                      "tier": tier.value if tier else None, "body": text,
                      "segments": measure(text).segments, "state": MessageState.pending, "attempts": 0,
                      "note_token": token, "note_opens": 0, "created_at": now, "updated_at": now})
@@ -72,7 +72,7 @@ def snapshot(session, b: Broadcast, settings: Settings, now: datetime) -> int:
     return len(rows)
 
 
-_COPY_COLUMNS = ("broadcast_id", "client_id", "to", "tier", "body", "segments", "state", "attempts", "note_token",
+_COPY_COLUMNS = ("broadcast_id", "purpose", "client_id", "to", "tier", "body", "segments", "state", "attempts", "note_token",
                  "note_opens", "created_at", "updated_at")
 
 
@@ -84,7 +84,7 @@ def _copy_rows(session, rows: list[dict]) -> None:
     raw = session.connection().connection.driver_connection
     with raw.cursor() as cursor, cursor.copy(f"COPY outbound_messages ({columns}) FROM STDIN") as copy:
         for row in rows:
-            values = dict(row, state=row["state"].value,
+            values = dict(row, state=row["state"].value, purpose=row["purpose"].value,
                           created_at=row["created_at"].astimezone(timezone.utc).replace(tzinfo=None),
                           updated_at=row["updated_at"].astimezone(timezone.utc).replace(tzinfo=None))
             copy.write_row(tuple(values[c] for c in _COPY_COLUMNS))

@@ -59,7 +59,7 @@ class OutboundMessage(db.Model):
                                                      index=True)
     # answers to a client's reply belong to its follow-up instead of a broadcast
     followup_id: Mapped[int | None] = mapped_column(sa.ForeignKey("followups.id"), index=True)
-    purpose: Mapped[MessagePurpose] = mapped_column(text_enum(MessagePurpose, 10), default=MessagePurpose.broadcast)
+    purpose: Mapped[MessagePurpose] = mapped_column(text_enum(MessagePurpose, 10))  # no default: the sender says
     sent_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff.id"))
     client_id: Mapped[int] = mapped_column(sa.ForeignKey("clients.id"), index=True)
     to: Mapped[str] = mapped_column(sa.String(20))  # E.164 at the time of sending

@@ -180,7 +180,8 @@ def sent_broadcast(chief, client_row, kind=BroadcastKind.trade_suggestion, at=No
     b = Broadcast(kind=kind, title="螺纹钢做多建议", body="x", author_id=chief.id, state=BroadcastState.completed)
     db.session.add(b)
     db.session.flush()
-    db.session.add(OutboundMessage(broadcast_id=b.id, client_id=client_row.id, to=client_row.mobile, body="x",
+    db.session.add(OutboundMessage(broadcast_id=b.id, purpose=MessagePurpose.broadcast, client_id=client_row.id,
+                                   to=client_row.mobile, body="x",
                                    state=MessageState.delivered, handed_over_at=at, provider_sid=secrets.token_hex(8)))
     db.session.commit()
     return b
