@@ -1,0 +1,25 @@
+"""staff accounts: revocable sessions, second factor, expiring tokens, role grants, qualification numbers
+
+Revision ID: 0012
+Revises: 0011
+Create Date: 2026-12-01
+
+Reviewed: (placeholder, filled in by the change that owns it)
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+
+
+# revision identifiers, used by Alembic.
+revision = '0012'
+down_revision = '0011'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
