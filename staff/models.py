@@ -29,6 +29,9 @@ class Staff(UserMixin, db.Model):
     staff_code: Mapped[str | None] = mapped_column(sa.String(40), unique=True)
     phone: Mapped[str | None] = mapped_column(sa.String(20))
     locale: Mapped[str | None] = mapped_column(sa.String(10))
+    # the futures investment-consulting qualification (期货投资咨询从业资格证书编号), such as Z0012345: a trade
+    # suggestion or research note names its analyst by it, and cannot be submitted without it
+    qualification_no: Mapped[str | None] = mapped_column(sa.String(20))
     active: Mapped[bool] = mapped_column(default=True)
     # researchers on duty take new research follow-ups in turn; the one routed to longest ago goes next
     on_duty: Mapped[bool] = mapped_column(default=False)

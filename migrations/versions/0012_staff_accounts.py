@@ -18,8 +18,10 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    with op.batch_alter_table('staff', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('qualification_no', sa.String(length=20), nullable=True))
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('staff', schema=None) as batch_op:
+        batch_op.drop_column('qualification_no')
