@@ -6,7 +6,7 @@ import logging
 from flask import Flask, session
 from flask_login import current_user
 
-from core import clock, http
+from core import clock, headers, http
 from core import config as config_module
 from core.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -74,6 +74,7 @@ def create_app(config: dict | None = None) -> Flask:
                       followups_bp, phone_bp, openapi_bp):
         app.register_blueprint(blueprint)
     http.init_app(app)
+    headers.init_app(app)
 
     from clients.cli import clients_cli, tiers_cli
     from clients.demo import demo_cli

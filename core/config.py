@@ -160,8 +160,9 @@ def from_environment() -> dict:
         "MAX_UPLOAD_MB": _env_number("MAX_UPLOAD_MB", "20", int),
         "MAX_CONTENT_LENGTH": _env_number("MAX_UPLOAD_MB", "20", int) * 1024 * 1024,
         "LATE_GRACE_SECONDS": _env_number("LATE_GRACE_SECONDS", "120", int),
-        # a connection the database dropped (a restart, a failover) is replaced instead of failing a request
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # a connection the database dropped (a restart, a failover) is replaced instead of failing a request;
+        # an SQL error is logged without its bound parameters (a client's mobile, name or note)
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,

@@ -94,6 +94,8 @@ def serve_command(host, port):
     """
     from werkzeug.serving import run_simple
 
+    from core.accesslog import PathOnlyRequestHandler
+
     app = current_app._get_current_object()
     stop = threading.Event()
     worker = Worker(app, from_config(app.config))
@@ -101,7 +103,8 @@ def serve_command(host, port):
     thread.start()
     click.echo(f"worker: gateway {worker.gateway.name}; web: http://{host}:{port}")
     try:
-        run_simple(host, port, app, threaded=True, use_reloader=False)
+        run_simple(host, port, app, threaded=True, use_reloader=False,
+                   request_handler=PathOnlyRequestHandler)
     finally:
         stop.set()
         thread.join(timeout=10)

@@ -78,7 +78,7 @@ class ControlConnection:
     def __init__(self, url: sa.URL, worker_id: int):
         self.worker_id = worker_id
         self._engine = sa.create_engine(
-            url, poolclass=sa.pool.NullPool,
+            url, poolclass=sa.pool.NullPool, hide_parameters=True,
             connect_args={**_CLIENT_KEEPALIVES, "application_name": f"futures-sms worker {worker_id}"})
         self.conn: sa.Connection | None = None
         self.leading = False

@@ -112,6 +112,7 @@ class Users:
     browser: Browser
     base: str
     pages: list[Page] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # what the browser refused to run under the CSP
 
     def sign_in(self, email: str, password: str = PASSWORD) -> Page:
         context = self.browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", base_url=self.base,
@@ -119,6 +120,9 @@ class Users:
         context.set_default_timeout(WAIT_MS)
         page = context.new_page()
         self.pages.append(page)
+        # a page that breaks the Content-Security-Policy (inline script, a handler attribute) fails its test
+        page.on("console", lambda message: self.refused.append(f"{page.url}: {message.text}")
+                if "Content Security Policy" in message.text else None)
         page.goto("/login")
         login = page.locator("main form")  # not the header's language switch, which is a form too
         login.locator("input[name=email]").fill(email)
@@ -165,6 +169,7 @@ def users(browser, site, request):
             except Exception:  # a page that crashed has nothing to show
                 pass
     people.close()
+    assert people.refused == [], "the Content-Security-Policy blocked part of a page"
 
 
 @pytest.fixture
