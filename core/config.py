@@ -94,6 +94,7 @@ NUMBERS: dict[str, Bound] = {
     "SIMULATOR_FAILURE_SHARE": Bound(float, 0, 1),
     "MAX_UPLOAD_MB": Bound(int, 1, 1024),  # the largest settlement export a form or the API takes
     "LATE_GRACE_SECONDS": Bound(int, 0, 3600),  # how late a scheduled broadcast may still start on its own
+    "API_TOKEN_DAYS": Bound(int, 1, 3650),  # how long an API token lasts (and the most the CLI may give one)
 }
 
 
@@ -107,6 +108,9 @@ def check(config: Mapping) -> None:
     for name, bound in NUMBERS.items():
         if name in config:
             bound.check(name, config[name])
+    for name in FLAGS:
+        if name in config and not isinstance(config[name], bool):
+            raise ConfigError(name, config[name], "is not on or off (1/0, true/false, yes/no, on/off)")
     targets = config.get("RESPONSE_TARGETS")
     if targets is not None and not isinstance(targets, str):
         raise ConfigError("RESPONSE_TARGETS", targets, "is not text")
@@ -116,6 +120,22 @@ def check(config: Mapping) -> None:
     except SettingProblem as exc:
         setting = exc.setting or "settings"
         raise ConfigError(setting, config.get(setting), exc.reason) from exc
+
+
+# settings that are on or off; from the environment 1/0, true/false, yes/no, on/off
+FLAGS = ("REQUIRE_SECOND_FACTOR",)
+_FLAG_WORDS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False,
+               "off": False}
+
+
+def _env_flag(name: str, default: bool) -> bool:
+    """The environment variable `name` as on or off (`default` when unset); ConfigError naming it otherwise."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    if raw.strip().lower() not in _FLAG_WORDS:
+        raise ConfigError(name, raw, "is not on or off (1/0, true/false, yes/no, on/off)")
+    return _FLAG_WORDS[raw.strip().lower()]
 
 
 def _env_number(name: str, default: str, kind: type) -> int | float | Decimal:
@@ -173,6 +193,9 @@ def from_environment() -> dict:
         # the same for one account (the email), whatever the addresses; empty means LOGIN_LIMIT
         "LOGIN_ACCOUNT_LIMIT": os.environ.get("LOGIN_ACCOUNT_LIMIT", ""),
         "RATELIMIT_ENABLED": True,
+        # approvers and admins sign in with a second factor (TOTP); API tokens last API_TOKEN_DAYS
+        "REQUIRE_SECOND_FACTOR": _env_flag("REQUIRE_SECOND_FACTOR", True),
+        "API_TOKEN_DAYS": _env_number("API_TOKEN_DAYS", "90", int),
         "BABEL_DEFAULT_LOCALE": "zh",
         "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "translations"),
         "LANGUAGES": ("zh", "en"),

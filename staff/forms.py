@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from core.roles import ROLE_LABELS
@@ -13,13 +13,37 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
 
 
-class StaffForm(FlaskForm):
-    email = StringField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+class CodeForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)])
+
+
+def _roles_field():
+    return SelectMultipleField(_l("Roles"), choices=[SelectChoice(r.value, label) for r, label in ROLE_LABELS.items()],
+                               validators=[DataRequired()], widget=ListWidget(prefix_label=False),
+                               option_widget=CheckboxInput())
+
+
+class StaffEditForm(FlaskForm):
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=100)])
-    roles = SelectMultipleField(_l("Roles"), choices=[SelectChoice(r.value, label) for r, label in ROLE_LABELS.items()],
-                                validators=[DataRequired()], widget=ListWidget(prefix_label=False),
-                                option_widget=CheckboxInput())
+    roles = _roles_field()
     branch = StringField(_l("Branch"), validators=[Optional(), Length(max=100)])
     staff_code = StringField(_l("Staff code"), validators=[Optional(), Length(max=40)])
     phone = StringField(_l("Phone shown to clients ({staff_phone})"), validators=[Optional(), Length(max=30)])
+    qualification_no = StringField(_l("Qualification number (投资咨询从业资格, such as Z0012345)"),
+                                   validators=[Optional(), Length(max=30)])
+
+
+class StaffForm(StaffEditForm):
+    email = StringField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password (at least 8 characters)"), validators=[DataRequired(), Length(min=8, max=200)])
+
+
+class NewPasswordForm(FlaskForm):
+    new = PasswordField(_l("New password (at least 8 characters)"),
+                        validators=[DataRequired(), Length(min=8, max=200)])
+    confirm = PasswordField(_l("New password again"),
+                            validators=[DataRequired(), EqualTo("new", message=_l("The two new passwords differ."))])
+
+
+class PasswordForm(NewPasswordForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)])

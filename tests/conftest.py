@@ -119,17 +119,53 @@ def csrf_from(html: str) -> str:
     return match.group(1)
 
 
+def totp_code(email: str) -> str:
+    """The authenticator's code for `email` now (by the app's clock): the first time step that no code of
+    theirs was accepted for yet, within the one step either side the app accepts, so that one person can sign in
+    a few times at one frozen test time."""
+    from core import clock
+    from staff import totp
+    from staff.models import Staff
+
+    db.session.expire_all()
+    staff = db.session.scalar(sa.select(Staff).where(Staff.email == email.strip().lower()))
+    current = totp.step_at(clock.now())
+    step = max(current - totp.WINDOW, (staff.totp_last_step or -1) + 1)
+    assert step <= current + totp.WINDOW, f"{email} used every code of this time; advance the clock"
+    return totp.code_at(staff.totp_secret, step)
+
+
+def enrol_secret(html: str) -> str:
+    match = re.search(r'<code class="secret">([A-Z2-7]+)</code>', html)
+    assert match, "the enrolment page shows no key"
+    return match.group(1)
+
+
 class Auth:
-    """Signs in through the real login form (CSRF included) and keeps the session's CSRF token."""
+    """Signs in through the real login form (CSRF included), then the second factor the way a person does (a
+    code computed with pyotp from the enrolled secret, or enrolment with the key the page shows), and keeps the
+    session's CSRF token. Returns the last answer: a redirect when signed in, the form again when refused."""
 
     def __init__(self, client):
         self.client = client
         self.token: str | None = None
 
     def login(self, email: str, password: str = PASSWORD):
+        import pyotp
+
+        from core import clock
+
         page = self.client.get("/login")
         token = csrf_from(page.get_data(as_text=True))
         response = self.client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+        if response.status_code == 302 and response.headers["Location"].endswith("/login/code"):
+            token = csrf_from(self.client.get("/login/code").get_data(as_text=True))
+            response = self.client.post("/login/code", data={"code": totp_code(email), "csrf_token": token})
+        elif response.status_code == 302 and response.headers["Location"].endswith("/login/enrol"):
+            html = self.client.get("/login/enrol").get_data(as_text=True)
+            code = pyotp.TOTP(enrol_secret(html)).at(clock.now())
+            self.client.post("/login/enrol", data={"code": code, "csrf_token": csrf_from(html)})
+            response = self.client.get("/login/enrol")  # signed in: on to where the sign-in was going
         self.token = csrf_from(self.client.get("/").get_data(as_text=True)) if response.status_code == 302 \
             else token
         return response
@@ -147,12 +183,14 @@ def auth(client):
 
 @pytest.fixture
 def make_staff(app):
+    from staff import second_factor, totp
     from staff.service import create_staff
 
     counter = iter(range(1, 10_000))
 
     def make(*roles: str, email: str | None = None, branch: str | None = None, staff_code: str | None = None,
-             name: str | None = None):
+             name: str | None = None, enrolled: bool | None = None):
+        """`enrolled`: given a second factor (a TOTP secret); by default when the role signs in with one."""
         n = next(counter)
         roles = roles or ("admin",)
         if "business_staff" in roles:
@@ -160,6 +198,8 @@ def make_staff(app):
             staff_code = staff_code or f"S{n:03d}"
         staff = create_staff(db.session, email=email or f"user{n}@example.com", name=name or f"用户{n}",
                              password=PASSWORD, roles=roles, branch=branch, staff_code=staff_code)
+        if enrolled or (enrolled is None and {"approver", "admin"} & set(roles)):
+            second_factor.assign(db.session, staff, totp.new_secret())
         db.session.commit()
         return staff
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 
 import pytest
+import sqlalchemy as sa
 
 from clients.tiers import Tier
 from core.roles import Role
@@ -48,8 +49,27 @@ CASES = [
     ("staff.staff_list", "POST", "/staff", {"admin"}, 302,
      lambda: {"email": "new@example.com", "name": "新同事", "roles": "researcher", "password": "long-enough-1"}),
     ("staff.staff_active", "POST", "/staff/{someone}/active", {"admin"}, 302, lambda: {"active": "0"}),
+    ("staff.staff_edit", "GET", "/staff/{someone}", {"admin"}, 200, None),
+    ("staff.staff_edit", "POST", "/staff/{someone}", {"admin"}, 302,
+     lambda: {"name": "研究员", "roles": "researcher", "qualification_no": "Z0012345"}),
+    ("staff.staff_reset", "POST", "/staff/{someone}/reset-password", {"admin"}, 302, lambda: {}),
+    # asked for by a second admin, for the researcher: the admin signed in here may confirm or cancel it
+    ("staff.grant_confirm", "POST", "/staff/grants/{grant}/confirm", {"admin"}, 302, lambda: {}),
+    ("staff.grant_cancel", "POST", "/staff/grants/{grant}/cancel", {"admin"}, 302, lambda: {}),
+    # one's own account; the token belongs to the researcher: they and admins may revoke it
+    ("staff.account", "GET", "/account", ALL, 200, None),
+    ("staff.change_password", "POST", "/account/password", ALL, 302,
+     lambda: {"current": "correct-horse-1", "new": "another-horse-2", "confirm": "another-horse-2"}),
+    # new recovery codes are for those with a second factor (approvers and admins); a wrong code goes back
+    ("staff.recovery_codes", "POST", "/account/recovery-codes", {"admin", "approver"}, 302,
+     lambda: {"code": "not-a-code"}),
+    ("staff.token_list", "GET", "/tokens", ALL, 200, None),
+    ("staff.revoke_token", "POST", "/tokens/{token}/revoke", {"admin", "researcher"}, 302, lambda: {}),
     ("clients_api.list_clients", "GET", "/api/v1/clients", BOOK, 200, None),
     ("clients_api.get_client", "GET", "/api/v1/clients/83001", BOOK, 200, None),
+    # "show" a masked number (audited): whoever may see the client (83001 is business_staff's own)
+    ("clients.client_mobile", "POST", "/clients/83001/mobile", BOOK, 200, lambda: {}),
+    ("clients_api.show_mobile", "POST", "/api/v1/clients/83001/mobile", BOOK, 200, None),
     ("clients_api.set_consent", "POST", "/api/v1/clients/83001/consent", {"admin", "business_staff"}, 200,
      lambda: {"opted_out": True, "how": "by phone"}),
     ("clients_api.import_clients", "POST", "/api/v1/clients/import", {"admin"}, 200, CLIENT_FILE),
@@ -135,6 +155,11 @@ CASES += [
     ("phone.phone", "GET", "/sms/phone?account=83001", {"admin"}, 200, None),
     ("phone.send", "POST", "/sms/phone/send", {"admin"}, 302, lambda: {"account": "83001", "body": "你好"}),
     ("followups_api.list_items", "GET", "/api/v1/followups", EVERYONE, 200, None),
+    # "show" the sender's number: whoever sees the item and may see its client (never researchers)
+    ("followups.mobile", "POST", "/followups/{business_item}/mobile", BUSINESS_HANDS | {"approver"}, 200,
+     lambda: {}),
+    ("followups_api.show_number", "POST", "/api/v1/followups/{business_item}/mobile", BUSINESS_HANDS | {"approver"},
+     200, None),
     ("followups_api.get_item", "GET", "/api/v1/followups/{research_item}", RESEARCH_HANDS | {"approver"}, 200, None),
     ("followups_api.claim", "POST", "/api/v1/followups/{research_item}/claim", RESEARCH_HANDS, 200, None),
     ("followups_api.assign", "POST", "/api/v1/followups/{research_item}/assign", RESEARCH_HANDS, 200,
@@ -152,8 +177,10 @@ CASES += [
 ]
 # the research note behind a short link is for the client who got the link (an unguessable token)
 # the OpenAPI description of /api/v1 is public, so that tools read it without a token (it holds no data)
+# the steps of a sign-in under way (second factor, enrolment, a new password owed) belong to the browser that gave
+# the password a moment ago (tests/staff); without one they go back to the sign-in page
 PUBLIC = {"static", "staff.login", "staff.logout", "staff.set_language", "sms.status", "sms.inbound", "notes.note",
-          "openapi.openapi_json"}
+          "openapi.openapi_json", "staff.second_factor", "staff.enrol", "staff.new_password"}
 
 
 def test_every_endpoint_is_in_the_table(app):
@@ -194,8 +221,25 @@ def world(app, make_staff, make_client):
         made[name] = b.id
     db.session.commit()
     made.update(_followups(app, people, make_client))
+    made.update(_staff_things(people, make_staff))
     return people, {"run": run.id, "review": review.id, "someone": people["researcher"].id, "draft": draft.id,
                     "submitted": submitted.id, **made}
+
+
+def _staff_things(people, make_staff) -> dict[str, int]:
+    """An API token of the researcher's, and the approver role for the researcher asked for by a second admin."""
+    from core import clock as app_clock
+    from core.extensions import db
+    from staff import grants
+    from staff.models import ApiToken
+    from staff.tokens import issue_token
+
+    other_admin = make_staff("admin", email="admin2@example.com")
+    issue_token(db.session, people["researcher"], label="script")
+    grant = grants.request(db.session, people["researcher"], Role.approver, other_admin, app_clock.now())
+    db.session.commit()
+    token = db.session.scalar(sa.select(ApiToken.id).where(ApiToken.staff_id == people["researcher"].id))
+    return {"token": token, "grant": grant.id}
 
 
 def _followups(app, people, make_client) -> dict[str, int]:

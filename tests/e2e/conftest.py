@@ -16,16 +16,18 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyotp
 import pytest
 from flask import current_app
 from flask_babel import force_locale, gettext
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
+from core import clock
 from core.extensions import db
 from messaging.worker import Worker
 from sms.gateway import SimulatorGateway, simulator_token
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, totp_code
 
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
@@ -129,6 +131,17 @@ class Users:
         login.locator("input[name=password]").fill(password)
         with page.expect_navigation():
             login.locator("input[name=password]").press("Enter")
+        if page.url.endswith("/login/code"):  # approvers and admins: the authenticator's code, as a person types it
+            with page.expect_navigation():
+                page.locator("main form input[name=code]").fill(totp_code(email))
+                page.locator("main form input[name=code]").press("Enter")
+        elif page.url.endswith("/login/enrol"):  # not enrolled yet: the key the page shows, then the codes page
+            secret = page.locator("code.secret").inner_text()
+            with page.expect_navigation():
+                page.locator("main form input[name=code]").fill(pyotp.TOTP(secret).at(clock.now()))
+                page.locator("main form input[name=code]").press("Enter")
+            with page.expect_navigation():
+                page.locator("main a.button").click()
         if page.locator("header .who").count() == 0:
             shown = page.locator("main").inner_text()[:300]
             raise AssertionError(f"signing in as {email} failed (at {page.url}): {shown}")
