@@ -31,6 +31,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from clients import fakebook
+from clients.appropriateness import TOLERANCE_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = ("sqlite", "postgresql")
@@ -42,7 +43,8 @@ PASSWORD = "benchmark-password-1"
 PUBLIC_BASE_URL = "https://sms.example.com"
 NOW = datetime(2026, 11, 25, 1, 30, tzinfo=UTC)  # 09:30 in Shanghai, a Wednesday
 
-EXPORT_HEADER = ["资金账号", "客户名称", "手机号码", "营业部", "客户经理编号", "开户日期", "最近交易日期", "最近持仓日期"]
+EXPORT_HEADER = ["资金账号", "客户名称", "手机号码", "营业部", "客户经理编号", "开户日期", "最近交易日期", "最近持仓日期",
+                 "投资者类别", "风险承受能力", "风险测评日期"]
 # the account managers the export's 客户经理编号 refers to: (staff_code, name, branch)
 MANAGERS = [(f"S{n:03d}", name, fakebook.BRANCHES[n % len(fakebook.BRANCHES)])
             for n, name in enumerate(["王芳", "李强", "张敏", "刘洋", "陈静", "杨磊", "赵丽", "黄勇"], start=1)]
@@ -74,8 +76,11 @@ def email(key: str) -> str:
 # ---- the client book ---------------------------------------------------------------------------------------
 
 def book(count: int) -> list[fakebook.FakeClient]:
-    """The same `count` clients every time, 85% with one of the MANAGERS."""
-    return fakebook.clients(count, staff_codes=[code for code, _, _ in MANAGERS])
+    """The same `count` clients every time, 85% with one of the MANAGERS; assessed (C2 or more) within the two
+    years before today by the clock, so that every one of them may receive a commentary."""
+    from core import clock
+
+    return fakebook.clients(count, staff_codes=[code for code, _, _ in MANAGERS], assessed_before=clock.now().date())
 
 
 def export(clients: list[fakebook.FakeClient]) -> bytes:
@@ -87,7 +92,9 @@ def export(clients: list[fakebook.FakeClient]) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(EXPORT_HEADER)
     writer.writerows([c.account_no, c.name, c.mobile, c.branch, c.staff_code, day(c.opened_on), day(c.last_trade_on),
-                      day(c.last_position_on)] for c in clients)
+                      day(c.last_position_on), "专业" if c.investor_type == "professional" else "普通",
+                      TOLERANCE_NAMES[c.risk_tolerance] if c.risk_tolerance else "", day(c.risk_assessed_on)]
+                     for c in clients)
     return out.getvalue().encode("utf-8-sig")
 
 

@@ -62,7 +62,9 @@ BODIES = ["螺纹钢2605止损设在多少合适？", "请问rb2605今天的支�
 def delivered_broadcasts(author_id: int) -> None:
     """A daily comment delivered to every client two days ago and a trade suggestion to every other client
     yesterday, as outbox rows inserted directly. Call inside an app context."""
+    from broadcast.appropriateness import kind_default
     from broadcast.models import Broadcast, BroadcastKind, BroadcastState
+    from clients.appropriateness import RiskLevel
     from clients.models import Client
     from core import clock
     from core.extensions import db
@@ -73,7 +75,7 @@ def delivered_broadcasts(author_id: int) -> None:
                                           (BroadcastKind.trade_suggestion, "螺纹钢2605做多建议", 1, book[::2])):
         at = clock.now() - timedelta(days=days)
         b = Broadcast(kind=kind, title=title, body=f"【示例期货】{title}", author_id=author_id,
-                      state=BroadcastState.completed, created_at=at, updated_at=at, started_at=at, finished_at=at)
+                      risk_level=kind_default(kind, RiskLevel.R4), state=BroadcastState.completed, created_at=at, updated_at=at, started_at=at, finished_at=at)
         db.session.add(b)
         db.session.flush()
         db.session.execute(sa.insert(OutboundMessage), [

@@ -2,7 +2,9 @@
 
 An audience never holds an opted-out client, a client with no mobile number, or anyone not in the
 client book (it is a query over the book, so it cannot). Dormant clients come only when chosen
-explicitly: by the dormant tier, by `include_dormant`, or by account number in `include`.
+explicitly: by the dormant tier, by `include_dormant`, or by account number in `include`. Given a broadcast's
+`Fit` (its risk level and the sending day), it never holds a client appropriateness leaves out either
+(clients/appropriateness.py, written here as SQL); `excluded` counts those, by tier and reason.
 """
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from broadcast.appropriateness import Fit
+from clients.appropriateness import Exclusion, InvestorType, RiskLevel, last_expired_day, tolerances_for
 from clients.models import Client
 from clients.tiers import VIP_TIERS, Tier
 from core.errors import N_, Problem
@@ -85,10 +89,10 @@ def parse(data: dict[str, Any] | None) -> Audience:
                     exclude=exclude, include_dormant=include_dormant)
 
 
-def recipients_query(audience: Audience) -> sa.Select:
+def recipients_query(audience: Audience, fit: Fit | None = None) -> sa.Select:
     """SELECT of the clients `audience` reaches: matched by every filter given (or listed in `include`),
     never excluded, never opted out, always with a mobile number the provider has not refused as invalid;
-    dormant ones only when chosen."""
+    dormant ones only when chosen; with `fit`, only those appropriateness lets receive it."""
     if audience.is_empty:
         return sa.select(Client).where(sa.false())
     matched = []
@@ -110,11 +114,58 @@ def recipients_query(audience: Audience) -> sa.Select:
                                     Client.mobile_invalid_at.is_(None))
     if audience.exclude:
         query = query.where(Client.account_no.not_in(audience.exclude))
+    if fit is not None:
+        query = query.where(appropriate(Client, fit))
     return query
 
 
-def count_by_tier(session, audience: Audience) -> dict[str, int]:
-    """Recipients per tier code ('none' for clients not yet reviewed), for the live count on the compose page."""
+def appropriate(c, fit: Fit) -> sa.ColumnElement[bool]:
+    """clients.appropriateness.exclusion(...) is None, over the columns `c` (Client or a subquery's .c)."""
+    if fit.level == RiskLevel.R1:
+        return sa.true()
+    return sa.or_(c.investor_type == InvestorType.professional,
+                  sa.and_(c.risk_tolerance.in_(tolerances_for(fit.level)),
+                          c.risk_assessed_on > last_expired_day(fit.day, fit.years)))
+
+
+def exclusion(c, fit: Fit) -> sa.ColumnElement:
+    """clients.appropriateness.exclusion(...) as a CASE over the columns `c`: the reason's value, or NULL."""
+    if fit.level == RiskLevel.R1:
+        return sa.null()
+    professional = sa.and_(c.investor_type.is_not(None), c.investor_type == InvestorType.professional)
+    return sa.case(
+        (professional, sa.null()),
+        (sa.or_(c.risk_tolerance.is_(None), c.risk_assessed_on.is_(None)), Exclusion.no_assessment.value),
+        (c.risk_assessed_on <= last_expired_day(fit.day, fit.years), Exclusion.expired.value),
+        (c.risk_tolerance.not_in(tolerances_for(fit.level)), Exclusion.too_low.value),
+        else_=sa.null())
+
+
+def excluded(session, audience: Audience, fit: Fit) -> dict[str, dict[str, int]]:
+    """Who appropriateness leaves out of the audience, {tier code or 'none': {reason: count}}: only clients
+    the audience would otherwise reach, so an opted-out, dormant or invalid-number client is never counted
+    here as well."""
+    if fit.level == RiskLevel.R1:
+        return {}
     sub = recipients_query(audience).subquery()
+    reason = exclusion(sub.c, fit)
+    rows = session.execute(sa.select(sub.c.tier, reason, sa.func.count()).where(reason.is_not(None))
+                           .group_by(sub.c.tier, reason)).all()
+    out: dict[str, dict[str, int]] = {}
+    for tier, why, n in rows:
+        out.setdefault(tier.value if isinstance(tier, Tier) else (tier or "none"), {})[why] = n
+    return out
+
+
+def excluded_summary(by_tier: dict[str, dict[str, int]] | None) -> dict:
+    """`excluded`'s counts with their totals: {"total", "by_reason", "by_tier"} (every reason present)."""
+    by_tier = by_tier or {}
+    by_reason = {r.value: sum(counts.get(r.value, 0) for counts in by_tier.values()) for r in Exclusion}
+    return {"total": sum(by_reason.values()), "by_reason": by_reason, "by_tier": by_tier}
+
+
+def count_by_tier(session, audience: Audience, fit: Fit | None = None) -> dict[str, int]:
+    """Recipients per tier code ('none' for clients not yet reviewed), for the live count on the compose page."""
+    sub = recipients_query(audience, fit).subquery()
     rows = session.execute(sa.select(sub.c.tier, sa.func.count()).group_by(sub.c.tier)).all()
     return {(tier.value if isinstance(tier, Tier) else (tier or "none")): n for tier, n in rows}

@@ -45,8 +45,25 @@ OBJECT_LABELS = {
 }
 
 
+EXCLUSION_LABELS = {
+    "too_low": _l("Risk tolerance too low"),
+    "expired": _l("Assessment expired"),
+    "no_assessment": _l("No assessment"),
+}
+
+
 def init_app(app) -> None:
+    from broadcast.appropriateness import kind_default
+    from broadcast.models import BroadcastKind
+    from clients.appropriateness import LEVEL_NAMES, RiskLevel
     from core.templating import register_labels
 
-    register_labels(app, KIND_LABELS=KIND_LABELS, STATE_LABELS=STATE_LABELS, AUDIT_LABELS=AUDIT_LABELS,
+    @app.context_processor
+    def risk_levels() -> dict:
+        """R1 中低风险 ... and each kind's default level (the least it may carry) as the settings say now."""
+        suggestion = RiskLevel(str(app.config.get("SUGGESTION_RISK_LEVEL") or "R4").strip().upper())
+        return {"RISK_LEVEL_NAMES": {level.value: name for level, name in LEVEL_NAMES.items()},
+                "RISK_DEFAULTS": {k.value: kind_default(k, suggestion).value for k in BroadcastKind},
+                "EXCLUSION_LABELS_JSON": {k: str(v) for k, v in EXCLUSION_LABELS.items()}}
+    register_labels(app, EXCLUSION_LABELS=EXCLUSION_LABELS, KIND_LABELS=KIND_LABELS, STATE_LABELS=STATE_LABELS, AUDIT_LABELS=AUDIT_LABELS,
                     OBJECT_LABELS=OBJECT_LABELS)

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from broadcast import compliance
+from clients.appropriateness import DEFAULT_ASSESSMENT_YEARS, RiskLevel
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,9 @@ class Settings:
     public_base_url: str = "http://127.0.0.1:5000"
     timezone: str = "Asia/Shanghai"
     rules: compliance.Rules = compliance.Rules()
+    # investor appropriateness: a trade suggestion's least risk level, and how long an assessment holds
+    suggestion_risk_level: RiskLevel = RiskLevel.R4
+    risk_assessment_years: int = DEFAULT_ASSESSMENT_YEARS
 
     @classmethod
     def from_config(cls, config) -> Settings:
@@ -32,6 +36,8 @@ class Settings:
             rate_per_second=float(config.get("SMS_RATE_PER_SECOND", cls.rate_per_second)),
             public_base_url=config.get("PUBLIC_BASE_URL", cls.public_base_url).rstrip("/"),
             timezone=config.get("TIMEZONE", cls.timezone),
+            suggestion_risk_level=RiskLevel(str(config.get("SUGGESTION_RISK_LEVEL") or "R4").strip().upper()),
+            risk_assessment_years=int(config.get("RISK_ASSESSMENT_YEARS", cls.risk_assessment_years)),
             rules=compliance.Rules(
                 position_cap_pct=Decimal(str(config.get("POSITION_CAP_PCT", "30"))),
                 max_segments=int(config.get("MAX_SEGMENTS", 6)),

@@ -9,15 +9,19 @@ from decimal import Decimal
 
 import click
 import sqlalchemy as sa
+from flask import current_app
 from flask.cli import AppGroup
 
 from clients import fakebook, reviews
+from clients.appropriateness import InvestorType, RiskTolerance
 from clients.imports import chunks
 from clients.models import Client, MonthlyFigure
 from clients.tiers import Quarter
 from core import clock
 from core.extensions import db
+from staff import second_factor as staff_second_factor
 from staff import service as staff_service
+from staff import totp
 from staff.models import Staff
 
 demo_cli = AppGroup("demo", help="Demo data for a first look.")
@@ -42,6 +46,9 @@ DEMO_ACCOUNTS = (
     ("research2@demo.local", "吴研究 Researcher", ["researcher"], None, None),
     ("compliance@demo.local", "郑合规 Approver", ["approver"], None, None),
 )
+# the analysts' investment-consulting qualification numbers (made up), which their suggestions carry
+DEMO_QUALIFICATIONS = {"chief@demo.local": "Z0012345", "research1@demo.local": "Z0023456",
+                       "research2@demo.local": "Z0034567"}
 
 
 def _months(last: str, count: int) -> list[str]:
@@ -60,9 +67,26 @@ def last_closed_quarter(today: date) -> Quarter:
     return Quarter(today.year - 1, 4) if number == 0 else Quarter(today.year, number)
 
 
+def _assessment(fake: fakebook.FakeClient, rng: random.Random, today: date) -> dict:
+    """The fake client's investor type and risk assessment, but for a few who show what appropriateness
+    leaves out: 3% never assessed, 3% assessed more than three years ago, 5% conservative (C1)."""
+    roll = rng.random()
+    kind, tolerance, assessed_on = fake.investor_type, fake.risk_tolerance, fake.risk_assessed_on
+    if roll < .03:
+        tolerance = assessed_on = None
+    elif roll < .06:
+        kind, assessed_on = InvestorType.ordinary, today - timedelta(days=rng.randrange(3 * 366, 5 * 365))
+    elif roll < .11:
+        kind, tolerance = InvestorType.ordinary, RiskTolerance.C1
+    return {"investor_type": kind, "risk_tolerance": tolerance, "risk_assessed_on": assessed_on}
+
+
 def seed(session, clients: int = 2000, password: str = "demo-pass-2026", today: date | None = None,
-         rng: random.Random | None = None) -> dict:
-    """Fill an empty database; returns what was made. Refuses a database that already holds clients."""
+         rng: random.Random | None = None, second_factor: bool = True) -> dict:
+    """Fill an empty database; returns what was made. Refuses a database that already holds clients.
+
+    With `second_factor` (REQUIRE_SECOND_FACTOR), the demo approver and admin are enrolled with a new random
+    TOTP key each, returned (and printed by `demo seed`) so that whoever runs the demo can sign in as them."""
     rng = rng or random.Random(20261125)
     today = today or clock.now().date()
     if session.scalar(sa.select(sa.func.count()).select_from(Client)):
@@ -73,6 +97,7 @@ def seed(session, clients: int = 2000, password: str = "demo-pass-2026", today: 
             accounts.append((f"staff{b}{n}@demo.local", f"{fakebook.name(rng)} ({branch[:2]})", ["business_staff"],
                              branch, f"S{b}{n:02d}"))
     staff_ids: dict[str, list[int]] = {b: [] for b in BRANCHES}
+    keys: dict[str, str] = {}  # email -> TOTP key of the demo approver and admin
     for email, name, roles, branch, code in accounts:
         if staff_service.find_by_email(session, email):
             continue
@@ -83,10 +108,15 @@ def seed(session, clients: int = 2000, password: str = "demo-pass-2026", today: 
             staff_ids[branch].append(s.id)
         if "researcher" in roles:
             s.on_duty = True  # so that research questions from the client phone reach someone at once
+        s.qualification_no = DEMO_QUALIFICATIONS.get(email)
+        if second_factor and totp.required(s.role_set, False, True):
+            keys[email] = totp.new_secret()
+            staff_second_factor.assign(session, s, keys[email])
 
     quarter = last_closed_quarter(today)
     months = _months(quarter.months[-1], 12)
     client_rows, profiles, figure_rows = [], [], []
+    assessments = random.Random(rng.randrange(10**9))
     # the benchmarks' generator of clients; the profile (and so the figures) fits whether one traded this year
     for fake in fakebook.clients(clients, seed=rng.randrange(10**9), today=today, branches=BRANCHES):
         active = bool(fake.last_trade_on and fake.last_trade_on > today - timedelta(days=365))
@@ -102,6 +132,7 @@ def seed(session, clients: int = 2000, password: str = "demo-pass-2026", today: 
             "last_position_on": fake.last_position_on,
             "opted_out": opted_out, "opted_out_at": clock.now() if opted_out else None,
             "opt_out_source": "sms 退订" if opted_out else None, "created_at": clock.now(), "updated_at": clock.now(),
+            **_assessment(fake, assessments, today),
         })
     for chunk in chunks(client_rows):
         session.execute(sa.insert(Client), chunk)
@@ -123,7 +154,7 @@ def seed(session, clients: int = 2000, password: str = "demo-pass-2026", today: 
     reviews.publish_review(session, published.id)
     draft = reviews.create_review(session, str(quarter), today=today)
     return {"accounts": accounts, "clients": len(client_rows), "figures": len(figure_rows),
-            "published": published, "draft": draft, "password": password}
+            "published": published, "draft": draft, "password": password, "totp_keys": keys}
 
 
 @demo_cli.command("seed")
@@ -134,10 +165,20 @@ def seed_command(clients):
     if db.session.scalar(sa.select(sa.func.count()).select_from(Staff)):
         click.echo("The database already has staff accounts; demo data was not added.")
         return
-    made = seed(db.session, clients=clients, password=password)
+    made = seed(db.session, clients=clients, password=password,
+                second_factor=current_app.config.get("REQUIRE_SECOND_FACTOR", True))
     db.session.commit()
     click.echo(f"Demo book: {made['clients']} clients, {made['figures']} monthly figures, "
                f"review {made['published'].quarter} published, {made['draft'].quarter} as a draft.")
     click.echo(f"Sign in with any of these (password: {password}):")
     for email, _, roles, branch, code in made["accounts"]:
         click.echo(f"  {email:28} {'+'.join(roles):16} {branch or ''} {code or ''}")
+    if made["totp_keys"]:
+        click.echo("The approver and the admin also give a code from an authenticator app after the password "
+                   "(REQUIRE_SECOND_FACTOR). Add their key to one (Google Authenticator, FreeOTP, ...), or print "
+                   "the current code with the command beside it:")
+        for email, key in made["totp_keys"].items():
+            click.echo(f"  {email:28} key {key}   "
+                       f".venv/bin/python -c \"import pyotp; print(pyotp.TOTP('{key}').now())\"")
+    else:
+        click.echo("REQUIRE_SECOND_FACTOR is off: every account signs in with the password alone.")

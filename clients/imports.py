@@ -7,19 +7,21 @@ Running the same file twice changes nothing the second time.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 from clients import parsing
 from clients.models import Client, ImportKind, ImportRun, MonthlyFigure
-from clients.parsing import N_, FieldError
+from clients.parsing import N_, FieldError, FileError
 from core import audit, clock
 from staff.models import Staff
 
 CHUNK = 2000  # bound on IN (...) lists, below SQLite's and PostgreSQL's parameter limits
 
-CLIENT_FIELDS = ("name", "mobile", "branch", "owner_id", "opened_on", "last_trade_on", "last_position_on")
+CLIENT_FIELDS = ("name", "mobile", "branch", "owner_id", "opened_on", "last_trade_on", "last_position_on",
+                 "investor_type", "risk_tolerance", "risk_assessed_on")
 MONTHLY_FIELDS = ("avg_equity", "commission", "month_end_equity")
 
 
@@ -101,9 +103,14 @@ def _parse_rows(data: bytes, filename: str, columns, parse_row: Callable[[dict],
 
 
 def import_clients(session, data: bytes, filename: str, actor: Staff | None = None) -> ImportRun:
-    """Upsert clients from a client export. Columns missing from the file are left as stored."""
+    """Upsert clients from a client export. Columns missing from the file are left as stored.
+
+    A risk tolerance and its assessment date come together (both columns, and in a row both or neither), so
+    that a tolerance is never paired with another assessment's date; an assessment dated after tomorrow is
+    refused."""
     staff_by_code = dict(session.execute(sa.select(Staff.staff_code, Staff.id).where(Staff.staff_code.is_not(None))).all())
     present: set[str] = set()
+    latest_assessment = clock.now().date() + timedelta(days=1)  # tomorrow in UTC: today wherever the file was made
 
     def parse_row(raw: dict) -> dict:
         present.update(raw.keys())
@@ -124,6 +131,7 @@ def import_clients(session, data: bytes, filename: str, actor: Staff | None = No
                              ("last_position_on", "last_position_on")):
             if field in raw:
                 row[field] = parsing.day(raw[field], label)
+        _assessment(raw, row, latest_assessment)
         return row
 
     rejected: list[dict[str, Any]] = []
@@ -146,6 +154,28 @@ def import_clients(session, data: bytes, filename: str, actor: Staff | None = No
         new_row=lambda row: {**row, "created_at": now, "updated_at": now, "opted_out": False},
         stamp={"updated_at": now})
     return _run(session, ImportKind.clients, filename, actor, created, updated, unchanged, rejected)
+
+
+def _assessment(raw: dict, row: dict, latest: object) -> None:
+    """投资者类别, 风险承受能力 and 风险测评日期 of one row into `row` (clients/appropriateness.py)."""
+    if "investor_type" in raw:
+        row["investor_type"] = parsing.investor_type(raw["investor_type"])
+    if ("risk_tolerance" in raw) != ("risk_assessed_on" in raw):
+        raise FileError(N_("risk_tolerance/风险承受能力 and risk_assessed_on/风险测评日期 come together: the file has "
+                           "only one of them"))
+    if "risk_tolerance" not in raw:
+        return
+    tolerance = parsing.risk_tolerance(raw["risk_tolerance"])
+    assessed_on = parsing.day(raw["risk_assessed_on"], "risk_assessed_on")
+    if tolerance is not None and assessed_on is None:
+        raise FieldError(N_("risk tolerance %(value)s has no assessment date (risk_assessed_on/风险测评日期)"),
+                         value=tolerance.value)
+    if assessed_on is not None and tolerance is None:
+        raise FieldError(N_("the assessment date %(value)s has no risk tolerance (risk_tolerance/风险承受能力)"),
+                         value=assessed_on.isoformat())
+    if assessed_on is not None and assessed_on > latest:
+        raise FieldError(N_("the assessment date %(value)s is in the future"), value=assessed_on.isoformat())
+    row["risk_tolerance"], row["risk_assessed_on"] = tolerance, assessed_on
 
 
 def _month_key(raw: dict) -> tuple[str, str] | None:

@@ -2,7 +2,11 @@
 what the audit log calls imports, reviews and consent changes."""
 from __future__ import annotations
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
+
+from clients.appropriateness import TOLERANCE_NAMES, expires_on
+from core import clock
 
 TIER_LABELS = {
     "diamond": _l("Diamond"),
@@ -39,6 +43,12 @@ FIELD_LABELS = {
     "avg_equity": _l("Average equity"),
     "commission": _l("Commission"),
     "month_end_equity": _l("Month-end equity"),
+    "risk_assessed_on": _l("Risk assessment date"),
+}
+
+INVESTOR_TYPE_LABELS = {
+    "ordinary": _l("Ordinary investor"),
+    "professional": _l("Professional investor"),
 }
 
 AUDIT_LABELS = {
@@ -63,10 +73,25 @@ def tier_label(value) -> str:
     return str(TIER_LABELS.get(getattr(value, "value", value), value))
 
 
+def assessment(client) -> dict:
+    """The client's investor type and risk assessment as the detail page shows them: the regulation's names
+    (C3 稳健型), and until when the assessment holds (RISK_ASSESSMENT_YEARS) by the app's clock."""
+    kind, tolerance = client.investor_type, client.risk_tolerance
+    out = {"type": str(INVESTOR_TYPE_LABELS[kind.value]) if kind else str(_l("Not on file (ordinary)")),
+           "tolerance": f"{tolerance.value} {TOLERANCE_NAMES[tolerance]}" if tolerance else None,
+           "assessed_on": client.risk_assessed_on, "expires_on": None, "expired": False,
+           "professional": kind is not None and kind.value == "professional"}
+    if client.risk_assessed_on is not None:
+        out["expires_on"] = expires_on(client.risk_assessed_on, int(current_app.config.get("RISK_ASSESSMENT_YEARS", 3)))
+        out["expired"] = clock.local_today(current_app.config.get("TIMEZONE", "Asia/Shanghai")) >= out["expires_on"]
+    return out
+
+
 def init_app(app) -> None:
     from core.templating import register_labels
 
     app.jinja_env.filters["tier_label"] = tier_label
+    app.jinja_env.globals["risk_assessment"] = assessment
 
     @app.context_processor
     def tier_labels_json() -> dict:  # for the pages' scripts, in the reader's language

@@ -9,9 +9,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from clients.appropriateness import InvestorType, RiskTolerance
 from clients.tiers import Tier
 from core import clock
-from core.extensions import db
+from core.extensions import db, text_enum
 from core.timeutil import UTCDateTime
 
 Money = sa.Numeric(18, 2)
@@ -37,6 +38,10 @@ class Client(db.Model):
     mobile_invalid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # the tier of the latest published review, kept here so that filtering 100,000 clients is one index
     tier: Mapped[Tier | None] = mapped_column(TierType, index=True)
+    # investor appropriateness (clients/appropriateness.py): 投资者类别, 风险承受能力 and the day of its assessment
+    investor_type: Mapped[InvestorType | None] = mapped_column(text_enum(InvestorType, 12))
+    risk_tolerance: Mapped[RiskTolerance | None] = mapped_column(text_enum(RiskTolerance, 2))
+    risk_assessed_on: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
 

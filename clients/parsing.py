@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from clients import appropriateness
 from core import phones
 from core.errors import N_, Problem, ServiceError, Translate
 
@@ -53,6 +54,9 @@ CLIENT_COLUMNS = (
     Column("opened_on", ("opened_on", "开户日期")),
     Column("last_trade_on", ("last_trade_on", "最近交易日期")),
     Column("last_position_on", ("last_position_on", "最近持仓日期")),
+    Column("investor_type", ("investor_type", "投资者类别")),
+    Column("risk_tolerance", ("risk_tolerance", "风险承受能力")),
+    Column("risk_assessed_on", ("risk_assessed_on", "风险测评日期")),
 )
 
 MONTHLY_COLUMNS = (
@@ -272,3 +276,26 @@ def amount(value: object, label: str) -> Decimal:
     if result >= MAX_AMOUNT:
         raise FieldError(N_("%(field)s %(value)s is too large"), field=label, value=raw)
     return result.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def investor_type(value: object) -> appropriateness.InvestorType | None:
+    """普通/专业 or ordinary/professional (any case, full-width too); empty means not on file."""
+    raw = text(value)
+    if not raw:
+        return None
+    try:
+        return appropriateness.read_investor_type(raw)
+    except ValueError:
+        raise FieldError(N_("investor type %(value)s is not 普通/专业 (ordinary/professional)"), value=raw) from None
+
+
+def risk_tolerance(value: object) -> appropriateness.RiskTolerance | None:
+    """C1-C5 or 保守型/谨慎型/稳健型/积极型/激进型; empty means not assessed."""
+    raw = text(value)
+    if not raw:
+        return None
+    try:
+        return appropriateness.read_tolerance(raw)
+    except ValueError:
+        raise FieldError(N_("risk tolerance %(value)s is not C1-C5 or 保守型/谨慎型/稳健型/积极型/激进型"),
+                         value=raw) from None

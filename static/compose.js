@@ -6,6 +6,9 @@
   var form = document.getElementById("compose");
   if (!form) { return; }
   var tierLabels = JSON.parse(document.getElementById("tier-labels").textContent);
+  var exclusionLabels = JSON.parse(document.getElementById("exclusion-labels").textContent);
+  var riskLevel = document.getElementById("risk-level");
+  var riskDefaults = JSON.parse(riskLevel.dataset.defaults);
   var tierOrder = Array.prototype.map.call(form.querySelectorAll('input[name="tiers"]'),
                                            function (box) { return box.value; });
   var suggestion = document.getElementById("suggestion-fields");
@@ -17,6 +20,16 @@
 
   function showSuggestion() {
     suggestion.hidden = kind.value !== "trade_suggestion";
+  }
+
+  // a kind's default risk level is also its least: the levels below it are not offered, and a level the new
+  // kind does not allow moves up to its default (the server refuses a lower one in any case)
+  function fitRiskLevel() {
+    var least = riskDefaults[kind.value] || "R1";
+    Array.prototype.forEach.call(riskLevel.options, function (option) {
+      option.disabled = option.value < least;
+    });
+    if (riskLevel.value < least) { riskLevel.value = least; }
   }
 
   function render(data) {
@@ -45,6 +58,13 @@
       if (data.by_tier[tier]) { parts.push((tierLabels[tier] || tier) + " " + data.by_tier[tier]); }
     });
     $("pv-tiers").textContent = parts.length ? "(" + parts.join(", ") + ")" : "";
+    var excluded = data.excluded || {total: 0, by_reason: {}};
+    $("pv-excluded").textContent = excluded.total;
+    var why = [];
+    Object.keys(exclusionLabels).forEach(function (reason) {
+      if (excluded.by_reason[reason]) { why.push(exclusionLabels[reason] + " " + excluded.by_reason[reason]); }
+    });
+    $("pv-excluded-why").textContent = why.length ? "(" + why.join(", ") + ")" : "";
     (data.problems || []).forEach(function (p) { problem(p.error); });
   }
 
@@ -64,6 +84,7 @@
   form.addEventListener("input", soon);
   form.addEventListener("change", soon);
   kind.addEventListener("change", showSuggestion);
+  kind.addEventListener("change", fitRiskLevel);
   $("pick-vip").addEventListener("click", function () {
     ["diamond", "platinum", "gold"].forEach(function (tier) {
       form.querySelector('input[name="tiers"][value="' + tier + '"]').checked = true;
@@ -71,5 +92,6 @@
     soon();
   });
   showSuggestion();
+  fitRiskLevel();
   refresh();
 }());

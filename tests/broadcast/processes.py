@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from broadcast import scheduling, service
 from broadcast.models import Broadcast
 from broadcast.settings import Settings
+from clients.appropriateness import InvestorType, RiskTolerance
 from clients.models import Client
 from clients.tiers import Tier
 from core import clock as app_clock
@@ -117,7 +118,9 @@ def add_gold_clients(count: int) -> None:
     """`count` gold clients with numbers +86139xxxxxxxx, in one statement."""
     now = app_clock.now()
     rows = [{"account_no": f"8{i:07d}", "name": f"客户{i}", "mobile": f"+86139{i:08d}", "branch": "上海浦东营业部",
-             "opened_on": date(2020, 1, 1), "tier": Tier.gold, "created_at": now, "updated_at": now}
+             "opened_on": date(2020, 1, 1), "tier": Tier.gold, "created_at": now, "updated_at": now,
+             "investor_type": InvestorType.ordinary, "risk_tolerance": RiskTolerance.C5,
+             "risk_assessed_on": now.date() - timedelta(days=30)}
             for i in range(1, count + 1)]
     db.session.execute(sa.insert(Client), rows)
     db.session.commit()

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from twilio.request_validator import RequestValidator
 
 from broadcast.models import Broadcast, BroadcastKind, BroadcastState
+from clients.appropriateness import RiskLevel
 from clients.models import Client
 from clients.tiers import Tier
 from core.audit import AuditEntry
@@ -177,7 +178,8 @@ def test_help_is_answered_with_the_service_card(client, app, gold, word, english
 def sent_broadcast(chief, client_row, kind=BroadcastKind.trade_suggestion, at=None) -> Broadcast:
     """A broadcast already handed over to `client_row` at `at`."""
     at = at or datetime.now(timezone.utc)
-    b = Broadcast(kind=kind, title="螺纹钢做多建议", body="x", author_id=chief.id, state=BroadcastState.completed)
+    b = Broadcast(kind=kind, title="螺纹钢做多建议", body="x", author_id=chief.id, state=BroadcastState.completed,
+                  risk_level=RiskLevel.R4)
     db.session.add(b)
     db.session.flush()
     db.session.add(OutboundMessage(broadcast_id=b.id, purpose=MessagePurpose.broadcast, client_id=client_row.id,

@@ -1,0 +1,429 @@
+"""Investor appropriateness (适当性管理): the rule as a table of cases, the same rule in SQL, the broadcast's risk
+level by kind, and sending: nobody the rule leaves out ever gets a message, one-off or recurring."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from itertools import product
+
+import pytest
+import sqlalchemy as sa
+
+from broadcast import audience as audiences
+from broadcast import scheduling, service, texts
+from broadcast.appropriateness import KIND_DEFAULTS, Fit, fit_of, kind_default
+from broadcast.models import Broadcast, BroadcastKind, BroadcastState
+from broadcast.report import report
+from broadcast.settings import Settings
+from clients.appropriateness import (
+    INVESTOR_TYPE_NAMES,
+    LEVEL_NAMES,
+    TOLERANCE_NAMES,
+    Exclusion,
+    InvestorType,
+    RiskLevel,
+    RiskTolerance,
+    exclusion,
+    expires_on,
+    may_receive,
+    read_investor_type,
+    read_tolerance,
+)
+from clients.tiers import Tier
+from core.calendar import calendar_for
+from core.config import ConfigError, check
+from core.extensions import db
+from messaging.models import OutboundMessage
+from tests.broadcast.helpers import T0, start_now
+
+ORDINARY, PROFESSIONAL = InvestorType.ordinary, InvestorType.professional
+DAY = date(2026, 11, 25)  # T0's day in Shanghai
+RECENT = date(2026, 6, 1)
+
+
+# ---- the rule: a table of cases ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("n", "m"), list(product(range(1, 6), range(1, 6))))
+def test_an_ordinary_investor_receives_a_level_only_up_to_their_tolerance(n, m):
+    tolerance, level = RiskTolerance(f"C{n}"), RiskLevel(f"R{m}")
+    assert may_receive(ORDINARY, tolerance, RECENT, level, DAY) is (n >= m)
+    assert exclusion(ORDINARY, tolerance, RECENT, level, DAY) == (None if n >= m else Exclusion.too_low)
+
+
+@pytest.mark.parametrize(("name", "code"), [("保守型", "C1"), ("谨慎型", "C2"), ("稳健型", "C3"), ("积极型", "C4"),
+                                            ("激进型", "C5")])
+def test_the_chinese_names_of_the_tolerances(name, code):
+    assert read_tolerance(name) == RiskTolerance(code)
+    assert TOLERANCE_NAMES[RiskTolerance(code)] == name
+
+
+@pytest.mark.parametrize(("code", "name"), [("R1", "低风险"), ("R2", "中低风险"), ("R3", "中风险"), ("R4", "中高风险"),
+                                            ("R5", "高风险")])
+def test_the_chinese_names_of_the_levels(code, name):
+    assert LEVEL_NAMES[RiskLevel(code)] == name
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("C3", RiskTolerance.C3), ("c3", RiskTolerance.C3), (" C5 ", RiskTolerance.C5), ("Ｃ３", RiskTolerance.C3),
+    ("ｃ１", RiskTolerance.C1), ("稳健型", RiskTolerance.C3),
+])
+def test_tolerances_are_read_in_any_case_and_full_width(text, expected):
+    assert read_tolerance(text) == expected
+
+
+@pytest.mark.parametrize("text", ["C0", "C6", "R3", "3", "稳健", "中风险", "C3稳健型x", ""])
+def test_anything_else_is_no_tolerance(text):
+    with pytest.raises(ValueError):
+        read_tolerance(text)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("普通", ORDINARY), ("普通投资者", ORDINARY), ("ordinary", ORDINARY), ("ORDINARY", ORDINARY),
+    ("专业", PROFESSIONAL), ("专业投资者", PROFESSIONAL), ("Professional", PROFESSIONAL), ("ｐｒｏｆｅｓｓｉｏｎａｌ", PROFESSIONAL),
+])
+def test_investor_types_in_chinese_and_english(text, expected):
+    assert read_investor_type(text) == expected
+    assert INVESTOR_TYPE_NAMES[expected] in ("普通投资者", "专业投资者")
+
+
+ASSESSED = date(2023, 11, 25)  # three years before DAY
+
+
+@pytest.mark.parametrize(("day", "valid"), [
+    (date(2026, 11, 24), True),   # the day before the 3-year mark
+    (date(2026, 11, 25), False),  # the mark itself: three years old is no longer younger than three years
+    (date(2026, 11, 26), False),  # the day after
+])
+def test_an_assessment_holds_for_three_years_to_the_day(day, valid):
+    assert may_receive(ORDINARY, RiskTolerance.C5, ASSESSED, RiskLevel.R2, day) is valid
+    assert exclusion(ORDINARY, RiskTolerance.C5, ASSESSED, RiskLevel.R2, day) == (None if valid else Exclusion.expired)
+
+
+@pytest.mark.parametrize(("day", "valid"), [(date(2027, 2, 28), True), (date(2027, 3, 1), False)])
+def test_an_assessment_of_29_february_expires_on_1_march(day, valid):
+    assert expires_on(date(2024, 2, 29), 3) == date(2027, 3, 1)
+    assert may_receive(ORDINARY, RiskTolerance.C3, date(2024, 2, 29), RiskLevel.R3, day) is valid
+
+
+def test_the_years_are_a_setting():
+    assert may_receive(ORDINARY, RiskTolerance.C3, date(2025, 11, 26), RiskLevel.R3, DAY, years=1)
+    assert not may_receive(ORDINARY, RiskTolerance.C3, date(2025, 11, 25), RiskLevel.R3, DAY, years=1)
+
+
+def test_an_expired_assessment_is_named_before_a_low_tolerance():
+    assert exclusion(ORDINARY, RiskTolerance.C1, ASSESSED, RiskLevel.R4, DAY) == Exclusion.expired
+
+
+@pytest.mark.parametrize(("tolerance", "assessed_on"), [(None, None), (RiskTolerance.C1, ASSESSED),
+                                                         (None, RECENT), (RiskTolerance.C5, None)])
+@pytest.mark.parametrize("m", range(1, 6))
+def test_professional_investors_receive_every_level_whatever_their_assessment(tolerance, assessed_on, m):
+    assert may_receive(PROFESSIONAL, tolerance, assessed_on, RiskLevel(f"R{m}"), DAY)
+
+
+@pytest.mark.parametrize("investor_type", [ORDINARY, None])
+@pytest.mark.parametrize(("tolerance", "assessed_on"), [(None, None), (RiskTolerance.C5, None), (None, RECENT)])
+@pytest.mark.parametrize("m", range(1, 6))
+def test_without_an_assessment_nothing_above_r1(investor_type, tolerance, assessed_on, m):
+    expected = None if m == 1 else Exclusion.no_assessment
+    assert exclusion(investor_type, tolerance, assessed_on, RiskLevel(f"R{m}"), DAY) == expected
+
+
+def test_r1_reaches_everyone_even_with_an_expired_assessment():
+    assert may_receive(ORDINARY, RiskTolerance.C1, ASSESSED, RiskLevel.R1, date(2040, 1, 1))
+
+
+def test_an_assessment_dated_after_the_sending_day_has_not_expired():
+    assert may_receive(ORDINARY, RiskTolerance.C3, DAY + timedelta(days=2), RiskLevel.R3, DAY)
+
+
+# ---- the same rule in SQL -------------------------------------------------------------------------------------
+
+# every kind of client the rule tells apart: (investor type, tolerance, assessment date)
+PEOPLE = [(kind, tolerance, assessed_on)
+          for kind in (ORDINARY, PROFESSIONAL, None)
+          for tolerance in (None, *RiskTolerance)
+          for assessed_on in (None, ASSESSED, ASSESSED + timedelta(days=1), RECENT, DAY + timedelta(days=3))]
+
+
+def test_the_audience_query_and_its_counts_agree_with_the_rule_for_every_case(app, make_client):
+    made = {}
+    for i, (kind, tolerance, assessed_on) in enumerate(PEOPLE, start=1):
+        c = make_client(f"7{i:04d}", mobile=f"+86137{i:08d}", tier=Tier.gold, investor_type=kind,
+                        risk_tolerance=tolerance, risk_assessed_on=assessed_on)
+        made[c.id] = (kind, tolerance, assessed_on)
+    audience = audiences.parse({"tiers": ["gold"]})
+    for level in RiskLevel:
+        fit = Fit(level, DAY, 3)
+        reached = set(db.session.scalars(audiences.recipients_query(audience, fit).with_only_columns(
+            audiences.Client.id)))
+        expected = {cid for cid, person in made.items() if may_receive(*person, level, DAY)}
+        assert reached == expected, level
+        reasons: dict[str, int] = {}
+        for person in made.values():
+            why = exclusion(*person, level, DAY)
+            if why is not None:
+                reasons[why.value] = reasons.get(why.value, 0) + 1
+        assert audiences.excluded(db.session, audience, fit) == ({"gold": reasons} if reasons else {}), level
+        assert len(reached) + sum(reasons.values()) == len(PEOPLE)
+
+
+def test_exclusions_never_count_who_was_already_left_out(app, make_client):
+    """An opted-out, dormant or refused-number client is left out for that reason, not counted again."""
+    old = {"investor_type": ORDINARY, "risk_tolerance": RiskTolerance.C1, "risk_assessed_on": ASSESSED}
+    make_client("1", tier=Tier.gold, **old)  # excluded by appropriateness
+    make_client("2", tier=Tier.gold, opted_out=True, **old)
+    make_client("3", tier=Tier.dormant, **old)
+    make_client("4", tier=Tier.gold, mobile_invalid_at=T0, **old)
+    make_client("5", tier=Tier.gold, mobile=None, **old)
+    make_client("6", tier=Tier.gold)  # receives
+    make_client("7", tier=None, risk_tolerance=None, risk_assessed_on=None)
+    fit = Fit(RiskLevel.R3, DAY, 3)
+    audience = audiences.parse({"tiers": ["gold"], "include": ["7"]})
+    assert audiences.excluded(db.session, audience, fit) == {"gold": {"expired": 1}, "none": {"no_assessment": 1}}
+    assert audiences.count_by_tier(db.session, audience, fit) == {"gold": 1}
+    assert audiences.excluded_summary(audiences.excluded(db.session, audience, fit)) == {
+        "total": 2, "by_reason": {"too_low": 0, "expired": 1, "no_assessment": 1},
+        "by_tier": {"gold": {"expired": 1}, "none": {"no_assessment": 1}}}
+
+
+# ---- the broadcast's risk level -------------------------------------------------------------------------------
+
+def test_every_kind_has_a_default_in_one_table():
+    assert set(KIND_DEFAULTS) == set(BroadcastKind)
+    assert kind_default(BroadcastKind.trade_suggestion, RiskLevel.R4) == RiskLevel.R4
+    assert kind_default(BroadcastKind.trade_suggestion, RiskLevel.R5) == RiskLevel.R5
+    assert {kind_default(k, RiskLevel.R4) for k in (BroadcastKind.daily_comment, BroadcastKind.weekly_comment,
+                                                    BroadcastKind.monthly_report)} == {RiskLevel.R2}
+    assert kind_default(BroadcastKind.seminar_invite, RiskLevel.R4) == RiskLevel.R1
+
+
+SUGGESTION = {"contract": "rb2510", "direction": "long", "entry": "3150", "stop": "3098", "targets": ["3260"],
+              "position_pct": 10, "risk_statement": "期货有风险"}
+
+
+def draft(chief, settings, kind="daily_comment", **data):
+    fields = {"kind": kind, "title": "t", "body": "{name}您好", "audience": {"tiers": ["gold"]}, **data}
+    if kind == "trade_suggestion":
+        fields.setdefault("suggestion", SUGGESTION)
+    return service.create_draft(db.session, fields, chief, settings)
+
+
+@pytest.mark.parametrize(("kind", "level"), [("trade_suggestion", "R4"), ("daily_comment", "R2"),
+                                             ("weekly_comment", "R2"), ("monthly_report", "R2"),
+                                             ("seminar_invite", "R1")])
+def test_a_new_broadcast_carries_its_kinds_default(app, make_staff, kind, level):
+    b = draft(make_staff("chief_analyst"), Settings.from_config(app.config), kind)
+    assert b.risk_level == RiskLevel(level)
+
+
+def test_the_suggestion_default_is_the_setting(app, make_staff, monkeypatch):
+    monkeypatch.setitem(app.config, "SUGGESTION_RISK_LEVEL", "R5")
+    settings = Settings.from_config(app.config)
+    chief = make_staff("chief_analyst")
+    assert draft(chief, settings, "trade_suggestion").risk_level == RiskLevel.R5
+    with pytest.raises(service.BroadcastError) as info:
+        draft(chief, settings, "trade_suggestion", risk_level="R4")
+    assert "R5" in str(info.value)
+
+
+def test_the_author_may_raise_the_level_never_lower_it(app, make_staff):
+    settings, chief = Settings.from_config(app.config), make_staff("chief_analyst")
+    assert draft(chief, settings, risk_level="R3").risk_level == RiskLevel.R3
+    assert draft(chief, settings, "seminar_invite", risk_level="r5").risk_level == RiskLevel.R5
+    with pytest.raises(service.BroadcastError) as info:
+        draft(chief, settings, "trade_suggestion", risk_level="R3")
+    assert (info.value.code, info.value.field) == ("broadcast.risk_level_too_low", "risk_level")
+    assert "at least R4" in str(info.value)
+    with pytest.raises(service.BroadcastError) as info:
+        draft(chief, settings, risk_level="R9")
+    assert info.value.field == "risk_level"
+
+
+def test_a_new_kind_raises_the_level_to_its_default_and_keeps_a_higher_one(app, make_staff):
+    settings, chief = Settings.from_config(app.config), make_staff("chief_analyst")
+    b = draft(chief, settings)
+    service.update_draft(db.session, b, {"kind": "trade_suggestion", "suggestion": SUGGESTION}, chief, settings)
+    assert b.risk_level == RiskLevel.R4
+    service.update_draft(db.session, b, {"kind": "seminar_invite"}, chief, settings)
+    assert b.risk_level == RiskLevel.R4  # an invitation may carry R4; the author lowers it by saying so
+    service.update_draft(db.session, b, {"risk_level": None}, chief, settings)
+    assert b.risk_level == RiskLevel.R1
+
+
+def test_a_raised_suggestion_setting_applies_to_suggestions_approved_before(app, make_staff, monkeypatch):
+    settings, chief = Settings.from_config(app.config), make_staff("chief_analyst")
+    b = draft(chief, settings, "trade_suggestion")
+    assert fit_of(b, settings, T0).level == RiskLevel.R4
+    monkeypatch.setitem(app.config, "SUGGESTION_RISK_LEVEL", "R5")
+    assert fit_of(b, Settings.from_config(app.config), T0) == Fit(RiskLevel.R5, DAY, 3)
+
+
+@pytest.mark.parametrize(("setting", "value"), [("SUGGESTION_RISK_LEVEL", "R6"), ("SUGGESTION_RISK_LEVEL", "C4"),
+                                                ("SUGGESTION_RISK_LEVEL", 4), ("RISK_ASSESSMENT_YEARS", 0),
+                                                ("RISK_ASSESSMENT_YEARS", "three"), ("RISK_ASSESSMENT_YEARS", 11)])
+def test_bad_appropriateness_settings_stop_the_start(setting, value):
+    with pytest.raises(ConfigError) as info:
+        check({setting: value})
+    assert info.value.setting == setting
+
+
+def test_good_appropriateness_settings_pass():
+    check({"SUGGESTION_RISK_LEVEL": "r5", "RISK_ASSESSMENT_YEARS": "1"})
+
+
+# ---- risk notices retire -------------------------------------------------------------------------------------
+
+def test_no_new_risk_notice_through_the_service_or_the_api(app, client, make_staff, api_token):
+    settings, chief = Settings.from_config(app.config), make_staff("chief_analyst")
+    with pytest.raises(service.BroadcastError) as info:
+        draft(chief, settings, "risk_notice")
+    assert info.value.code == "broadcast.retired_kind"
+    answer = client.post("/api/v1/broadcasts", headers=api_token(chief),
+                         json={"kind": "risk_notice", "title": "t", "body": "x", "audience": {"tiers": ["gold"]}})
+    assert answer.status_code == 400 and answer.json["field"] == "kind"
+    b = draft(chief, settings)
+    with pytest.raises(service.BroadcastError):
+        service.update_draft(db.session, b, {"kind": "risk_notice"}, chief, settings)
+
+
+def test_a_stored_risk_notice_still_shows_but_cannot_be_submitted(app, client, auth, make_staff, make_client):
+    make_client("1", tier=Tier.gold)
+    settings, chief = Settings.from_config(app.config), make_staff("chief_analyst", email="chief@example.com")
+    b = draft(chief, settings)
+    db.session.execute(sa.update(Broadcast).where(Broadcast.id == b.id).values(kind=BroadcastKind.risk_notice,
+                                                                               risk_level=RiskLevel.R1))
+    db.session.commit()
+    db.session.expire_all()
+    b = db.session.get(Broadcast, b.id)
+    assert "kind" in [p.field for p in service.compliance_problems(b, settings)]
+    with pytest.raises(service.NotCompliant):
+        service.submit(db.session, b, chief, settings)
+    db.session.rollback()
+    auth.login("chief@example.com")
+    page = client.get(f"/broadcasts/{b.id}")
+    assert page.status_code == 200 and "R1" in page.get_data(as_text=True)
+    service.update_draft(db.session, db.session.get(Broadcast, b.id), {"kind": "daily_comment"}, chief, settings)
+    assert db.session.get(Broadcast, b.id).risk_level == RiskLevel.R2
+
+
+# ---- preview, sending, report ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def mixed_book(make_client):
+    """Five gold clients: three may receive R3 on T0's day, two may not (C2; an assessment three years old)."""
+    return {
+        "c3": make_client("1", mobile="+8613800000001", tier=Tier.gold, risk_tolerance=RiskTolerance.C3),
+        "pro": make_client("2", mobile="+8613800000002", tier=Tier.gold, investor_type=PROFESSIONAL,
+                           risk_tolerance=None, risk_assessed_on=None),
+        "c5": make_client("3", mobile="+8613800000003", tier=Tier.gold),
+        "c2": make_client("4", mobile="+8613800000004", tier=Tier.gold, risk_tolerance=RiskTolerance.C2),
+        "expired": make_client("5", mobile="+8613800000005", tier=Tier.gold, risk_assessed_on=ASSESSED),
+    }
+
+
+@pytest.fixture
+def approved_r3(app, make_staff, mixed_book, clock):
+    settings = Settings.from_config(app.config)
+    chief, ok = make_staff("chief_analyst"), make_staff("approver")
+    b = draft(chief, settings, risk_level="R3")
+    service.submit(db.session, b, chief, settings, now=T0)
+    service.approve(db.session, b, ok)
+    db.session.commit()
+    b.chief = chief
+    return b
+
+
+def test_the_preview_counts_who_is_left_out_and_why(app, approved_r3):
+    p = texts.preview(db.session, approved_r3, Settings.from_config(app.config))
+    assert p["recipients"] == 3 and p["risk_level"] == "R3"
+    assert p["excluded"] == {"total": 2, "by_reason": {"too_low": 1, "expired": 1, "no_assessment": 0},
+                             "by_tier": {"gold": {"too_low": 1, "expired": 1}}}
+
+
+def test_an_inappropriate_client_gets_no_message(app, approved_r3, clock, worker, gateway, mixed_book):
+    start_now(app, approved_r3, clock, worker)
+    worker.send_batch()
+    reached = {"+8613800000001", "+8613800000002", "+8613800000003"}
+    assert set(gateway.calls) == reached
+    rows = db.session.scalars(sa.select(OutboundMessage.to).where(OutboundMessage.broadcast_id == approved_r3.id))
+    assert set(rows) == reached
+    r = report(db.session, db.session.get(Broadcast, approved_r3.id))
+    assert r["recipients"] == 3
+    assert r["excluded"]["by_reason"] == {"too_low": 1, "expired": 1, "no_assessment": 0}
+
+
+def test_each_occurrence_of_a_recurring_commentary_judges_its_own_day(app, approved_r3, clock, worker, gateway,
+                                                                     mixed_book):
+    """c3's assessment is three years old on Monday 30 November: Thursday's message reaches them, Monday's not."""
+    c3 = mixed_book["c3"]
+    c3.risk_assessed_on = date(2023, 11, 30)
+    db.session.commit()
+    b = db.session.get(Broadcast, approved_r3.id)
+    scheduling.schedule(db.session, b, approved_r3.chief, None, Settings.from_config(app.config), clock(),
+                        calendar_for({"QUIET_HOURS": ""}), recurrence="trading_days@08:30")
+    db.session.commit()
+    for day in range(26, 31):  # Thursday 26th to Monday 30th, at 08:31 local each day
+        clock.set(datetime(2026, 11, day, 0, 31, tzinfo=timezone.utc))
+        worker.tick()
+        worker.send_batch()
+    db.session.expire_all()
+    children = db.session.scalars(sa.select(Broadcast).where(Broadcast.parent_id == b.id).order_by(Broadcast.id)).all()
+    assert [child.risk_level for child in children] == [RiskLevel.R3] * 3  # Thursday, Friday, Monday
+    to = [set(db.session.scalars(sa.select(OutboundMessage.to).where(OutboundMessage.broadcast_id == child.id)))
+          for child in children]
+    assert "+8613800000001" in to[0] and "+8613800000001" in to[1] and "+8613800000001" not in to[2]
+    assert not {"+8613800000004", "+8613800000005"} & set().union(*to)
+    assert not {"+8613800000004", "+8613800000005"} & set(gateway.calls)
+    assert report(db.session, children[2])["excluded"]["by_reason"] == {"too_low": 1, "expired": 2,
+                                                                         "no_assessment": 0}
+
+
+# ---- pages and the API ----------------------------------------------------------------------------------------
+
+def test_the_api_takes_and_returns_the_level_and_refuses_a_lower_one(app, client, make_staff, api_token,
+                                                                     mixed_book):
+    chief = api_token(make_staff("chief_analyst"))
+    body = {"kind": "trade_suggestion", "title": "rb", "body": "{name}：{contract}{direction}",
+            "audience": {"tiers": ["gold"]}, "suggestion": SUGGESTION}
+    low = client.post("/api/v1/broadcasts", headers=chief, json={**body, "risk_level": "R3"})
+    assert low.status_code == 400 and low.json["code"] == "broadcast.risk_level_too_low"
+    assert low.json["field"] == "risk_level" and "R4" in low.json["error"]
+    made = client.post("/api/v1/broadcasts", headers=chief, json=body)
+    assert made.status_code == 201 and made.json["risk_level"] == "R4"
+    url = f"/api/v1/broadcasts/{made.json['id']}"
+    raised = client.patch(url, headers=chief, json={"risk_level": "R5", "version": made.json["version"]})
+    assert raised.status_code == 200 and raised.json["risk_level"] == "R5"
+    assert client.get(url, headers=chief).json["risk_level"] == "R5"
+    preview = client.get(f"{url}/preview", headers=chief).json
+    assert preview["recipients"] == 2 and preview["excluded"]["total"] == 3  # professional and C5 only
+
+
+def test_the_compose_page_offers_the_level_and_the_detail_page_shows_exclusions(app, client, auth, make_staff,
+                                                                                approved_r3):
+    make_staff("chief_analyst", email="chief2@example.com")
+    auth.login("chief2@example.com")
+    compose = client.get("/broadcasts/new").get_data(as_text=True)
+    assert 'name="risk_level"' in compose and "R4 中高风险" in compose
+    assert 'value="risk_notice"' not in compose
+    refused = auth.post("/broadcasts/new", data={"kind": "trade_suggestion", "title": "rb", "body": "x",
+                                                 "risk_level": "R2", "tiers": ["gold"], **SUGGESTION,
+                                                 "targets": "3260"})
+    assert refused.status_code == 400
+    live = auth.post("/broadcasts/live-preview", data={"kind": "daily_comment", "title": "t", "body": "x",
+                                                       "risk_level": "R3", "tiers": ["gold"]}).json
+    assert live["recipients"] == 3 and live["excluded"]["by_reason"] == {"too_low": 1, "expired": 1,
+                                                                         "no_assessment": 0}
+    page = client.get(f"/broadcasts/{approved_r3.id}").get_data(as_text=True)
+    assert "R3 中风险" in page and 'id="preview-excluded"' in page
+
+
+def test_the_report_on_the_page_counts_exclusions(app, client, auth, make_staff, approved_r3, clock, worker):
+    start_now(app, approved_r3, clock, worker)
+    make_staff("chief_analyst", email="chief2@example.com")
+    auth.login("chief2@example.com")
+    page = client.get(f"/broadcasts/{approved_r3.id}").get_data(as_text=True)
+    section = page[page.index('id="report-excluded"'):]
+    assert "<strong>2</strong>" in section[:400]
+    api = report(db.session, db.session.get(Broadcast, approved_r3.id))
+    assert api["excluded"]["total"] == 2 and api["recipients"] == 3
+    assert db.session.get(Broadcast, approved_r3.id).state in (BroadcastState.sending, BroadcastState.completed)
