@@ -139,11 +139,16 @@ def update_staff(session, staff: Staff, *, actor=None, name=_UNSET, roles=_UNSET
     if qualification is not _UNSET and qualification_no(qualification) != staff.qualification_no:
         staff.qualification_no = changes["qualification_no"] = qualification_no(qualification)
     asked: list[Role] = []
-    if roles is not _UNSET and set(held) != staff.role_set:
-        before = sorted(r.value for r in staff.role_set)
+    if roles is not _UNSET:
+        def state():
+            return (sorted(r.value for r in staff.role_set),
+                    sorted(g.role.value for g in grants.pending(session, staff.id)))
+
+        before = state()
         asked = _give_roles(session, staff, held, actor, clock.now())
-        changes["roles"] = {"before": before, "after": sorted(r.value for r in staff.role_set),
-                            "waiting": [r.value for r in asked]}
+        after = state()
+        if after != before:
+            changes["roles"] = {"before": before[0], "after": after[0], "waiting": after[1]}
     if changes:
         audit.record(session, "staff.update", actor=actor, actor_label=None if actor else "cli", obj_type="staff",
                      obj_id=staff.id, detail={"email": staff.email, **changes})

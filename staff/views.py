@@ -110,10 +110,15 @@ def _refused(by: str):
     return record
 
 
+# one count for every step of signing in (shared limits): a wrong password and a wrong code are one failure each
+_by_account = limiter.shared_limit(_account_limit, "sign-in-account", key_func=_account_key, methods=["POST"],
+                                   deduct_when=_failed, on_breach=_refused("account"))
+_by_address = limiter.shared_limit(_address_limit, "sign-in-address", methods=["POST"], deduct_when=_failed,
+                                   on_breach=_refused("address"))
+
+
 def _limited(view):
-    view = limiter.limit(_account_limit, key_func=_account_key, methods=["POST"], deduct_when=_failed,
-                         on_breach=_refused("account"))(view)
-    return limiter.limit(_address_limit, methods=["POST"], deduct_when=_failed, on_breach=_refused("address"))(view)
+    return _by_address(_by_account(view))
 
 
 def _continue(row: StaffSession):
