@@ -58,14 +58,26 @@ def list_clients():
     f = service.ClientFilter(tier=args.tier, branch=args.branch, staff_code=args.staff_code, q=args.q)
     result = db.paginate(service.filtered_clients(g.api_user, f), page=args.page,
                          per_page=min(args.per_page, MAX_PER_PAGE), error_out=False)
-    return jsonify({"items": [service.client_json(c) for c in result.items], "total": result.total,
+    return jsonify({"items": [service.client_json(c, g.api_user) for c in result.items], "total": result.total,
                     "page": args.page, "pages": result.pages})
 
 
 @bp.get("/clients/<account_no>")
 @api_require("clients.view_all", "clients.view_own")
 def get_client(account_no: str):
-    return jsonify(service.client_json(service.visible_client(db.session, g.api_user, account_no)))
+    return jsonify(service.client_json(service.visible_client(db.session, g.api_user, account_no), g.api_user))
+
+
+@bp.post("/clients/<account_no>/mobile")
+@api_require("clients.view_all", "clients.view_own")
+def show_mobile(account_no: str):
+    """One client's whole mobile number (audited), for someone who sees it masked; never cached."""
+    client = service.visible_client(db.session, g.api_user, account_no)
+    mobile = service.reveal_mobile(db.session, g.api_user, client, via="api")
+    db.session.commit()
+    response = jsonify({"account_no": client.account_no, "mobile": mobile})
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/clients/<account_no>/consent")
@@ -75,7 +87,7 @@ def set_consent(account_no: str):
     client = service.visible_client(db.session, g.api_user, account_no)
     service.record_consent(db.session, client, consent.opted_out, consent.how, actor=g.api_user)
     db.session.commit()
-    return jsonify(service.client_json(client))
+    return jsonify(service.client_json(client, g.api_user))
 
 
 def _upload() -> tuple[bytes, str]:

@@ -61,7 +61,8 @@ class Upload(RequestBody):
 class Client(Answer):
     account_no: str
     name: str
-    mobile: str | None
+    mobile: str | None = Field(description="Whole for the client's owner and admins; else masked, 177****4397")
+    mobile_masked: bool = Field(description="Whether `mobile` is masked (POST .../mobile shows it, audited)")
     branch: str | None
     staff_code: str | None
     tier: TierCode | None  # type: ignore[valid-type]
@@ -69,6 +70,11 @@ class Client(Answer):
     opened_on: date | None
     last_trade_on: date | None
     last_position_on: date | None
+
+
+class ClientMobile(Answer):
+    account_no: str
+    mobile: str | None
 
 
 class ClientPage(Answer):
@@ -140,6 +146,10 @@ def _paths() -> dict:
         "/clients/{account_no}": {"get": op(
             "One client", {"200": answer(Client, "The client")}, errors=("403", "404"), op_id="getClient",
             parameters=[account])},
+        "/clients/{account_no}/mobile": {"post": op(
+            "Show one client's whole mobile number (audited: who, which client, when); not cached",
+            {"200": answer(ClientMobile, "The number")}, errors=("403", "404"), op_id="showClientMobile",
+            parameters=[account])},
         "/clients/{account_no}/consent": {"post": op(
             "Record an opt-out or opt-in the client gave by phone or in writing",
             {"200": answer(Client, "The client")}, errors=("400", "403", "404"), op_id="setConsent",
@@ -172,5 +182,5 @@ def _review_paths() -> dict:
     }
 
 
-openapi.register("clients", _paths(), [ClientPage, Client, Consent, ImportResult, Upload])
+openapi.register("clients", _paths(), [ClientPage, Client, ClientMobile, Consent, ImportResult, Upload])
 openapi.register("tiers", _review_paths(), [ReviewRequest, Review])

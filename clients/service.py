@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from clients import privacy
 from clients.models import Client, MonthlyFigure, ReviewState, TierAssignment, TierReview
 from clients.tiers import VIP_TIERS, Tier
 from core import audit, clock
@@ -26,8 +27,11 @@ class Forbidden(ServiceError):
 class NoClient(ServiceError):
     domain, status = "client", 404
 
-    def __init__(self, account_no: str):
-        super().__init__(N_("there is no client with account number %(account_no)s"), account_no=account_no)
+    def __init__(self, account_no: str, *, own_only: bool = False):
+        # to someone who sees only their own clients, another's client and no client are told alike, so that
+        # the answer never says which account numbers exist
+        super().__init__(N_("you have no client with account number %(account_no)s") if own_only
+                         else N_("there is no client with account number %(account_no)s"), account_no=account_no)
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,7 @@ class ClientFilter:
     tier: str | None = None  # a tier code, "vip", or "none" (no published tier yet)
     branch: str | None = None
     staff_code: str | None = None
-    q: str | None = None  # name, account number or mobile
+    q: str | None = None  # name, account number, or mobile (only for those who see the numbers)
 
     def problems(self) -> dict[str, str]:
         errors = {}
@@ -84,36 +88,45 @@ def filtered_clients(viewer: Staff, f: ClientFilter) -> sa.Select:
         digits = "".join(ch for ch in q if ch.isdigit())
         conditions = [Client.name.ilike(_like(q), escape="\\"), Client.account_no == q]
         if len(digits) >= 4:
-            conditions.append(Client.mobile.like(_like(digits), escape="\\"))
+            # by mobile only for those who see the numbers unmasked: a search is otherwise an oracle that
+            # tells the masked digits one guess at a time
+            if can(viewer, "clients.mobile") or not can(viewer, "clients.view_all"):
+                conditions.append(Client.mobile.like(_like(digits), escape="\\"))
             conditions.append(Client.account_no.like(_like(digits), escape="\\"))
         query = query.where(sa.or_(*conditions))
     return query.order_by(Client.account_no)
 
 
 def client_for(session, viewer: Staff, account_no: str) -> Client | None:
-    """The client, None when there is no such account; Forbidden when it exists but is not the viewer's."""
+    """The client if `viewer` may see it, None when there is none or it is another staff member's (alike, so
+    that business staff cannot tell which accounts exist); Forbidden when the viewer sees no client at all."""
+    if not (can(viewer, "clients.view_all") or can(viewer, "clients.view_own")):
+        raise Forbidden()
     client = session.scalar(sa.select(Client).where(Client.account_no == account_no))
-    if client is None:
-        if not (can(viewer, "clients.view_all") or can(viewer, "clients.view_own")):
-            raise Forbidden()
-        return None
-    if can(viewer, "clients.view_all"):
-        return client
-    if can(viewer, "clients.view_own") and client.owner_id == viewer.id:
-        return client
-    raise Forbidden()
+    return client if privacy.may_see_client(viewer, client) else None
 
 
 def visible_client(session, viewer: Staff, account_no: str) -> Client:
-    """The client if `viewer` may see it: Forbidden (403) when it is someone else's, NoClient (404) when
-    there is none."""
+    """The client if `viewer` may see it; NoClient (404) when there is none, and the same 404 with the same
+    words, to someone who sees only their own clients, when it is another's."""
     client = client_for(session, viewer, account_no)
     if client is None:
-        raise NoClient(account_no)
+        raise NoClient(account_no, own_only=not privacy.may_see_book(viewer))
     return client
 
 
 MAX_HOW = 120  # characters of the note on how the client asked
+
+def reveal_mobile(session, viewer: Staff, client: Client, via: str | None = None) -> str | None:
+    """The client's whole mobile number for someone who may see the client (the "show" action), audited:
+    who, which client, when, and from where (`via`, e.g. a follow-up)."""
+    if not privacy.may_reveal_mobile(viewer, client):
+        raise Forbidden(N_("your role does not show clients' mobile numbers"))
+    audit.record(session, "client.mobile_shown", actor=viewer, obj_type="client", obj_id=client.account_no,
+                 detail={"via": via} if via else None)
+    session.flush()
+    return client.mobile
+
 
 
 class ConsentError(ServiceError):
@@ -164,11 +177,13 @@ def branches(session) -> list[str]:
                                        .distinct().order_by(Client.branch))]
 
 
-def client_json(client: Client) -> dict:
+def client_json(client: Client, viewer: Staff) -> dict:
+    """The client as `viewer` may see it: the mobile masked unless privacy.may_see_mobile."""
     return {
         "account_no": client.account_no,
         "name": client.name,
-        "mobile": client.mobile,
+        "mobile": privacy.mobile_for(viewer, client),
+        "mobile_masked": client.mobile is not None and not privacy.may_see_mobile(viewer, client),
         "branch": client.branch,
         "staff_code": client.owner.staff_code if client.owner else None,
         "tier": client.tier.value if client.tier else None,

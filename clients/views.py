@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import contains_eager
 
-from clients import imports, reviews, service
+from clients import imports, privacy, reviews, service
 from clients.forms import ConfirmForm, ConsentForm, ImportForm, ReviewForm
 from clients.models import Client, ImportKind, ImportRun, ReviewState, TierAssignment, TierReview
 from clients.tiers import Tier
@@ -41,17 +41,36 @@ def client_list():
     staff = db.session.scalars(sa.select(Staff).where(Staff.staff_code.is_not(None)).order_by(Staff.staff_code)) \
         if sees_all else []
     return render_template("clients/list.html", page=page, f=f, tiers=list(Tier), sees_all=sees_all,
-                           branches=service.branches(db.session) if sees_all else [], staff=list(staff))
+                           branches=service.branches(db.session) if sees_all else [], staff=list(staff),
+                           mobiles={c.id: privacy.mobile_for(current_user, c) for c in page.items})
+
+
+def _detail_page(client, shown: str | None = None):
+    """The client's page; `shown`: the number just revealed by the "show" action (never cached)."""
+    masked = client.mobile is not None and not privacy.may_see_mobile(current_user, client) and shown is None
+    page = render_template("clients/detail.html", client=client, mobile=shown or privacy.mobile_for(current_user, client),
+                           may_reveal=masked and privacy.may_reveal_mobile(current_user, client),
+                           figures=service.figures_of(db.session, client),
+                           history=service.tier_history(db.session, client),
+                           consent_form=ConsentForm() if can(current_user, "clients.consent") else None)
+    return page, 200, {"Cache-Control": "no-store"} if shown else {}
 
 
 @bp.get("/clients/<account_no>")
 @require("clients.view_all", "clients.view_own")
 def client_detail(account_no: str):
+    return _detail_page(service.visible_client(db.session, current_user, account_no))
+
+
+@bp.post("/clients/<account_no>/mobile")
+@require("clients.view_all", "clients.view_own")
+def client_mobile(account_no: str):
+    """Show one masked number (audited): the client's page again with the number whole, not cached."""
     client = service.visible_client(db.session, current_user, account_no)
-    return render_template("clients/detail.html", client=client,
-                           figures=service.figures_of(db.session, client),
-                           history=service.tier_history(db.session, client),
-                           consent_form=ConsentForm() if can(current_user, "clients.consent") else None)
+    on_refusal(back=url_for("clients.client_detail", account_no=account_no))
+    shown = service.reveal_mobile(db.session, current_user, client, via="client page")
+    db.session.commit()
+    return _detail_page(client, shown)
 
 
 @bp.post("/clients/<account_no>/consent")

@@ -38,6 +38,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "clients.import": frozenset({Role.admin}),
     # record a client's opt-out or opt-in told by phone or in writing (SMS replies come with follow-ups)
     "clients.consent": frozenset({Role.admin, Role.business_staff}),
+    # every client's mobile number unmasked (owners see their own clients' ones: clients/privacy.py)
+    "clients.mobile": frozenset({Role.admin}),
     "tiers.view": frozenset({Role.admin, Role.approver, Role.chief_analyst}),
     "tiers.review": frozenset({Role.admin, Role.approver}),
     "tiers.publish": frozenset({Role.admin, Role.approver}),

@@ -37,7 +37,7 @@ def _act(item_id: int, action: Callable[..., object], body: type[BaseModel] | No
     else:
         action(item, schemas.body(body))
     db.session.commit()
-    return jsonify(one_item_json(db.session, item)), status
+    return jsonify(one_item_json(db.session, item, g.api_user)), status
 
 
 @bp.get("")
@@ -47,14 +47,27 @@ def list_items():
     f = queries.ItemFilter(queue=q.queue, status=q.status, assignee=q.assignee, category=q.category)
     result = db.paginate(queries.items_query(g.api_user, f), page=q.page, per_page=min(q.per_page, MAX_PER_PAGE),
                          error_out=False)
-    return jsonify({"items": items_json(db.session, list(result.items)), "total": result.total, "page": q.page,
+    return jsonify({"items": items_json(db.session, list(result.items), g.api_user), "total": result.total,
+                    "page": q.page,
                     "pages": result.pages})
 
 
 @bp.get("/<int:item_id>")
 @api_require(*FOLLOWUP_VIEW)
 def get_item(item_id: int):
-    return jsonify(one_item_json(db.session, service.visible_item(db.session, g.api_user, item_id)))
+    return jsonify(one_item_json(db.session, service.visible_item(db.session, g.api_user, item_id), g.api_user))
+
+
+@bp.post("/<int:item_id>/mobile")
+@api_require(*FOLLOWUP_VIEW)
+def show_number(item_id: int):
+    """The sender's whole number (audited), for someone who sees it masked and may see the client; never cached."""
+    item = service.visible_item(db.session, g.api_user, item_id)
+    number = service.reveal_number(db.session, g.api_user, item)
+    db.session.commit()
+    response = jsonify({"id": item.id, "from": number})
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/<int:item_id>/claim")

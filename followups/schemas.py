@@ -63,9 +63,10 @@ class CategoryChange(RequestBody):
 # ---- answers ------------------------------------------------------------------------------------------------
 
 class ItemClient(Answer):
-    account_no: str
+    account_no: str = Field(description="Masked (81***123) for those who may not see the client in the book")
     name: str
-    tier: one_of(Tier) | None  # type: ignore[valid-type]
+    tier: one_of(Tier) | None = Field(  # type: ignore[valid-type]
+        description="Null also for those who may not see the client in the book")
 
 
 class MessageIn(Answer):
@@ -104,7 +105,9 @@ class FollowUp(Answer):
     priority: one_of(Priority)  # type: ignore[valid-type]
     status: one_of(Status)  # type: ignore[valid-type]
     client: ItemClient | None
-    from_: str = Field(alias="from")
+    from_: str = Field(alias="from", description="The sender's number: whole for the client's owner and admins, "
+                                                 "else masked (177****4397; POST .../mobile shows it, audited)")
+    from_masked: bool
     assignee: str | None
     claimed: bool
     broadcast_id: int | None
@@ -116,6 +119,11 @@ class FollowUp(Answer):
     messages: list[MessageIn | MessageOut]
     notes: list[ItemNote]
     events: list[ItemEvent]
+
+
+class ItemNumber(Answer):
+    id: int
+    from_: str = Field(alias="from")
 
 
 class FollowUpPage(Answer):
@@ -144,6 +152,10 @@ def _paths() -> dict:
         "/followups/{item_id}": {"get": op(
             "One follow-up with its whole conversation", {"200": item}, errors=("403", "404"),
             op_id="getFollowUp", parameters=[item_id])},
+        "/followups/{item_id}/mobile": {"post": op(
+            "Show the sender's whole number (audited: who, which client, when); not cached",
+            {"200": answer(ItemNumber, "The number")}, errors=("403", "404"), op_id="showFollowUpNumber",
+            parameters=[item_id])},
         "/followups/{item_id}/claim": act("claimFollowUp", "Take the item"),
         "/followups/{item_id}/assign": act("assignFollowUp", "Give the item to a staff member", Assign),
         "/followups/{item_id}/reroute": act("rerouteFollowUp", "Hand the item to the other queue, saying why",
@@ -157,4 +169,4 @@ def _paths() -> dict:
     }
 
 
-openapi.register("followups", _paths(), [FollowUpPage, FollowUp, Assign, Reroute, Note, Reply, CategoryChange])
+openapi.register("followups", _paths(), [FollowUpPage, FollowUp, ItemNumber, Assign, Reroute, Note, Reply, CategoryChange])

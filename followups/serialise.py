@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
+from clients import privacy
 from followups.models import EventKind, FollowUp, FollowUpEvent
 from messaging.models import InboundMessage, OutboundMessage
 
@@ -66,9 +67,12 @@ def threads(session, item_ids: list[int]) -> dict[int, Thread]:
     return found
 
 
-def item_json(item: FollowUp, thread: Thread | None = None) -> dict[str, Any]:
+def item_json(item: FollowUp, viewer, thread: Thread | None = None) -> dict[str, Any]:
+    """One item as `viewer` may see it (clients/privacy.py): the client's name always (the question is
+    theirs), the account and tier only for those who may see the client, the number masked unless theirs."""
     thread = thread or Thread()
     client = item.client
+    sees_client = privacy.may_see_client(viewer, client)
     return {
         "id": item.id,
         "queue": item.queue.value,
@@ -77,9 +81,10 @@ def item_json(item: FollowUp, thread: Thread | None = None) -> dict[str, Any]:
         "priority": item.priority.value,
         "status": item.status.value,
         "client": None if client is None else {
-            "account_no": client.account_no, "name": client.name,
-            "tier": client.tier.value if client.tier is not None else None},
-        "from": item.from_number,
+            "account_no": privacy.account_for(viewer, client), "name": client.name,
+            "tier": client.tier.value if client.tier is not None and sees_client else None},
+        "from": privacy.mobile_for(viewer, client, item.from_number),
+        "from_masked": not privacy.may_see_mobile(viewer, client),
         "assignee": item.assignee.email if item.assignee is not None else None,
         "claimed": item.claimed_at is not None,
         "broadcast_id": item.broadcast_id,
@@ -94,11 +99,11 @@ def item_json(item: FollowUp, thread: Thread | None = None) -> dict[str, Any]:
     }
 
 
-def items_json(session, items: list[FollowUp]) -> list[dict[str, Any]]:
-    """Several items with their conversations, read in bulk."""
+def items_json(session, items: list[FollowUp], viewer) -> list[dict[str, Any]]:
+    """Several items with their conversations, read in bulk, as `viewer` may see them."""
     found = threads(session, [item.id for item in items])
-    return [item_json(item, found.get(item.id)) for item in items]
+    return [item_json(item, viewer, found.get(item.id)) for item in items]
 
 
-def one_item_json(session, item: FollowUp) -> dict[str, Any]:
-    return items_json(session, [item])[0]
+def one_item_json(session, item: FollowUp, viewer) -> dict[str, Any]:
+    return items_json(session, [item], viewer)[0]

@@ -11,7 +11,10 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from clients import privacy
+from clients import service as client_service
 from clients.models import Client
+from core import audit
 from core.errors import N_, ServiceError
 from core.roles import Role, can
 from followups import deadlines
@@ -95,6 +98,19 @@ def may_handle(viewer: Staff, item: FollowUp) -> bool:
     if item.queue == Queue.business:
         return can(viewer, "followups.business")
     return can(viewer, "followups.triage")
+
+
+def reveal_number(session, viewer: Staff, item: FollowUp) -> str:
+    """The sender's whole number for someone who sees the item and may see the client (the "show" action),
+    audited: a client's as clients.service.reveal_mobile records it, an unknown sender's on the item."""
+    if item.client is not None:
+        client_service.reveal_mobile(session, viewer, item.client, via=f"followup {item.id}")
+        return item.from_number
+    if not privacy.may_reveal_mobile(viewer, None):
+        raise Forbidden()
+    audit.record(session, "followup.number_shown", actor=viewer, obj_type="followup", obj_id=item.id)
+    session.flush()
+    return item.from_number
 
 
 def _require_handler(viewer: Staff, item: FollowUp) -> None:

@@ -13,6 +13,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from clients import privacy
 from core import clock
 from core.extensions import db
 from core.http import on_refusal
@@ -50,7 +51,9 @@ def _rows_context(f: queries.ItemFilter) -> dict:
                        per_page=PER_PAGE, error_out=False)
     items = list(page.items)
     return {"page": page, "texts": queries.latest_texts(db.session, [i.id for i in items]),
-            "marks": {i.id: _mark(i, now) for i in items}}
+            "marks": {i.id: _mark(i, now) for i in items},
+            "numbers": {i.id: privacy.mobile_for(current_user, i.client, i.from_number) for i in items},
+            "sees_client": {i.id: privacy.may_see_client(current_user, i.client) for i in items}}
 
 
 @bp.get("")
@@ -111,30 +114,53 @@ def _reply_block(item: FollowUp, handles: bool) -> str | None:
     return None
 
 
-def _may_open_client(item: FollowUp) -> bool:
-    if item.client is None:
-        return False
-    return can(current_user, "clients.view_all") or (
-        can(current_user, "clients.view_own") and item.client.owner_id == current_user.id)
+def _thread(item: FollowUp) -> list[queries.Entry]:
+    """The conversation, the sender's number in it as the viewer may see it (clients/privacy.py)."""
+    entries = queries.thread(db.session, item)
+    for e in entries:
+        if e.kind == "in" and e.who:
+            e.who = privacy.mobile_for(current_user, item.client, e.who)
+    return entries
 
 
 @bp.get("/<int:item_id>", endpoint="item")
 @require(*FOLLOWUP_VIEW)
 def item_page(item_id: int):
+    return _item_page(_item(item_id))
+
+
+@bp.post("/<int:item_id>/mobile", endpoint="mobile")
+@require(*FOLLOWUP_VIEW)
+def show_number(item_id: int):
+    """Show the sender's number (audited): the item's page again with it whole, not cached."""
     item = _item(item_id)
+    on_refusal(back=url_for(".item", item_id=item_id))
+    shown = service.reveal_number(db.session, current_user, item)
+    db.session.commit()
+    return _item_page(item, shown)
+
+
+def _item_page(item: FollowUp, shown: str | None = None):
+    """The item's page; `shown`: the number just revealed by the "show" action (never cached)."""
+    masked = not privacy.may_see_mobile(current_user, item.client) and shown is None
     handles = service.may_handle(current_user, item)
     reply_block = _reply_block(item, handles)
     answers = canned.answers(db.session) if reply_block is None else []
     chosen = request.args.get("canned", type=int)
     staff = db.session.scalars(sa.select(Staff).where(Staff.active.is_(True)).order_by(Staff.name)) if handles else []
     return render_template(
-        "followups/item.html", item=item, entries=queries.thread(db.session, item), handles=handles,
+        "followups/item.html", item=item, entries=_thread(item), handles=handles,
         mark=_mark(item, clock.now()), reply_block=reply_block, answers=answers,
         prefill=next((a.body for a in answers if a.id == chosen), ""),
         eligible=[s for s in staff if service.eligible(s, item)],
         reroute_to=[q for q in (Queue.research, Queue.business) if q != item.queue],
-        categories=[c for c in Category if c != item.category], may_open_client=_may_open_client(item),
-        max_reply=service.MAX_REPLY_CHARS, max_note=service.MAX_NOTE_CHARS)
+        categories=[c for c in Category if c != item.category],
+        may_open_client=privacy.may_see_client(current_user, item.client),
+        number=shown or privacy.mobile_for(current_user, item.client, item.from_number),
+        may_reveal=masked and privacy.may_reveal_mobile(current_user, item.client),
+        account=privacy.account_for(current_user, item.client) if item.client else None,
+        max_reply=service.MAX_REPLY_CHARS, max_note=service.MAX_NOTE_CHARS), 200, \
+        {"Cache-Control": "no-store"} if shown else {}
 
 
 @bp.get("/<int:item_id>/thread", endpoint="thread")
@@ -142,7 +168,7 @@ def item_page(item_id: int):
 def thread_fragment(item_id: int):
     """The conversation alone, for the item page to show a new reply without a reload."""
     item = _item(item_id)
-    return render_template("followups/_thread.html", entries=queries.thread(db.session, item))
+    return render_template("followups/_thread.html", entries=_thread(item))
 
 
 def _back(item_id: int):

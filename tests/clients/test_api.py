@@ -42,8 +42,8 @@ def test_client_json_shape_and_list(client, book, api_token):
     assert (body["total"], body["page"], body["pages"]) == (4, 1, 1)
     first = body["items"][0]
     assert first == {"account_no": "81001", "name": "甲", "mobile": first["mobile"], "branch": "上海浦东营业部",
-                     "staff_code": "S01", "tier": "gold", "opted_out": False, "opened_on": "2020-01-01",
-                     "last_trade_on": None, "last_position_on": None}
+                     "mobile_masked": False, "staff_code": "S01", "tier": "gold", "opted_out": False,
+                     "opened_on": "2020-01-01", "last_trade_on": None, "last_position_on": None}
     assert first["mobile"].startswith("+86")
 
 
@@ -79,10 +79,13 @@ def test_business_staff_see_only_their_own_clients(client, book, api_token):
     body = client.get("/api/v1/clients", headers=headers).json
     assert [c["account_no"] for c in body["items"]] == ["81001"]
     assert client.get("/api/v1/clients/81001", headers=headers).status_code == 200
+    # another's client and no client answer alike (404, same words), so staff cannot probe which accounts exist
     denied = client.get("/api/v1/clients/81002", headers=headers)
-    assert denied.status_code == 403 and denied.json["error"]
-    assert client.get("/api/v1/clients/81003", headers=headers).status_code == 403
-    assert client.get("/api/v1/clients/99999", headers=headers).status_code == 404
+    missing = client.get("/api/v1/clients/81009", headers=headers)
+    assert denied.status_code == missing.status_code == 404
+    assert (denied.json["code"], denied.json["error"].replace("81002", "X")) == \
+        (missing.json["code"], missing.json["error"].replace("81009", "X"))
+    assert client.get("/api/v1/clients/81003", headers=headers).status_code == 404
 
 
 def test_researcher_may_not_read_the_client_book(client, book, make_staff, api_token):
@@ -182,7 +185,7 @@ def test_consent_through_the_api(client, book, api_token):
                            json={"opted_out": True, "how": "phone call"})
     assert response.status_code == 200 and response.json["opted_out"] is True
     assert client.post("/api/v1/clients/81002/consent", headers=headers,
-                       json={"opted_out": True, "how": "x"}).status_code == 403
+                       json={"opted_out": True, "how": "x"}).status_code == 404
 
 
 def test_a_bad_quarter_is_refused_by_the_service_with_its_own_message_and_code(app, client, make_staff, api_token):

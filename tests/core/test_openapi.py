@@ -153,6 +153,7 @@ ANCHORS: dict[tuple[str, str], dict] = {
     ("POST", "/broadcasts/{broadcast_id}/cancel"): {"broadcast_id": "scheduled"},
     ("GET", "/broadcasts/{broadcast_id}/report"): {"broadcast_id": "scheduled"},
     ("GET", "/followups/{item_id}"): {"item_id": "research"},
+    ("POST", "/followups/{item_id}/mobile"): {"item_id": "research"},
     ("POST", "/followups/{item_id}/claim"): {"item_id": "business"},
     ("POST", "/followups/{item_id}/assign"): {"item_id": "research", "body": {"user": "all@example.com"}},
     ("POST", "/followups/{item_id}/reroute"): {"item_id": "research",

@@ -97,8 +97,9 @@ def test_an_item_has_the_documented_shape(as_, world, people):
     assert (item["queue"], item["category"], item["priority"], item["status"]) == \
         ("research", "research_question", "normal", "open")
     assert "止损" in item["rule"]
-    assert item["client"] == {"account_no": "83001", "name": "张三", "tier": "gold"}
-    assert item["from"] == "+8613800000001"
+    # a researcher answers the question by the client's name: no account, tier or number (test_confidential)
+    assert item["client"] == {"account_no": "***01", "name": "张三", "tier": None}
+    assert (item["from"], item["from_masked"]) == ("138****0001", True)
     assert item["assignee"] == "r1@example.com"
     assert item["broadcast_id"] is None
     assert ISO_UTC.match(item["due_at"]) and datetime.fromisoformat(item["due_at"]).utcoffset().total_seconds() == 0
