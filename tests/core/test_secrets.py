@@ -13,6 +13,7 @@ import re
 import secrets
 import threading
 
+import pyotp
 import pytest
 import requests
 import sqlalchemy as sa
@@ -54,7 +55,14 @@ def _sign_in(base: str, email: str, password: str, seen: list[str]) -> requests.
     page = browser.get(f"{base}/login")
     seen.append(page.text)
     answer = browser.post(f"{base}/login", data={"email": email, "password": password, "csrf_token": _csrf(page.text)})
-    seen.append(answer.text)
+    if not answer.url.endswith("/login/enrol"):
+        seen.append(answer.text)
+    else:  # the second factor's key is shown on this page alone (not `seen`): nowhere else
+        key = re.search(r'<code class="secret">([A-Z2-7]+)</code>', answer.text).group(1)
+        codes = browser.post(f"{base}/login/enrol", data={"code": pyotp.TOTP(key).now(),
+                                                         "csrf_token": _csrf(answer.text)})
+        assert codes.status_code == 200, codes.text[:300]
+        browser.second_factor = [key, *re.findall(r"<li><code>([a-z2-9-]+)</code></li>", codes.text)]
     return browser
 
 
@@ -74,9 +82,10 @@ def test_no_secret_reaches_a_log_or_a_page(app, served, runner, make_staff, make
     # a failed sign-in, then the right one, and a walk through the pages
     _sign_in(base, "admin@example.com", WRONG, seen)
     browser = _sign_in(base, "admin@example.com", PASSWORD, seen)
-    for path in ("/", "/clients", "/clients/83001", "/staff", "/audit", "/followups", "/broadcasts", "/imports"):
+    for path in ("/", "/clients", "/clients/83001", "/staff", "/audit", "/followups", "/broadcasts", "/imports",
+                 "/account", "/tokens"):
         page = browser.get(base + path)
-        assert page.status_code == 200, path
+        assert page.status_code == 200 and page.url == base + path, path  # signed in, not sent to /login
         seen.append(page.text)
 
     # an API token from the command line, used, and a wrong one
@@ -111,6 +120,7 @@ def test_no_secret_reaches_a_log_or_a_page(app, served, runner, make_staff, make
     for label, secret in {"password": PASSWORD, "wrong password": WRONG, "API token": token,
                           "API token's secret part": token[12:], "auth token": AUTH_TOKEN,
                           "SECRET_KEY": app.config["SECRET_KEY"],
-                          "simulator token": simulator_token(app.config["SECRET_KEY"])}.items():
+                          "simulator token": simulator_token(app.config["SECRET_KEY"]),
+                          "TOTP key": browser.second_factor[0], "recovery code": browser.second_factor[1]}.items():
         for where, text in everything.items():
             assert secret not in text, f"the {label} is in the {where}"
