@@ -12,7 +12,6 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from clients import privacy
-from clients import service as client_service
 from clients.models import Client
 from core import audit
 from core.errors import N_, ServiceError
@@ -100,15 +99,25 @@ def may_handle(viewer: Staff, item: FollowUp) -> bool:
     return can(viewer, "followups.triage")
 
 
+def may_reveal_number(viewer: Staff, item: FollowUp) -> bool:
+    """Whether the viewer may "show" the sender's number: whoever may see the client (clients/privacy.py), and
+    the business staff who take the item from their branch's pool, since the business side calls clients
+    back. Never researchers: they answer by SMS, which needs the name and the question, not the number."""
+    if privacy.may_reveal_mobile(viewer, item.client):
+        return True
+    return item.queue == Queue.business and can(viewer, "followups.business") and may_handle(viewer, item)
+
+
 def reveal_number(session, viewer: Staff, item: FollowUp) -> str:
-    """The sender's whole number for someone who sees the item and may see the client (the "show" action),
-    audited: a client's as clients.service.reveal_mobile records it, an unknown sender's on the item."""
-    if item.client is not None:
-        client_service.reveal_mobile(session, viewer, item.client, via=f"followup {item.id}")
-        return item.from_number
-    if not privacy.may_reveal_mobile(viewer, None):
+    """The sender's whole number for someone who sees the item and may_reveal_number (the "show" action),
+    audited: who, which client (or which item, for a sender who is no client), when."""
+    if not may_reveal_number(viewer, item):
         raise Forbidden()
-    audit.record(session, "followup.number_shown", actor=viewer, obj_type="followup", obj_id=item.id)
+    if item.client is not None:
+        audit.record(session, "client.mobile_shown", actor=viewer, obj_type="client", obj_id=item.client.account_no,
+                     detail={"via": f"followup {item.id}"})
+    else:
+        audit.record(session, "followup.number_shown", actor=viewer, obj_type="followup", obj_id=item.id)
     session.flush()
     return item.from_number
 

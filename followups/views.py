@@ -157,7 +157,7 @@ def _item_page(item: FollowUp, shown: str | None = None):
         categories=[c for c in Category if c != item.category],
         may_open_client=privacy.may_see_client(current_user, item.client),
         number=shown or privacy.mobile_for(current_user, item.client, item.from_number),
-        may_reveal=masked and privacy.may_reveal_mobile(current_user, item.client),
+        may_reveal=masked and service.may_reveal_number(current_user, item),
         account=privacy.account_for(current_user, item.client) if item.client else None,
         max_reply=service.MAX_REPLY_CHARS, max_note=service.MAX_NOTE_CHARS), 200, \
         {"Cache-Control": "no-store"} if shown else {}
