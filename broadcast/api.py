@@ -3,17 +3,24 @@
 Requests are checked against broadcast/schemas.py at the door; a refusal (ServiceError) is answered by the
 one handler in core.http, which rolls back. Each endpoint calls one service function and commits. The
 service gets the JSON as sent (the schema only vouches for its shape), as the compose page's form data does.
+
+Every answer with a broadcast carries its `version` (and the same as an ETag). Every action takes the version
+the caller saw (`version` or `seen_version` in the body, or If-Match) and is refused as stale (409) when the
+broadcast changed since; approve and reject require it (or the older `seen_submitted_at`). For the other
+actions a caller that names none (a script written before versions) acts on the version this request read,
+still in one conditional UPDATE, so no change is ever written over another unseen.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, current_app, g, jsonify
+from flask import Blueprint, current_app, g, jsonify, request
+from sqlalchemy.orm.exc import StaleDataError
 
-from broadcast import scheduling, service, texts
+from broadcast import scheduling, service, texts, versions
 from broadcast.models import Broadcast
 from broadcast.report import report as broadcast_report
-from broadcast.schemas import BroadcastChanges, BroadcastNew, Decision, Schedule
+from broadcast.schemas import BroadcastEdit, BroadcastNew, Decision, Schedule, Seen
 from broadcast.serialise import broadcast_json
 from broadcast.settings import Settings
 from core import clock, schemas
@@ -36,8 +43,31 @@ def _get(broadcast_id: int) -> Broadcast:
     return b
 
 
+def _answer(b: Broadcast, problems: list | None = None, status: int = 200):
+    response = jsonify(broadcast_json(b, problems))
+    response.status_code = status
+    response.headers["ETag"] = f'"{b.version}"'
+    return response
+
+
 def _with_problems(b: Broadcast, status: int = 200):
-    return jsonify(broadcast_json(b, service.compliance_problems(b, _settings()))), status
+    return _answer(b, service.compliance_problems(b, _settings()), status)
+
+
+@bp.errorhandler(StaleDataError)
+def stale(_exc):
+    """A lost race found by a flush the service did not make itself (an autoflush): the same 409."""
+    return current_app.handle_user_exception(versions.StaleVersion())
+
+
+def _seen(**named) -> int | None:
+    """The version the caller saw, from the body's fields `named` and the If-Match header (one, if several)."""
+    return versions.one_seen(*named.items(), ("If-Match", request.headers.get("If-Match")))
+
+
+def _seen_only() -> int | None:
+    s = schemas.body(Seen, optional=True)
+    return _seen(version=s.version, seen_version=s.seen_version)
 
 
 @bp.post("")
@@ -57,8 +87,9 @@ def get(broadcast_id: int):
 @bp.patch("/<int:broadcast_id>")
 @api_require("broadcasts.draft")
 def update(broadcast_id: int):
-    b = _get(broadcast_id)
-    service.update_draft(db.session, b, schemas.raw_body(BroadcastChanges), g.api_user, _settings())
+    b, data = _get(broadcast_id), dict(schemas.raw_body(BroadcastEdit))
+    seen = _seen(version=data.pop("version", None), seen_version=data.pop("seen_version", None))
+    service.update_draft(db.session, b, data, g.api_user, _settings(), seen_version=seen)
     db.session.commit()
     return _with_problems(b)
 
@@ -74,18 +105,21 @@ def _act(broadcast_id: int, action: Callable[[Broadcast], object]):
     b = _get(broadcast_id)
     action(b)
     db.session.commit()
-    return jsonify(broadcast_json(b))
+    return _answer(b)
 
 
 @bp.post("/<int:broadcast_id>/submit")
 @api_require("broadcasts.submit")
 def submit(broadcast_id: int):
-    return _act(broadcast_id, lambda b: service.submit(db.session, b, g.api_user, _settings()))
+    seen = _seen_only()
+    return _act(broadcast_id, lambda b: service.submit(db.session, b, g.api_user, _settings(), seen_version=seen))
 
 
 def _decide(broadcast_id: int, decide: Callable):
     d = schemas.body(Decision, optional=True)
-    return _act(broadcast_id, lambda b: decide(db.session, b, g.api_user, d.comment, seen=d.seen_submitted_at))
+    seen = _seen(seen_version=d.seen_version, version=d.version)
+    return _act(broadcast_id, lambda b: decide(db.session, b, g.api_user, d.comment, seen=d.seen_submitted_at,
+                                               seen_version=seen, require_seen=True))
 
 
 @bp.post("/<int:broadcast_id>/approve")
@@ -104,27 +138,33 @@ def reject(broadcast_id: int):
 @api_require("broadcasts.schedule")
 def schedule(broadcast_id: int):
     s, settings, config = schemas.body(Schedule, optional=True), _settings(), current_app.config
+    seen = _seen(version=s.version, seen_version=s.seen_version)
     return _act(broadcast_id, lambda b: scheduling.schedule(
         db.session, b, g.api_user, service.parse_time(s.send_at, settings.timezone, "send_at"), settings,
-        clock.now(), calendar_for(config), recurrence=s.recurrence, confirm_duplicate=s.confirm_duplicate))
+        clock.now(), calendar_for(config), recurrence=s.recurrence, confirm_duplicate=s.confirm_duplicate,
+        seen_version=seen))
 
 
 @bp.post("/<int:broadcast_id>/pause")
 @api_require("broadcasts.schedule")
 def pause(broadcast_id: int):
-    return _act(broadcast_id, lambda b: scheduling.pause(db.session, b, g.api_user))
+    seen = _seen_only()
+    return _act(broadcast_id, lambda b: scheduling.pause(db.session, b, g.api_user, seen_version=seen))
 
 
 @bp.post("/<int:broadcast_id>/resume")
 @api_require("broadcasts.schedule")
 def resume(broadcast_id: int):
-    return _act(broadcast_id, lambda b: scheduling.resume(db.session, b, g.api_user))
+    seen = _seen_only()
+    return _act(broadcast_id, lambda b: scheduling.resume(db.session, b, g.api_user, seen_version=seen))
 
 
 @bp.post("/<int:broadcast_id>/cancel")
 @api_require("broadcasts.schedule")
 def cancel(broadcast_id: int):
-    return _act(broadcast_id, lambda b: scheduling.cancel(db.session, b, g.api_user, clock.now()))
+    seen = _seen_only()
+    return _act(broadcast_id, lambda b: scheduling.cancel(db.session, b, g.api_user, clock.now(),
+                                                          seen_version=seen))
 
 
 @bp.get("/<int:broadcast_id>/report")

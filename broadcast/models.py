@@ -87,9 +87,15 @@ class Broadcast(db.Model):
     # the audience of that day, under the approval of its parent (editing the parent stops the series)
     recurrence: Mapped[str | None] = mapped_column(sa.String(40))
     parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("broadcasts.id"), index=True)
+    # bumped by every change (the mapper's version_id_col: each flush is `UPDATE ... WHERE id = :id AND
+    # version = :read`, checked by its row count); a person's action names the version they saw
+    # (broadcast/versions.py), and the worker's own conditional UPDATEs bump it too (broadcast/tick.py)
+    version: Mapped[int] = mapped_column(sa.Integer, default=1, server_default="1")
 
     author = relationship("Staff", foreign_keys=[author_id])
     decided_by = relationship("Staff", foreign_keys=[decided_by_id])
+
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def is_suggestion(self) -> bool:

@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from broadcast import audience as audiences
+from broadcast import versions
 from broadcast.models import Broadcast, BroadcastKind, BroadcastState
-from broadcast.service import BroadcastError
+from broadcast.service import BroadcastError, NotCompliant, compliance_problems
 from broadcast.settings import Settings
 from clients.models import Client
 from core import audit
@@ -40,10 +41,14 @@ def overlapping_recent(session, b: Broadcast, moment: datetime) -> tuple[Broadca
 
 
 def schedule(session, b: Broadcast, actor, send_at: datetime | None, settings: Settings, now: datetime,
-             calendar: Calendar, *, recurrence: str | None = None, confirm_duplicate: bool = False) -> Broadcast:
+             calendar: Calendar, *, recurrence: str | None = None, confirm_duplicate: bool = False,
+             seen_version: int | None = None) -> Broadcast:
     """Schedule an approved broadcast for `send_at` (None: now), or on a recurrence (a regular commentary,
     every trading day at a time). Refused in quiet hours, in the past, or after a suggestion's valid-until;
-    the same text to an overlapping audience within 24 hours needs `confirm_duplicate`."""
+    the same text to an overlapping audience within 24 hours needs `confirm_duplicate`; and refused with
+    the problems when the approved text no longer passes compliance (a rule changed since the approval)."""
+    versions.expect(b, seen_version)
+    actor_id = actor.id  # read before the broadcast changes: loading the actor must not flush it half-changed
     if b.state not in (BroadcastState.approved, BroadcastState.missed):
         raise BroadcastError(N_("only an approved broadcast can be scheduled (this one is %(state)s)"), None,
                              status=409, code="not_approved", state=b.state.value)
@@ -65,6 +70,9 @@ def schedule(session, b: Broadcast, actor, send_at: datetime | None, settings: S
                              quiet=calendar.quiet_text)
     if b.valid_until is not None and b.valid_until <= moment:
         raise BroadcastError(N_("the suggestion would have expired by then"), "send_at", code="expired")
+    problems = compliance_problems(b, settings, now, session=session)
+    if problems:
+        raise NotCompliant(problems, N_("Not scheduled: %(problems)s"))
     if not confirm_duplicate:
         duplicate = overlapping_recent(session, b, moment)
         if duplicate is not None:
@@ -75,9 +83,9 @@ def schedule(session, b: Broadcast, actor, send_at: datetime | None, settings: S
     b.state = BroadcastState.scheduled
     b.send_at = moment
     b.recurrence = recurrence.strip() if recurrence else None
-    b.scheduled_by_id = actor.id
+    b.scheduled_by_id = actor_id
     b.state_reason = None
-    session.flush()
+    versions.save(session)
     audit.record(session, "broadcast.schedule", actor=actor, obj_type="broadcast", obj_id=b.id,
                  detail={"send_at": moment.isoformat(), "recurrence": b.recurrence,
                          "confirmed_duplicate": confirm_duplicate or None})
@@ -96,39 +104,46 @@ def occurrence(session, parent: Broadcast, now: datetime) -> Broadcast:
     return child
 
 
-def pause(session, b: Broadcast, actor) -> Broadcast:
+def pause(session, b: Broadcast, actor, *, seen_version: int | None = None) -> Broadcast:
+    """Hold it where it is. Conditional on the version seen, so it never lands on a state the worker moved it
+    out of meanwhile (started, finished): the person reloads and sees what happened."""
+    versions.expect(b, seen_version)
     if b.state not in (BroadcastState.scheduled, BroadcastState.sending):
         raise BroadcastError(N_("only a scheduled or sending broadcast can be paused (this one is %(state)s)"),
                              None, status=409, code="not_running", state=b.state.value)
     b.state_reason = b.state.value  # resumed into the state it was paused from
     b.state = BroadcastState.paused
-    session.flush()
+    versions.save(session)
     audit.record(session, "broadcast.pause", actor=actor, obj_type="broadcast", obj_id=b.id)
     return b
 
 
-def resume(session, b: Broadcast, actor) -> Broadcast:
+def resume(session, b: Broadcast, actor, *, seen_version: int | None = None) -> Broadcast:
     """Back to where it was. Nobody gets a second copy: messages already handed over keep their rows."""
+    versions.expect(b, seen_version)
     if b.state != BroadcastState.paused:
         raise BroadcastError(N_("only a paused broadcast can be resumed (this one is %(state)s)"), None,
                              status=409, code="not_paused", state=b.state.value)
     b.state = BroadcastState.sending if b.state_reason == "sending" else BroadcastState.scheduled
     b.state_reason = None
-    session.flush()
+    versions.save(session)
     audit.record(session, "broadcast.resume", actor=actor, obj_type="broadcast", obj_id=b.id)
     return b
 
 
-def cancel(session, b: Broadcast, actor, now: datetime) -> int:
-    """Stop it for good; what was not yet handed over is not sent. Returns how many messages were cancelled."""
+def cancel(session, b: Broadcast, actor, now: datetime, *, seen_version: int | None = None) -> int:
+    """Stop it for good; what was not yet handed over is not sent. Returns how many messages were cancelled.
+    The broadcast's own move comes first and is conditional: a lost race cancels no message."""
     from broadcast.sending import cancel_pending
 
+    versions.expect(b, seen_version)
     if b.state not in (BroadcastState.approved, BroadcastState.scheduled, BroadcastState.sending,
                        BroadcastState.paused):
         raise BroadcastError(N_("a broadcast that is %(state)s cannot be cancelled"), None, status=409,
                              code="not_cancellable", state=b.state.value)
     b.state = BroadcastState.cancelled
     b.finished_at = now
+    versions.save(session)
     count = cancel_pending(session, b, now)
     session.flush()
     audit.record(session, "broadcast.cancel", actor=actor, obj_type="broadcast", obj_id=b.id,

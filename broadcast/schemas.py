@@ -21,6 +21,7 @@ from broadcast.service import (
     TARGETS_MAX,
     TITLE_MAX,
 )
+from broadcast.versions import VERSION_MAX
 from clients.tiers import Tier
 from core import openapi
 from core.schemas import Answer, Error, RequestBody, one_of
@@ -71,6 +72,24 @@ class BroadcastChanges(RequestBody):
     suggestion: SuggestionIn | None = None
 
 
+SEEN = ("The broadcast's `version` as the caller last read it (GET answers it, and an ETag); the change is made "
+        "only if nobody changed the broadcast since, else 409 `broadcast.stale_version`. Also accepted as "
+        "`seen_version` or an If-Match header")
+Version = Annotated[int, Field(ge=1, le=VERSION_MAX)]
+
+
+class Seen(RequestBody):
+    """The version the caller saw, for the actions that take nothing else."""
+
+    version: Version | None = Field(None, description=SEEN)
+    seen_version: Version | None = Field(None, description="The same as `version`")
+
+
+class BroadcastEdit(BroadcastChanges):
+    version: Version | None = Field(None, description=SEEN)
+    seen_version: Version | None = Field(None, description="The same as `version`")
+
+
 class BroadcastNew(BroadcastChanges):
     kind: Kind  # type: ignore[valid-type]
     title: str = Field(min_length=1, max_length=TITLE_MAX)
@@ -80,13 +99,19 @@ class BroadcastNew(BroadcastChanges):
 
 class Decision(RequestBody):
     comment: str | None = Field(None, max_length=COMMENT_MAX, description="Why (required to reject)")
-    seen_submitted_at: str | None = Field(None, description="The submitted_at the approver read")
+    seen_version: Version | None = Field(None, description="The `version` the approver read. This or "
+                                        "`seen_submitted_at` (or an If-Match header) is required")
+    version: Version | None = Field(None, description="The same as `seen_version`")
+    seen_submitted_at: str | None = Field(None, description="The submitted_at the approver read; refused as "
+                                          "ambiguous when the broadcast was submitted twice at that time")
 
 
 class Schedule(RequestBody):
     send_at: str | None = Field(None, description="ISO 8601; null sends now; without an offset, read in TIMEZONE")
     recurrence: str | None = Field(None, examples=["trading_days@08:30"])
     confirm_duplicate: bool = False
+    version: Version | None = Field(None, description=SEEN)
+    seen_version: Version | None = Field(None, description="The same as `version`")
 
 
 # ---- answers ------------------------------------------------------------------------------------------------
@@ -142,6 +167,7 @@ class Broadcast(Answer):
     finished_at: datetime | None
     recurrence: str | None
     parent_id: int | None
+    version: int = Field(description="Bumped by every change; name it when acting on the broadcast")
     problems: list[Problem] = Field([], description="What compliance still objects to (on create, get and patch)")
 
 
@@ -188,10 +214,13 @@ def _paths() -> dict:
     op, answer, body = openapi.operation, openapi.answer, openapi.json_body
     broadcast_id = openapi.path_id("broadcast_id", "The broadcast's id")
     one = answer(Broadcast, "The broadcast")
+    # the If-Match header is taken too (the version as the answers' ETag, "3"), but not declared as a parameter:
+    # the body's `version` is the one way the description offers
+    acting = [broadcast_id]
 
     def control(op_id: str, summary: str) -> dict:
         return {"post": op(summary, {"200": one}, errors=("403", "404", "409"), op_id=op_id,
-                           parameters=[broadcast_id])}
+                           parameters=acting, body=body(Seen), body_required=False)}
 
     return {
         "/broadcasts": {"post": op(
@@ -202,7 +231,7 @@ def _paths() -> dict:
                       parameters=[broadcast_id]),
             "patch": op("Edit a broadcast's content (a submitted or approved one goes back to draft)",
                         {"200": one}, errors=("400", "403", "404", "409"), op_id="updateBroadcast",
-                        parameters=[broadcast_id], body=body(BroadcastChanges))},
+                        parameters=acting, body=body(BroadcastEdit))},
         "/broadcasts/{broadcast_id}/preview": {"get": op(
             "The text for a sample recipient and the figures for the whole audience",
             {"200": answer(Preview, "The preview")}, errors=("403", "404"), op_id="previewBroadcast",
@@ -210,18 +239,21 @@ def _paths() -> dict:
         "/broadcasts/{broadcast_id}/submit": {"post": op(
             "Submit a draft for approval",
             {"200": one, "400": answer(NotCompliant, "Compliance objects; every problem is listed")},
-            errors=("403", "404", "409"), op_id="submitBroadcast", parameters=[broadcast_id])},
+            errors=("403", "404", "409"), op_id="submitBroadcast", parameters=acting, body=body(Seen),
+            body_required=False)},
         "/broadcasts/{broadcast_id}/approve": {"post": op(
-            "Approve a submitted broadcast (never one's own)", {"200": one},
-            errors=("400", "403", "404", "409"), op_id="approveBroadcast", parameters=[broadcast_id],
+            "Approve a submitted broadcast (never one's own), as the version the approver read",
+            {"200": one}, errors=("400", "403", "404", "409"), op_id="approveBroadcast", parameters=acting,
             body=body(Decision), body_required=False)},
         "/broadcasts/{broadcast_id}/reject": {"post": op(
             "Reject a submitted broadcast, saying why", {"200": one}, errors=("400", "403", "404", "409"),
-            op_id="rejectBroadcast", parameters=[broadcast_id], body=body(Decision))},
+            op_id="rejectBroadcast", parameters=acting, body=body(Decision))},
         "/broadcasts/{broadcast_id}/schedule": {"post": op(
             "Schedule an approved broadcast: now, at a time, or (commentaries) on every trading day",
-            {"200": one}, errors=("400", "403", "404", "409"), op_id="scheduleBroadcast",
-            parameters=[broadcast_id], body=body(Schedule), body_required=False)},
+            {"200": one, "400": answer(NotCompliant, "Refused; when the approved text no longer passes "
+                                                     "compliance, every problem is listed")},
+            errors=("403", "404", "409"), op_id="scheduleBroadcast",
+            parameters=acting, body=body(Schedule), body_required=False)},
         "/broadcasts/{broadcast_id}/pause": control("pauseBroadcast", "Pause a scheduled or sending broadcast"),
         "/broadcasts/{broadcast_id}/resume": control("resumeBroadcast", "Resume a paused broadcast"),
         "/broadcasts/{broadcast_id}/cancel": control("cancelBroadcast", "Cancel a broadcast not yet finished"),
@@ -233,4 +265,5 @@ def _paths() -> dict:
 
 
 openapi.register("broadcasts", _paths(),
-                 [BroadcastNew, BroadcastChanges, Broadcast, NotCompliant, Decision, Schedule, Preview, Report])
+                 [BroadcastNew, BroadcastChanges, BroadcastEdit, Seen, Broadcast, NotCompliant, Decision, Schedule,
+                  Preview, Report])

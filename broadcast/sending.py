@@ -111,10 +111,21 @@ def sweep(session, now: datetime) -> None:
         open_ = session.scalar(sa.select(sa.func.count()).select_from(OutboundMessage).where(
             OutboundMessage.broadcast_id == b.id,
             OutboundMessage.state.in_([MessageState.pending, MessageState.handing_over])))
-        if not open_:
-            b.state = BroadcastState.completed
-            b.finished_at = now
+        if not open_ and finish(session, b, now):
             audit.record(session, "broadcast.complete", actor_label="worker", obj_type="broadcast", obj_id=b.id)
+
+
+def finish(session, b: Broadcast, now: datetime) -> bool:
+    """Mark `b` completed if it is still sending at the version read: a person who paused or cancelled it
+    meanwhile wins, and the worker leaves it as they left it. The version is bumped like any change."""
+    result = session.execute(sa.update(Broadcast)
+                             .where(Broadcast.id == b.id, Broadcast.state == BroadcastState.sending,
+                                    Broadcast.version == b.version)
+                             .values(state=BroadcastState.completed, finished_at=now, updated_at=now,
+                                     version=Broadcast.version + 1)
+                             .execution_options(synchronize_session=False))
+    session.expire(b)  # read again when next used, never flushed from what was read
+    return result.rowcount == 1
 
 
 def cancel_pending(session, b: Broadcast, now: datetime) -> int:

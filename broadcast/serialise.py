@@ -28,6 +28,7 @@ def broadcast_json(b: Broadcast, problems: list | None = None) -> dict[str, Any]
         "decided_by": b.decided_by.email if b.decided_by else None, "decided_at": _iso(b.decided_at),
         "decision_comment": b.decision_comment, "send_at": _iso(b.send_at), "started_at": _iso(b.started_at),
         "finished_at": _iso(b.finished_at), "recurrence": b.recurrence, "parent_id": b.parent_id,
+        "version": b.version,
     }
     if problems is not None:
         out["problems"] = [{"field": p.field, "error": problem_text(p.template, p.args_)} for p in problems]

@@ -10,28 +10,19 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from broadcast import audience as audiences
-from broadcast import compliance, placeholders
+from broadcast import compliance, placeholders, versions
+from broadcast.errors import BroadcastError
 from broadcast.models import EDITABLE, Broadcast, BroadcastKind, BroadcastState, Direction
 from broadcast.settings import Settings
 from broadcast.texts import audience_segments, final_text, preview, render_for
 from core import audit, clock
-from core.errors import N_, ServiceError, Translate
+from core.errors import N_, Translate
 from sms.segments import measure
 
 # the limits of a broadcast's fields, checked here and declared to the API by broadcast/schemas.py
 TITLE_MAX, BODY_MAX, NOTE_MAX, COMMENT_MAX = 200, 2000, 50_000, 2000
 CONTRACT_MAX, ENTRY_MAX, STOP_MAX, RISK_MAX, TARGETS_MAX = 12, 40, 20, 1000, 5
 LANGUAGES = ("zh", "en")
-
-
-class BroadcastError(ServiceError):
-    """A request about a broadcast that cannot be done; `field` names the input."""
-
-    domain = "broadcast"
-
-    def __init__(self, template: str, field: str | None = None, status: int | None = None, *,
-                 code: str | None = None, **args: object):
-        super().__init__(template, field=field, status=status, code=code, **args)
 
 
 class NoBroadcast(BroadcastError):
@@ -42,8 +33,9 @@ class NoBroadcast(BroadcastError):
 class NotCompliant(BroadcastError):
     """Compliance objects: every problem is told (the API lists them; a page flashes them in one line)."""
 
-    def __init__(self, problems: list[compliance.ComplianceProblem]):
-        super().__init__(N_("Not submitted: %(problems)s"), problems[0].field, code="not_compliant",
+    def __init__(self, problems: list[compliance.ComplianceProblem],
+                 template: str = N_("Not submitted: %(problems)s")):
+        super().__init__(template, problems[0].field, code="not_compliant",
                          problems="; ".join(str(p) for p in problems))
         self.problems = problems
 
@@ -192,11 +184,15 @@ def create_draft(session, data: dict, actor, settings: Settings) -> Broadcast:
     return b
 
 
-def update_draft(session, b: Broadcast, data: dict, actor, settings: Settings) -> Broadcast:
-    """Edit the content. Editing a submitted or approved broadcast sends it back to draft (and to approval)."""
+def update_draft(session, b: Broadcast, data: dict, actor, settings: Settings, *,
+                 seen_version: int | None = None) -> Broadcast:
+    """Edit the content. Editing a submitted or approved broadcast sends it back to draft (and to approval).
+    Conditional on the version the editor saw (broadcast/versions.py), so an edit and an approval that race
+    never leave the edited text approved."""
     if not may_edit(actor, b):
         raise BroadcastError(N_("only its author or the chief analyst can edit this broadcast"), None, status=403,
                              code="not_author")
+    versions.expect(b, seen_version)
     if b.state not in EDITABLE:
         raise BroadcastError(N_("a broadcast that is %(state)s can no longer be edited"), None, status=409,
                              code="not_editable", state=b.state.value)
@@ -209,7 +205,7 @@ def update_draft(session, b: Broadcast, data: dict, actor, settings: Settings) -
     if before in (BroadcastState.submitted, BroadcastState.approved):
         b.decided_by_id = None
         b.decided_at = None
-    session.flush()
+    versions.save(session)
     audit.record(session, "broadcast.edit", actor=actor, obj_type="broadcast", obj_id=b.id,
                  detail={"from": before.value, "to": b.state.value, "fields": sorted(data)})
     return b
@@ -236,7 +232,9 @@ def compliance_problems(b: Broadcast, settings: Settings, now: datetime | None =
     return problems
 
 
-def submit(session, b: Broadcast, actor, settings: Settings, now: datetime | None = None) -> Broadcast:
+def submit(session, b: Broadcast, actor, settings: Settings, now: datetime | None = None, *,
+           seen_version: int | None = None) -> Broadcast:
+    versions.expect(b, seen_version)
     if b.state not in (BroadcastState.draft, BroadcastState.rejected):
         raise BroadcastError(N_("only a draft can be submitted (this one is %(state)s)"), None, status=409,
                              code="not_a_draft", state=b.state.value)
@@ -246,8 +244,10 @@ def submit(session, b: Broadcast, actor, settings: Settings, now: datetime | Non
     b.state = BroadcastState.submitted
     b.submitted_at = now or clock.now()
     b.decision_comment = None
-    session.flush()
-    audit.record(session, "broadcast.submit", actor=actor, obj_type="broadcast", obj_id=b.id)
+    versions.save(session)
+    # the submission's time and version, so that an approver naming the time can be told which text it was
+    audit.record(session, "broadcast.submit", actor=actor, obj_type="broadcast", obj_id=b.id,
+                 detail=versions.submission_detail(b))
     return b
 
 
@@ -262,16 +262,23 @@ def _hands_on(session, b: Broadcast) -> set[int]:
     return set(actors) | {b.author_id}
 
 
-def _decide(session, b: Broadcast, actor, approve: bool, comment: str | None, seen: str | None = None) -> Broadcast:
+def _decide(session, b: Broadcast, actor, approve: bool, comment: str | None, seen: str | None = None,
+            seen_version: int | None = None, require_seen: bool = False) -> Broadcast:
+    """Approve or reject the text the approver read: `seen_version`, or `seen` (the submission time they read,
+    translated to a version when it names one submission). Without either, an in-process caller decides on
+    the version it read; pages and the API pass `require_seen`."""
+    if seen_version is None and seen is not None:
+        seen_version = versions.version_of_submission(session, b, seen)
+    versions.expect(b, seen_version)
     if b.state != BroadcastState.submitted:
         raise BroadcastError(N_("only a submitted broadcast can be approved or rejected (this one is %(state)s)"),
                              None, status=409, code="not_submitted", state=b.state.value)
     if actor.id in _hands_on(session, b):
         raise BroadcastError(N_("four eyes: whoever wrote, edited or submitted a broadcast cannot approve or "
                                 "reject it"), None, status=403, code="four_eyes")
-    if seen is not None and seen != submission_mark(b):
-        raise BroadcastError(N_("the broadcast was changed and submitted again since you opened it; read it again"),
-                             None, status=409, code="changed_since_read")
+    if require_seen and seen_version is None:
+        raise BroadcastError(N_("say which text you read: its version (seen_version) or its submission time "
+                                "(seen_submitted_at)"), "seen_version", code="seen_required")
     comment = (comment or "").strip()
     if not approve and not comment:
         raise BroadcastError(N_("say why it is rejected, so the author knows what to fix"), "comment",
@@ -283,7 +290,7 @@ def _decide(session, b: Broadcast, actor, approve: bool, comment: str | None, se
     b.decided_by_id = actor.id
     b.decided_at = clock.now()
     b.decision_comment = comment or None
-    session.flush()
+    versions.save(session)
     audit.record(session, "broadcast.approve" if approve else "broadcast.reject", actor=actor,
                  obj_type="broadcast", obj_id=b.id, detail={"comment": comment} if comment else None)
     return b
@@ -294,12 +301,14 @@ def submission_mark(b: Broadcast) -> str:
     return b.submitted_at.isoformat() if b.submitted_at else ""
 
 
-def approve(session, b: Broadcast, actor, comment: str | None = None, seen: str | None = None) -> Broadcast:
-    return _decide(session, b, actor, True, comment, seen)
+def approve(session, b: Broadcast, actor, comment: str | None = None, seen: str | None = None, *,
+            seen_version: int | None = None, require_seen: bool = False) -> Broadcast:
+    return _decide(session, b, actor, True, comment, seen, seen_version, require_seen)
 
 
-def reject(session, b: Broadcast, actor, comment: str | None, seen: str | None = None) -> Broadcast:
-    return _decide(session, b, actor, False, comment, seen)
+def reject(session, b: Broadcast, actor, comment: str | None, seen: str | None = None, *,
+           seen_version: int | None = None, require_seen: bool = False) -> Broadcast:
+    return _decide(session, b, actor, False, comment, seen, seen_version, require_seen)
 
 
 def dry_run(session, data: dict, settings: Settings, base: Broadcast | None = None) -> dict[str, Any]:

@@ -18,8 +18,9 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
 
-from broadcast import scheduling, service, texts
+from broadcast import scheduling, service, texts, versions
 from broadcast.labels import STATE_LABELS
 from broadcast.models import Broadcast, BroadcastKind, BroadcastState
 from broadcast.notes import render_note
@@ -116,7 +117,7 @@ def edit(broadcast_id: int):
         # what was typed stays on the form; a broadcast no longer editable (409) shows itself instead
         on_refusal(render=lambda exc: redirect(url_for("broadcast.detail", broadcast_id=broadcast_id))
                    if exc.status == 409 else _compose_page(b, data))
-        service.update_draft(db.session, b, data, current_user, _settings())
+        service.update_draft(db.session, b, data, current_user, _settings(), seen_version=_seen())
         db.session.commit()
         flash(_("Saved. It is a draft again and needs approval before it can be sent."), "success")
         return redirect(url_for("broadcast.detail", broadcast_id=b.id))
@@ -179,6 +180,17 @@ def progress():
     return jsonify(out)
 
 
+@bp.errorhandler(StaleDataError)
+def stale(_exc):
+    """A lost race found by a flush the service did not make itself (an autoflush): the same refusal."""
+    return current_app.handle_user_exception(versions.StaleVersion())
+
+
+def _seen() -> int | None:
+    """The version the page showed (every form acting on a broadcast carries it in a hidden field)."""
+    return versions.parse(request.form.get("version"))
+
+
 def _schedule(b: Broadcast, form) -> None:
     """Schedule as the form chose: now, at a time (send_at), or on every trading day (recurrence)."""
     settings, config = _settings(), current_app.config
@@ -190,12 +202,14 @@ def _schedule(b: Broadcast, form) -> None:
     elif when == "daily":
         recurrence = f"trading_days@{form.get('daily_at') or '08:30'}"
     scheduling.schedule(db.session, b, current_user, send_at, settings, clock.now(), calendar_for(config),
-                        recurrence=recurrence, confirm_duplicate=form.get("confirm_duplicate") == "1")
+                        recurrence=recurrence, confirm_duplicate=form.get("confirm_duplicate") == "1",
+                        seen_version=_seen())
 
 
 def _act(broadcast_id: int, action: Callable[[Broadcast], object], done: str):
     """Run one service action on the broadcast and go back to it: a refusal is flashed (core.http), success
-    commits and says `done`."""
+    commits and says `done`. A stale version (someone changed it since the page was shown) lands on the
+    broadcast as it is now, with the message to read it again."""
     b, detail = _get(broadcast_id), url_for("broadcast.detail", broadcast_id=broadcast_id)
     on_refusal(back=lambda exc: url_for("broadcast.detail", broadcast_id=broadcast_id, duplicate=1)
                if exc.field == "confirm_duplicate" else detail)
@@ -215,40 +229,48 @@ def schedule(broadcast_id: int):
 @bp.post("/<int:broadcast_id>/pause")
 @require("broadcasts.schedule")
 def pause(broadcast_id: int):
-    return _act(broadcast_id, lambda b: scheduling.pause(db.session, b, current_user), _("Paused."))
+    return _act(broadcast_id, lambda b: scheduling.pause(db.session, b, current_user, seen_version=_seen()),
+                _("Paused."))
 
 
 @bp.post("/<int:broadcast_id>/resume")
 @require("broadcasts.schedule")
 def resume(broadcast_id: int):
-    return _act(broadcast_id, lambda b: scheduling.resume(db.session, b, current_user),
+    return _act(broadcast_id, lambda b: scheduling.resume(db.session, b, current_user, seen_version=_seen()),
                 _("Resumed; nobody receives it twice."))
 
 
 @bp.post("/<int:broadcast_id>/cancel")
 @require("broadcasts.schedule")
 def cancel(broadcast_id: int):
-    return _act(broadcast_id, lambda b: scheduling.cancel(db.session, b, current_user, clock.now()),
+    return _act(broadcast_id, lambda b: scheduling.cancel(db.session, b, current_user, clock.now(),
+                                                          seen_version=_seen()),
                 _("Cancelled; what was not yet handed over will not be sent."))
 
 
 @bp.post("/<int:broadcast_id>/submit")
 @require("broadcasts.submit")
 def submit(broadcast_id: int):
-    return _act(broadcast_id, lambda b: service.submit(db.session, b, current_user, _settings()),
+    return _act(broadcast_id, lambda b: service.submit(db.session, b, current_user, _settings(),
+                                                       seen_version=_seen()),
                 _("Submitted for approval."))
+
+
+def _decision_seen() -> dict:
+    """What the approver read, as the decision form sends it: the version (and the submission time)."""
+    return {"seen_version": _seen(), "seen": request.form.get("seen") or None, "require_seen": True}
 
 
 @bp.post("/<int:broadcast_id>/approve")
 @require("broadcasts.approve")
 def approve(broadcast_id: int):
     return _act(broadcast_id, lambda b: service.approve(db.session, b, current_user, request.form.get("comment"),
-                                                        seen=request.form.get("seen")), _("Approved."))
+                                                        **_decision_seen()), _("Approved."))
 
 
 @bp.post("/<int:broadcast_id>/reject")
 @require("broadcasts.approve")
 def reject(broadcast_id: int):
     return _act(broadcast_id, lambda b: service.reject(db.session, b, current_user, request.form.get("comment"),
-                                                       seen=request.form.get("seen")),
+                                                       **_decision_seen()),
                 _("Rejected; the author sees your comment."))

@@ -1,6 +1,7 @@
 """Broadcasts as the analyst and the approver meet them: compose page, live preview, detail, API."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -21,6 +22,11 @@ FORM = {"kind": "trade_suggestion", "title": "螺纹钢交易建议", "language"
 
 def text(response) -> str:
     return response.get_data(as_text=True)
+
+
+def shown_version(page: str) -> str:
+    """The broadcast's version as the page's forms carry it (what the person saw)."""
+    return re.search(r'name="version" value="(\d+)"', page).group(1)
 
 
 @pytest.fixture
@@ -48,7 +54,7 @@ def test_compose_submit_reject_fix_approve_through_the_pages(client, auth, desk)
     auth.login("ok@example.com")
     page = text(client.get(f"/broadcasts/{b.id}"))
     assert f"/broadcasts/{b.id}/approve" in page
-    auth.post(f"/broadcasts/{b.id}/reject", {"comment": "止损请再放宽"})
+    auth.post(f"/broadcasts/{b.id}/reject", {"comment": "止损请再放宽", "version": shown_version(page)})
     db.session.expire_all()
     assert db.session.get(Broadcast, b.id).state == BroadcastState.rejected
     auth.post("/logout")
@@ -60,7 +66,9 @@ def test_compose_submit_reject_fix_approve_through_the_pages(client, auth, desk)
     auth.post("/logout")
 
     auth.login("ok@example.com")
-    auth.post(f"/broadcasts/{b.id}/approve")
+    refused = auth.post(f"/broadcasts/{b.id}/approve")  # a decision names the text it is about
+    assert "say which text you read" in text(client.get(refused.headers["Location"]))
+    auth.post(f"/broadcasts/{b.id}/approve", {"version": shown_version(text(client.get(f"/broadcasts/{b.id}")))})
     db.session.expire_all()
     done = db.session.get(Broadcast, b.id)
     assert (done.state, done.stop) == (BroadcastState.approved, "3080")
@@ -120,11 +128,14 @@ def test_api_round_trip(client, desk, api_token):
     preview = client.get(f"/api/v1/broadcasts/{body['id']}/preview", headers=chief).json
     assert {k: preview[k] for k in ("encoding", "segments", "recipients", "total_segments")} == \
         {"encoding": "UCS-2", "segments": 2, "recipients": 2, "total_segments": 4}
-    assert client.post(f"/api/v1/broadcasts/{body['id']}/submit", headers=chief).json["state"] == "submitted"
-    assert client.post(f"/api/v1/broadcasts/{body['id']}/reject", headers=approver, json={}).status_code == 400
-    approved = client.post(f"/api/v1/broadcasts/{body['id']}/approve", headers=approver)
+    submitted = client.post(f"/api/v1/broadcasts/{body['id']}/submit", headers=chief).json
+    assert submitted["state"] == "submitted"
+    seen = {"seen_version": submitted["version"]}
+    assert client.post(f"/api/v1/broadcasts/{body['id']}/reject", headers=approver, json=seen).status_code == 400
+    approved = client.post(f"/api/v1/broadcasts/{body['id']}/approve", headers=approver, json=seen)
     assert approved.json["state"] == "approved" and approved.json["decided_by"] == "ok@example.com"
-    again = client.post(f"/api/v1/broadcasts/{body['id']}/approve", headers=approver)
+    again = client.post(f"/api/v1/broadcasts/{body['id']}/approve", headers=approver,
+                        json={"seen_version": approved.json["version"]})
     assert again.status_code == 409
     assert client.get("/api/v1/broadcasts/999", headers=chief).status_code == 404
 

@@ -96,16 +96,19 @@ CASES += [
     ("broadcast.live_preview", "POST", "/broadcasts/live-preview", DRAFTERS, 200, lambda: dict(COMMENT)),
     ("broadcast.detail", "GET", "/broadcasts/{draft}", VIEWERS, 200, None),
     ("broadcast.submit", "POST", "/broadcasts/{draft}/submit", {"chief_analyst"}, 302, lambda: {}),
-    ("broadcast.approve", "POST", "/broadcasts/{submitted}/approve", {"approver"}, 302, lambda: {}),
-    ("broadcast.reject", "POST", "/broadcasts/{submitted}/reject", {"approver"}, 302, lambda: {"comment": "改"}),
+    # a decision names the version read: the submitted broadcast was created (1) and submitted (2)
+    ("broadcast.approve", "POST", "/broadcasts/{submitted}/approve", {"approver"}, 302, lambda: {"version": "2"}),
+    ("broadcast.reject", "POST", "/broadcasts/{submitted}/reject", {"approver"}, 302,
+     lambda: {"comment": "改", "version": "2"}),
     ("broadcast_api.create", "POST", "/api/v1/broadcasts", DRAFTERS, 201, lambda: dict(COMMENT_JSON)),
     ("broadcast_api.get", "GET", "/api/v1/broadcasts/{draft}", VIEWERS, 200, None),
     ("broadcast_api.update", "PATCH", "/api/v1/broadcasts/{draft}", {"chief_analyst"}, 200, lambda: {"title": "新标题"}),
     ("broadcast_api.preview", "GET", "/api/v1/broadcasts/{draft}/preview", VIEWERS, 200, None),
     ("broadcast_api.submit", "POST", "/api/v1/broadcasts/{draft}/submit", {"chief_analyst"}, 200, None),
-    ("broadcast_api.approve", "POST", "/api/v1/broadcasts/{submitted}/approve", {"approver"}, 200, None),
+    ("broadcast_api.approve", "POST", "/api/v1/broadcasts/{submitted}/approve", {"approver"}, 200,
+     lambda: {"seen_version": 2}),
     ("broadcast_api.reject", "POST", "/api/v1/broadcasts/{submitted}/reject", {"approver"}, 200,
-     lambda: {"comment": "改"}),
+     lambda: {"comment": "改", "seen_version": 2}),
 ]
 # the provider's webhooks are authorised by their signature, tested in tests/broadcast/test_sending.py
 CHIEF = {"chief_analyst"}

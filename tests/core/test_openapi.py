@@ -144,8 +144,10 @@ ANCHORS: dict[tuple[str, str], dict] = {
     ("PATCH", "/broadcasts/{broadcast_id}"): {"broadcast_id": "draft", "body": {"title": "新标题"}},
     ("GET", "/broadcasts/{broadcast_id}/preview"): {"broadcast_id": "draft"},
     ("POST", "/broadcasts/{broadcast_id}/submit"): {"broadcast_id": "draft"},
-    ("POST", "/broadcasts/{broadcast_id}/approve"): {"broadcast_id": "submitted", "body": {}},
-    ("POST", "/broadcasts/{broadcast_id}/reject"): {"broadcast_id": "submitted", "body": {"comment": "改"}},
+    # a decision names the version read: the submitted broadcast was created (1) and submitted (2)
+    ("POST", "/broadcasts/{broadcast_id}/approve"): {"broadcast_id": "submitted", "body": {"seen_version": 2}},
+    ("POST", "/broadcasts/{broadcast_id}/reject"): {"broadcast_id": "submitted",
+                                                    "body": {"comment": "改", "seen_version": 2}},
     ("POST", "/broadcasts/{broadcast_id}/schedule"): {"broadcast_id": "approved",
                                                       "body": {"send_at": None, "confirm_duplicate": True}},
     ("POST", "/broadcasts/{broadcast_id}/pause"): {"broadcast_id": "scheduled"},
