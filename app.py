@@ -67,6 +67,7 @@ def create_app(config: dict | None = None) -> Flask:
     from followups.views import bp as followups_bp
     from messaging import models as _messaging_models  # noqa: F401
     from messaging.webhooks import bp as sms_bp
+    from records import models as _records_models  # noqa: F401
     from staff import models as _staff_models  # noqa: F401
     from staff.views import bp as staff_bp
 
@@ -79,9 +80,10 @@ def create_app(config: dict | None = None) -> Flask:
     from clients.cli import clients_cli, tiers_cli
     from clients.demo import demo_cli
     from messaging.cli import serve_command, worker_command
+    from records.cli import audit_cli
     from staff.cli import users_cli
 
-    for group in (users_cli, clients_cli, tiers_cli, demo_cli, worker_command, serve_command):
+    for group in (users_cli, clients_cli, tiers_cli, demo_cli, worker_command, serve_command, audit_cli):
         app.cli.add_command(group)
 
     _connect_domains(app)
@@ -106,10 +108,13 @@ def _connect_domains(app: Flask) -> None:
     from broadcast import sending, tick
     from followups import intake
     from messaging import hooks
+    from records import chain, retention
 
     hooks.init_app(app)
     hooks.register_job(app, "broadcasts: start due, expire, finish", tick.job)
     hooks.register_job(app, "follow-ups: route replies left behind", intake.stragglers_job)
+    hooks.register_job(app, "records: seal what was written into the chain", chain.job)
+    retention.install()  # records are not deleted before RETENTION_YEARS
     hooks.register_hold(app, sending.claimable)
     hooks.register_inbound(app, intake.handle)
 

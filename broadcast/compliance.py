@@ -52,6 +52,8 @@ class Draft:
     note_markdown: str = ""
     suggestion: Suggestion | None = None
     segments: int = 0  # of the rendered text for a sample recipient, signature and opt-out line included
+    # the author's futures investment-consulting qualification number (投资咨询从业资格证书编号)
+    analyst_qualification: str | None = None
 
 
 CONTRACT = re.compile(r"^[A-Za-z]{1,2}\d{3,4}$")  # rb2505, IF2412, SR501, i2509
@@ -149,9 +151,19 @@ def check_suggestion(s: Suggestion, now: datetime, rules: Rules) -> list[Complia
     return problems
 
 
+def names_an_analyst(draft: Draft) -> bool:
+    """Whether `draft` is investment advice that must name a qualified analyst: a trade suggestion, or
+    anything with a research note."""
+    return draft.kind == "trade_suggestion" or bool(draft.note_markdown.strip())
+
+
 def check(draft: Draft, now: datetime, rules: Rules = Rules()) -> list[ComplianceProblem]:
     """Every reason `draft` may not be submitted yet; an empty list when it may."""
     problems: list[ComplianceProblem] = []
+    if names_an_analyst(draft) and not (draft.analyst_qualification or "").strip():
+        problems.append(ComplianceProblem(
+            N_("a trade suggestion or research note must name a qualified analyst: its author has no "
+               "investment-consulting qualification number (an admin records it on the staff page)"), "author"))
     if not draft.title.strip():
         problems.append(ComplianceProblem(N_("give the broadcast a title"), "title"))
     if draft.kind == "trade_suggestion":

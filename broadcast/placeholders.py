@@ -12,9 +12,16 @@ from collections.abc import Mapping
 
 from core.errors import N_, Problem
 
-ALLOWED = ("name", "staff_name", "staff_phone", "contract", "direction", "entry", "stop", "target", "note_link")
+ALLOWED = ("name", "staff_name", "staff_phone", "contract", "direction", "entry", "stop", "target", "note_link",
+           "analyst")
 # placeholders that only a trade suggestion fills
 SUGGESTION_ONLY = frozenset({"contract", "direction", "entry", "stop", "target"})
+
+# the analyst's name and futures investment-consulting qualification number (投资咨询从业资格证书编号), which a
+# trade suggestion or research note must carry to the client (see broadcast.compliance.analyst_problems)
+ANALYST_FORMS = {"zh": "分析师{name}（投资咨询从业资格号{number}）",
+                 "en": "analyst {name} (investment consulting licence {number})"}
+SAMPLE_ANALYST = ("示例分析师", "Z0000000")  # for a text rendered without an author: a preview's length
 
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 
@@ -66,3 +73,9 @@ def render(template: str, values: Mapping[str, str]) -> str:
         return str(values[name])
 
     return _TOKEN.sub(replace, template)
+
+
+def analyst_text(name: str, number: str | None, language: str = "zh") -> str:
+    """What `{analyst}` becomes: the analyst's name and qualification number, in the broadcast's language."""
+    form = ANALYST_FORMS.get(language, ANALYST_FORMS["zh"])
+    return form.replace("{name}", name).replace("{number}", number or "")

@@ -221,8 +221,11 @@ def compliance_problems(b: Broadcast, settings: Settings, now: datetime | None =
             stop=b.stop or "", targets=tuple(b.targets or ()), position_pct=b.position_pct,
             valid_until=b.valid_until, risk_statement=b.risk_statement or "")
     text = final_text(b, render_for(b, None, settings), settings)
+    # the analyst is the author; a draft not saved yet (the compose page's dry run) is checked when it is
+    author = b.author if b.author_id is not None else None
+    analyst = author.qualification_no if author is not None else placeholders.SAMPLE_ANALYST[1]
     draft = compliance.Draft(kind=b.kind.value, title=b.title, body=b.body, note_markdown=b.note_markdown or "",
-                             suggestion=suggestion, segments=measure(text).segments)
+                             suggestion=suggestion, segments=measure(text).segments, analyst_qualification=analyst)
     if session is not None and not audiences.parse(b.audience).is_empty:
         draft = dataclasses.replace(draft, segments=max(draft.segments, audience_segments(session, b, settings)[1]))
     problems = list(compliance.check(draft, now or clock.now(), settings.rules))

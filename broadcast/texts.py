@@ -32,10 +32,18 @@ def render_for(b: Broadcast, client: Client | None, settings: Settings, note_lin
         "stop": b.stop or "",
         "target": "/".join(b.targets or []),
         "note_link": note_link or (sample_note_link(settings) if b.note_markdown else ""),
+        "analyst": analyst_for(b),
     }
     if b.language == "en" and b.direction:
         values["direction"] = b.direction.value
     return placeholders.render(b.body, values)
+
+
+def analyst_for(b: Broadcast) -> str:
+    """`{analyst}` of `b`: its author's name and qualification number (a sample's while it has no author)."""
+    author = b.author if b.author_id is not None else None
+    name, number = (author.name, author.qualification_no) if author is not None else placeholders.SAMPLE_ANALYST
+    return placeholders.analyst_text(name, number, b.language)
 
 
 def final_text(b: Broadcast, rendered: str, settings: Settings) -> str:

@@ -87,6 +87,7 @@ NUMBERS: dict[str, Bound] = {
     "SMS_TIMEOUT_SECONDS": Bound(float, 0, 300, low_open=True),
     "MAX_SEGMENTS": Bound(int, 1, 10),  # carriers and Twilio advise at most 10 parts to a long message
     "NOTE_LINK_DAYS": Bound(int, 1, 365),
+    "RETENTION_YEARS": Bound(int, 5, 100),  # records (messages, audit, seals) kept at least this long
     "FOLLOWUP_WINDOW_DAYS": Bound(float, 0, 30, low_open=True),
     "SMS_PRICE_PER_SEGMENT": Bound(Decimal, 0, 10),  # yuan; 0 for a gateway that costs nothing (the simulator)
     "POSITION_CAP_PCT": Bound(Decimal, 0, 100, low_open=True, high_open=True),  # never a full position
@@ -209,6 +210,8 @@ def from_environment() -> dict:
         "POSITION_CAP_PCT": os.environ.get("POSITION_CAP_PCT", "30"),
         "MAX_SEGMENTS": _env_number("MAX_SEGMENTS", "6", int),
         "NOTE_LINK_DAYS": _env_number("NOTE_LINK_DAYS", "7", int),
+        # records (messages to clients, audit entries, their seals, sent broadcasts) are never deleted younger
+        "RETENTION_YEARS": _env_number("RETENTION_YEARS", "20", int),
         "QUIET_HOURS": os.environ.get("QUIET_HOURS", "21:00-08:00"),
         "HOLIDAYS": os.environ.get("HOLIDAYS", ""),
         "SMS_GATEWAY": os.environ.get("SMS_GATEWAY", "simulator"),

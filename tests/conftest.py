@@ -76,6 +76,10 @@ def _migration(name: str):
 # what the migrations write besides the schema: after emptying every table, each test gets it back, so that it
 # starts from the database as `flask db upgrade` leaves it
 SEEDED_BY_MIGRATIONS = [_migration("0008_seed_canned_answers").seed]
+# the database refuses to delete records (messages, audit entries, seals, sent broadcasts; migration 0013):
+# emptying the tables after a test is the one deletion allowed, so the teardown lifts that refusal and puts it
+# back, exactly as the migration made it; tests of the refusal (tests/records) run with it in place
+RECORDS_KEPT = _migration("0013_record_chain")
 
 
 @pytest.fixture
@@ -85,11 +89,13 @@ def app(_app):
         db.session.remove()
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
         with db.engine.begin() as conn:
+            RECORDS_KEPT.drop_keep_triggers(conn)
             if db.engine.dialect.name == "postgresql":
                 conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
             else:
                 for name in tables:
                     conn.execute(sa.text(f"DELETE FROM {name}"))
+            RECORDS_KEPT.create_keep_triggers(conn)
             for seed in SEEDED_BY_MIGRATIONS:
                 seed(conn)
 
@@ -189,7 +195,7 @@ def make_staff(app):
     counter = iter(range(1, 10_000))
 
     def make(*roles: str, email: str | None = None, branch: str | None = None, staff_code: str | None = None,
-             name: str | None = None, enrolled: bool | None = None):
+             name: str | None = None, enrolled: bool | None = None, qualification_no: str | None = "default"):
         """`enrolled`: given a second factor (a TOTP secret); by default when the role signs in with one."""
         n = next(counter)
         roles = roles or ("admin",)
@@ -198,6 +204,9 @@ def make_staff(app):
             staff_code = staff_code or f"S{n:03d}"
         staff = create_staff(db.session, email=email or f"user{n}@example.com", name=name or f"用户{n}",
                              password=PASSWORD, roles=roles, branch=branch, staff_code=staff_code)
+        if qualification_no == "default":  # analysts hold the investment-consulting qualification
+            qualification_no = f"Z{n:07d}" if {"researcher", "chief_analyst"} & set(roles) else None
+        staff.qualification_no = qualification_no
         if enrolled or (enrolled is None and {"approver", "admin"} & set(roles)):
             second_factor.assign(db.session, staff, totp.new_secret())
         db.session.commit()

@@ -15,7 +15,7 @@ GOOD = Suggestion(contract="rb2510", direction="long", entry="3150-3170", stop="
 
 def draft(**changes) -> Draft:
     base = Draft(kind="trade_suggestion", title="螺纹钢交易建议", body="{name}您好：rb2510 建议做多。",
-                 suggestion=GOOD, segments=2)
+                 suggestion=GOOD, segments=2, analyst_qualification="Z0012345")
     return replace(base, **changes)
 
 
@@ -98,3 +98,19 @@ def test_disclaimers_are_not_promises(text):
 
 def test_a_promise_after_a_disclaimer_is_still_caught():
     assert fields(check(draft(body="不保证盈利，但这次保证盈利"), NOW)) == ["body"]
+
+
+@pytest.mark.parametrize("kind, note, qualification, refused", [
+    ("trade_suggestion", "", None, True),
+    ("trade_suggestion", "", "  ", True),
+    ("trade_suggestion", "", "Z0012345", False),
+    ("daily_comment", "## 早评", None, True),
+    ("daily_comment", "## 早评", "Z0012345", False),
+    ("daily_comment", "", None, False),  # a commentary without a note is no investment advice to sign
+])
+def test_advice_must_name_a_qualified_analyst(kind, note, qualification, refused):
+    problems = check(draft(kind=kind, note_markdown=note, analyst_qualification=qualification,
+                           suggestion=GOOD if kind == "trade_suggestion" else None), NOW)
+    assert (fields(problems) == ["author"]) is refused, [str(p) for p in problems]
+    if refused:
+        assert "qualification number" in str(problems[0])

@@ -48,3 +48,12 @@ def test_render_refuses_a_missing_value():
 
 def test_values_are_not_expanded_again():
     assert render("{name}", {"name": "{staff_phone}"}) == "{staff_phone}"
+
+
+def test_the_analyst_placeholder_names_the_analyst_and_their_qualification():
+    from broadcast.placeholders import analyst_text
+
+    assert check_template("{name}：今日观点。{analyst}", is_suggestion=False) == []
+    assert render("{analyst}", {**VALUES, "analyst": analyst_text("王首席", "Z0012345")}) == \
+        "分析师王首席（投资咨询从业资格号Z0012345）"
+    assert analyst_text("Wang", "Z0012345", "en") == "analyst Wang (investment consulting licence Z0012345)"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from core.extensions import db
@@ -92,3 +93,58 @@ def test_the_report_counts_replies_by_category(app, approved, clock, worker, cli
             {"MessageSid": f"SM{n:032d}", "From": number, "To": "x", "Body": text}), clock())
         intake.route_or_triage(db.session, message.id, settings, clock())
     assert report(db.session, approved)["replies"] == {"research_question": 1, "opt_out": 1, "feedback": 1}
+
+
+def test_a_note_is_watermarked_for_its_reader_names_its_analyst_and_stays_out_of_search(app, client, approved, clock,
+                                                                                        worker):
+    from clients.models import Client
+
+    db.session.scalar(sa.select(Client).where(Client.account_no == "1")).account_no = "83000001"
+    db.session.commit()
+    start_now(app, approved, clock, worker)
+    m = db.session.scalar(sa.select(OutboundMessage).join(Client).where(Client.account_no == "83000001"))
+    page = client.get(f"/n/{m.note_token}")
+    html = page.get_data(as_text=True)
+    # T0 is 10:00 in Shanghai: the time of opening by the app's clock, in TIMEZONE
+    assert 'class="watermark"' in html and html.count("83***001 2026-11-25 10:00") >= 10
+    assert "83000001" not in html
+    chief = approved.chief
+    assert chief.name in html and chief.qualification_no in html
+    assert page.headers["X-Robots-Tag"].startswith("noindex") and '<meta name="robots" content="noindex' in html
+    assert "<script" not in html and "style=" not in html  # the watermark is the stylesheet's, nothing inline
+    gone = client.get("/n/not-a-token")
+    assert gone.headers["X-Robots-Tag"].startswith("noindex")
+
+
+def test_the_sms_names_the_analyst_and_their_qualification(app, make_staff, book, clock):
+    from broadcast import sending, service, texts
+    from broadcast.settings import Settings
+
+    settings = Settings.from_config(app.config)
+    chief = make_staff("chief_analyst", name="王首席", qualification_no="Z0012345")
+    b = service.create_draft(db.session, {"kind": "daily_comment", "title": "早评", "body": "{name}：今日观点。{analyst}",
+                                          "audience": {"tiers": ["gold"]}}, chief, settings)
+    assert "分析师王首席（投资咨询从业资格号Z0012345）" in texts.render_for(b, None, settings)
+    sending.snapshot(db.session, b, settings, clock())
+    bodies = db.session.scalars(sa.select(OutboundMessage.body)).all()
+    assert len(bodies) == 5 and all("分析师王首席（投资咨询从业资格号Z0012345）" in t for t in bodies)
+
+
+@pytest.mark.parametrize("data", [
+    {"kind": "daily_comment", "title": "早评", "body": "早评见{note_link}", "note_markdown": "## 早评"},
+    {"kind": "trade_suggestion", "title": "rb", "body": "{contract}{direction}，止损{stop}",
+     "suggestion": {"contract": "rb2510", "direction": "long", "entry": "3150", "stop": "3098", "targets": ["3260"],
+                    "position_pct": 10, "valid_until": "2026-11-25T18:00", "risk_statement": "有风险"}},
+])
+def test_advice_from_an_analyst_without_a_qualification_is_not_submitted(app, make_staff, book, clock, data):
+    from broadcast import service
+    from broadcast.settings import Settings
+
+    settings = Settings.from_config(app.config)
+    unqualified = make_staff("chief_analyst", qualification_no=None)
+    b = service.create_draft(db.session, {**data, "audience": {"tiers": ["gold"]}}, unqualified, settings)
+    with pytest.raises(service.NotCompliant) as refused:
+        service.submit(db.session, b, unqualified, settings, now=clock())
+    assert [p.field for p in refused.value.problems] == ["author"]
+    unqualified.qualification_no = "Z0099999"
+    assert service.submit(db.session, b, unqualified, settings, now=clock()).state.value == "submitted"
