@@ -70,9 +70,6 @@ CASES = [
     # "show" a masked number (audited): whoever may see the client (83001 is business_staff's own)
     ("clients.client_mobile", "POST", "/clients/83001/mobile", BOOK, 200, lambda: {}),
     ("clients_api.show_mobile", "POST", "/api/v1/clients/83001/mobile", BOOK, 200, None),
-    # "show" a masked number (audited): whoever may see the client (83001 is business_staff's own)
-    ("clients.client_mobile", "POST", "/clients/83001/mobile", BOOK, 200, lambda: {}),
-    ("clients_api.show_mobile", "POST", "/api/v1/clients/83001/mobile", BOOK, 200, None),
     ("clients_api.set_consent", "POST", "/api/v1/clients/83001/consent", {"admin", "business_staff"}, 200,
      lambda: {"opted_out": True, "how": "by phone"}),
     ("clients_api.import_clients", "POST", "/api/v1/clients/import", {"admin"}, 200, CLIENT_FILE),
@@ -161,11 +158,6 @@ CASES += [
     ("phone.phone", "GET", "/sms/phone?account=83001", {"admin"}, 200, None),
     ("phone.send", "POST", "/sms/phone/send", {"admin"}, 302, lambda: {"account": "83001", "body": "你好"}),
     ("followups_api.list_items", "GET", "/api/v1/followups", EVERYONE, 200, None),
-    # "show" the sender's number: whoever sees the item and may see its client (never researchers)
-    ("followups.mobile", "POST", "/followups/{business_item}/mobile", BUSINESS_HANDS | {"approver"}, 200,
-     lambda: {}),
-    ("followups_api.show_number", "POST", "/api/v1/followups/{business_item}/mobile", BUSINESS_HANDS | {"approver"},
-     200, None),
     # "show" the sender's number: whoever sees the item and may see its client (never researchers)
     ("followups.mobile", "POST", "/followups/{business_item}/mobile", BUSINESS_HANDS | {"approver"}, 200,
      lambda: {}),
