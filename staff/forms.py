@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from core.roles import ROLE_LABELS
@@ -17,9 +17,16 @@ class CodeForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)])
 
 
+def _one_or_more(_form, field) -> None:
+    """At least one role; unlike DataRequired it puts no `required` on each checkbox, which would make the
+    browser ask for every role to be ticked."""
+    if not field.data:
+        raise ValidationError(_l("Choose at least one role."))
+
+
 def _roles_field():
     return SelectMultipleField(_l("Roles"), choices=[SelectChoice(r.value, label) for r, label in ROLE_LABELS.items()],
-                               validators=[DataRequired()], widget=ListWidget(prefix_label=False),
+                               validators=[_one_or_more], widget=ListWidget(prefix_label=False),
                                option_widget=CheckboxInput())
 
 
