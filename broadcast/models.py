@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from clients.appropriateness import RiskLevel
 from core import clock
 from core.extensions import db, text_enum
 from core.timeutil import UTCDateTime
@@ -20,7 +21,12 @@ class BroadcastKind(str, enum.Enum):
     weekly_comment = "weekly_comment"  # 周评
     monthly_report = "monthly_report"  # 月报
     seminar_invite = "seminar_invite"  # 报告会邀请
+    # retired (migration 0011): none can be created; stored ones still display. Account notices come from the
+    # risk desk, not from broadcasts
     risk_notice = "risk_notice"  # 风险提示
+
+
+RETIRED_KINDS = frozenset({BroadcastKind.risk_notice})
 
 
 class BroadcastState(str, enum.Enum):
@@ -69,6 +75,11 @@ class Broadcast(db.Model):
     position_pct: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2))
     valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     risk_statement: Mapped[str | None] = mapped_column(sa.Text)
+    # investor appropriateness: only clients whose tolerance and assessment allow this level receive it
+    # (clients/appropriateness.py); never below its kind's default (broadcast/appropriateness.py)
+    risk_level: Mapped[RiskLevel] = mapped_column(text_enum(RiskLevel, 2))
+    # who appropriateness left out when the audience was snapshotted: {tier or "none": {reason: count}}
+    risk_excluded: Mapped[dict[str, dict[str, int]] | None] = mapped_column(sa.JSON)
 
     author_id: Mapped[int] = mapped_column(sa.ForeignKey("staff.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from broadcast.audience import excluded_summary
 from broadcast.models import Broadcast
 from clients.models import Client
 from messaging.models import InboundMessage, MessageState, OutboundMessage
@@ -48,6 +49,8 @@ def report(session, b: Broadcast) -> dict[str, Any]:
         "opted_out": opted_out, "by_tier": by_tier, "errors": errors, "note_readers": readers, "note_opens": int(opens),
         "segments": int(session.scalar(sa.select(sa.func.coalesce(sa.func.sum(OutboundMessage.segments), 0))
                                        .where(where)) or 0),
+        # who appropriateness left out of the snapshot (never in `recipients`; none before it was kept)
+        "excluded": excluded_summary(b.risk_excluded),
         "send_at": b.send_at.isoformat() if b.send_at else None,
         "started_at": b.started_at.isoformat() if b.started_at else None,
         "finished_at": b.finished_at.isoformat() if b.finished_at else None,

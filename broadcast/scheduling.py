@@ -96,7 +96,7 @@ def occurrence(session, parent: Broadcast, now: datetime) -> Broadcast:
     """A child broadcast for one occurrence of a recurring parent, approved under the parent's approval."""
     child = Broadcast(kind=parent.kind, title=parent.title, body=parent.body, note_markdown=parent.note_markdown,
                       language=parent.language, audience=dict(parent.audience), author_id=parent.author_id,
-                      state=BroadcastState.sending, parent_id=parent.id, decided_by_id=parent.decided_by_id,
+                      risk_level=parent.risk_level, state=BroadcastState.sending, parent_id=parent.id, decided_by_id=parent.decided_by_id,
                       decided_at=parent.decided_at, submitted_at=parent.submitted_at, send_at=parent.send_at,
                       scheduled_by_id=parent.scheduled_by_id, started_at=now)
     session.add(child)

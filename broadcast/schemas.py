@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import Field, create_model
 
 from broadcast.audience import MAX_LISTED_ACCOUNTS
-from broadcast.models import BroadcastKind, BroadcastState, Direction
+from broadcast.models import RETIRED_KINDS, BroadcastKind, BroadcastState, Direction
 from broadcast.service import (
     BODY_MAX,
     COMMENT_MAX,
@@ -22,6 +22,7 @@ from broadcast.service import (
     TITLE_MAX,
 )
 from broadcast.versions import VERSION_MAX
+from clients.appropriateness import Exclusion, RiskLevel
 from clients.tiers import Tier
 from core import openapi
 from core.schemas import Answer, Error, RequestBody, one_of
@@ -29,6 +30,8 @@ from messaging.models import MessageState
 
 TIERS = [t.value for t in Tier]
 Kind = one_of(BroadcastKind)
+NewKind = one_of([k.value for k in BroadcastKind if k not in RETIRED_KINDS])  # risk_notice retired: shown, never made
+Level = one_of(RiskLevel)
 State = one_of(BroadcastState)
 Language = one_of(LANGUAGES)
 Counts = dict[str, Annotated[int, Field(ge=0)]]
@@ -62,7 +65,7 @@ class SuggestionIn(RequestBody):
 
 
 class BroadcastChanges(RequestBody):
-    kind: Kind = None  # type: ignore[valid-type]
+    kind: NewKind = None  # type: ignore[valid-type]
     title: str = Field(None, min_length=1, max_length=TITLE_MAX)
     body: str = Field(None, min_length=1, max_length=BODY_MAX,
                       description="The SMS template with {placeholders} such as {name} and {note_link}")
@@ -70,6 +73,10 @@ class BroadcastChanges(RequestBody):
     language: Language = None  # type: ignore[valid-type]
     audience: Audience = None  # type: ignore[assignment]
     suggestion: SuggestionIn | None = None
+    risk_level: Level | None = Field(  # type: ignore[valid-type]
+        None, description="R1 to R5; at least the kind's default (trade suggestions SUGGESTION_RISK_LEVEL, R4; "
+                          "commentaries R2; invitations R1), which null or absent means. Only clients whose risk "
+                          "tolerance and assessment allow it receive the broadcast")
 
 
 SEEN = ("The broadcast's `version` as the caller last read it (GET answers it, and an ETag); the change is made "
@@ -91,7 +98,7 @@ class BroadcastEdit(BroadcastChanges):
 
 
 class BroadcastNew(BroadcastChanges):
-    kind: Kind  # type: ignore[valid-type]
+    kind: NewKind  # type: ignore[valid-type]
     title: str = Field(min_length=1, max_length=TITLE_MAX)
     body: str = Field(min_length=1, max_length=BODY_MAX,
                       description="The SMS template with {placeholders} such as {name} and {note_link}")
@@ -154,6 +161,7 @@ class Broadcast(Answer):
     note_markdown: str | None
     language: Language  # type: ignore[valid-type]
     audience: AudienceOut
+    risk_level: Level  # type: ignore[valid-type]
     suggestion: Suggestion | None
     author: str | None
     created_at: datetime | None
@@ -171,6 +179,19 @@ class Broadcast(Answer):
     problems: list[Problem] = Field([], description="What compliance still objects to (on create, get and patch)")
 
 
+ReasonCounts = create_model("ReasonCounts", __base__=Answer, **{r.value: (int, ...) for r in Exclusion})
+
+
+class Excluded(Answer):
+    """Clients left out by investor appropriateness (too_low: tolerance below the level; expired: assessment
+    older than RISK_ASSESSMENT_YEARS; no_assessment: none on file). Opted-out, dormant and invalid-number
+    clients are not counted here: they were never in the audience."""
+
+    total: int
+    by_reason: ReasonCounts  # type: ignore[valid-type]
+    by_tier: dict[str, Counts] = Field(description="Tier code (or none) to reason to count")
+
+
 class Preview(Answer):
     text: str
     sample_account_no: str | None
@@ -185,6 +206,10 @@ class Preview(Answer):
     total_segments: int
     cost: str = Field(pattern=r"^\d+\.\d{2}$")
     send_seconds: float | None
+    risk_level: Level = Field(  # type: ignore[valid-type]
+        description="The level it is sent under: its own, never below its kind's default as the settings say now")
+    excluded: Excluded = Field(description="Clients the audience would reach whom appropriateness leaves out on "
+                                           "the day it goes; not counted in recipients")
 
 
 MessageCounts = create_model("MessageCounts", __base__=Answer, **{s.value: (int, ...) for s in MessageState})
@@ -203,6 +228,7 @@ class Report(Answer):
     note_readers: int
     note_opens: int
     segments: int
+    excluded: Excluded = Field(description="Left out by appropriateness when the audience was snapshotted")
     send_at: datetime | None
     started_at: datetime | None
     finished_at: datetime | None

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 
 from broadcast import audience as audiences
+from broadcast.appropriateness import fit_of
 from broadcast.models import Broadcast, BroadcastState
 from broadcast.settings import Settings
 from broadcast.texts import NOTE_TOKEN_BYTES, final_text, render_for
@@ -43,12 +44,19 @@ class _Recipient:
 def snapshot(session, b: Broadcast, settings: Settings, now: datetime) -> int:
     """Resolve the audience once into one pending message per recipient; returns how many were made.
 
-    Safe to run twice: recipients that already have a row are skipped (and the unique constraint would
-    refuse them anyway). The caller commits.
+    Only clients appropriateness lets receive the broadcast's risk level on the day of `now` get a row; how
+    many it left out, by tier and reason, is kept on the broadcast for its report. Safe to run twice:
+    recipients that already have a row are skipped (and the unique constraint would refuse them anyway).
+    The caller commits.
     """
     have = set(session.scalars(sa.select(OutboundMessage.client_id).where(OutboundMessage.broadcast_id == b.id)))
+    audience, fit = audiences.parse(b.audience), fit_of(b, settings, now)
+    # a record of the snapshot, not a change of state: written as it is, without bumping the version
+    session.execute(sa.update(Broadcast).where(Broadcast.id == b.id)
+                    .values(risk_excluded=audiences.excluded(session, audience, fit))
+                    .execution_options(synchronize_session=False))
     # plain rows, not ORM objects: 100,000 recipients are read in a fraction of the time
-    query = (audiences.recipients_query(audiences.parse(b.audience))
+    query = (audiences.recipients_query(audience, fit)
              .with_only_columns(Client.id, Client.name, Client.mobile, Client.tier, Staff.name, Staff.phone)
              .outerjoin(Staff, Staff.id == Client.owner_id).order_by(Client.id))
     rows = []

@@ -22,6 +22,7 @@ def broadcast_json(b: Broadcast, problems: list | None = None) -> dict[str, Any]
     out: dict[str, Any] = {
         "id": b.id, "kind": b.kind.value, "state": b.state.value, "title": b.title, "body": b.body,
         "note_markdown": b.note_markdown, "language": b.language, "audience": b.audience,
+        "risk_level": b.risk_level.value,
         "suggestion": suggestion,
         "author": b.author.email if b.author else None,
         "created_at": _iso(b.created_at), "updated_at": _iso(b.updated_at), "submitted_at": _iso(b.submitted_at),

@@ -11,10 +11,12 @@ import sqlalchemy as sa
 
 from broadcast import audience as audiences
 from broadcast import compliance, placeholders, versions
+from broadcast.appropriateness import kind_default
 from broadcast.errors import BroadcastError
-from broadcast.models import EDITABLE, Broadcast, BroadcastKind, BroadcastState, Direction
+from broadcast.models import EDITABLE, RETIRED_KINDS, Broadcast, BroadcastKind, BroadcastState, Direction
 from broadcast.settings import Settings
 from broadcast.texts import audience_segments, final_text, preview, render_for
+from clients.appropriateness import LEVEL_NAMES, RiskLevel
 from core import audit, clock
 from core.errors import N_, Translate
 from sms.segments import measure
@@ -78,13 +80,18 @@ def parse_time(value: Any, tz_name: str, field: str) -> datetime | None:
     return moment
 
 
-def _apply(b: Broadcast, data: dict, tz_name: str) -> None:
+def _apply(b: Broadcast, data: dict, tz_name: str, suggestion_level: RiskLevel = RiskLevel.R4) -> None:
     """Copy the fields present in `data` onto `b`, checking each; the body's placeholders are checked last."""
     if "kind" in data:
         try:
-            b.kind = BroadcastKind(data["kind"])
+            kind = BroadcastKind(data["kind"])
         except ValueError:
             raise BroadcastError(N_("unknown kind %(value)s"), "kind", value=data["kind"]) from None
+        if kind in RETIRED_KINDS and kind != b.kind:
+            raise BroadcastError(N_("risk notices are retired: account notices come from the risk desk; choose "
+                                    "another kind"), "kind", code="retired_kind")
+        b.kind = kind
+    _apply_risk_level(b, data, suggestion_level)
     if "title" in data or b.title is None:
         b.title = _text(data, "title", TITLE_MAX, required=True)
     if "body" in data or b.body is None:
@@ -113,6 +120,26 @@ def _apply(b: Broadcast, data: dict, tz_name: str) -> None:
         raise BroadcastError(problems[0].template, "body", **problems[0].args_)
     if "note_link" in placeholders.placeholders_in(b.body or "") and not b.note_markdown:
         raise BroadcastError(N_("{note_link} needs a research note to link to; write the note or remove it"), "body")
+
+
+def _apply_risk_level(b: Broadcast, data: dict, suggestion_level: RiskLevel) -> None:
+    """The risk level given (empty: the kind's default), or, when none is given, the one `b` has, raised to its
+    kind's default; never below that default."""
+    floor = kind_default(b.kind, suggestion_level)
+    raw = data.get("risk_level")
+    if raw in (None, ""):
+        if "risk_level" in data or b.risk_level is None or b.risk_level.rank < floor.rank:
+            b.risk_level = floor
+        return
+    try:
+        level = RiskLevel(raw.strip().upper() if isinstance(raw, str) else raw)
+    except ValueError:
+        raise BroadcastError(N_("the risk level must be one of R1 to R5"), "risk_level") from None
+    if level.rank < floor.rank:
+        raise BroadcastError(N_("the risk level of this kind is at least %(minimum)s (%(name)s); it may be raised, "
+                                "never lowered"), "risk_level", code="risk_level_too_low", minimum=floor.value,
+                             name=LEVEL_NAMES[floor])
+    b.risk_level = level
 
 
 def _apply_suggestion(b: Broadcast, s: dict, tz_name: str) -> None:
@@ -176,11 +203,11 @@ def create_draft(session, data: dict, actor, settings: Settings) -> Broadcast:
     b = Broadcast(author_id=actor.id, state=BroadcastState.draft, audience={}, language="zh")
     b.title = None  # type: ignore[assignment]
     b.body = None  # type: ignore[assignment]
-    _apply(b, data, settings.timezone)
+    _apply(b, data, settings.timezone, settings.suggestion_risk_level)
     session.add(b)
     session.flush()
     audit.record(session, "broadcast.create", actor=actor, obj_type="broadcast", obj_id=b.id,
-                 detail={"kind": b.kind.value, "title": b.title})
+                 detail={"kind": b.kind.value, "title": b.title, "risk_level": b.risk_level.value})
     return b
 
 
@@ -199,7 +226,7 @@ def update_draft(session, b: Broadcast, data: dict, actor, settings: Settings, *
     if not isinstance(data, dict):
         raise BroadcastError(N_("send the changes as an object"), None)
     before = b.state
-    _apply(b, data, settings.timezone)
+    _apply(b, data, settings.timezone, settings.suggestion_risk_level)
     b.state = BroadcastState.draft
     b.submitted_at = None
     if before in (BroadcastState.submitted, BroadcastState.approved):
@@ -232,6 +259,9 @@ def compliance_problems(b: Broadcast, settings: Settings, now: datetime | None =
     if audiences.parse(b.audience).is_empty:
         problems.append(compliance.ComplianceProblem(N_("choose the audience: tiers, branches, staff or accounts"),
                                                      "audience"))
+    if b.kind in RETIRED_KINDS:
+        problems.append(compliance.ComplianceProblem(N_("risk notices are retired: account notices come from the "
+                                                        "risk desk; choose another kind"), "kind"))
     return problems
 
 
@@ -325,11 +355,11 @@ def dry_run(session, data: dict, settings: Settings, base: Broadcast | None = No
     b.body = base.body if base else None  # type: ignore[assignment]
     if base is not None:
         for name in ("note_markdown", "contract", "direction", "entry", "stop", "targets", "position_pct",
-                     "valid_until", "risk_statement"):
+                     "valid_until", "risk_statement", "risk_level"):
             setattr(b, name, getattr(base, name))
     with session.no_autoflush:
         try:
-            _apply(b, data, settings.timezone)
+            _apply(b, data, settings.timezone, settings.suggestion_risk_level)
         except BroadcastError as exc:
             return {"error": str(exc), "error_template": exc.template, "error_args": exc.args_,
                     "field": exc.field}

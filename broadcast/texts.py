@@ -7,9 +7,11 @@ from typing import Any
 
 from broadcast import audience as audiences
 from broadcast import placeholders
+from broadcast.appropriateness import fit_of
 from broadcast.models import Broadcast
 from broadcast.settings import Settings
 from clients.models import Client
+from core import clock
 from sms.segments import measure
 
 NOTE_TOKEN_BYTES = 8  # secrets.token_urlsafe(8): 11 characters, 64 bits, unguessable
@@ -61,7 +63,8 @@ def audience_segments(session, b: Broadcast, settings: Settings, limit: int = EX
 
     Each recipient's text differs (names, their business staff's name and phone), so totals and the
     longest text are counted on the real texts, up to `limit` recipients."""
-    query = audiences.recipients_query(audiences.parse(b.audience)).order_by(Client.id).limit(limit)
+    query = (audiences.recipients_query(audiences.parse(b.audience), sending_fit(b, settings))
+             .order_by(Client.id).limit(limit))
     link = sample_note_link(settings) if b.note_markdown else None
     total = longest = counted = 0
     for client in session.scalars(query).unique():
@@ -72,14 +75,22 @@ def audience_segments(session, b: Broadcast, settings: Settings, limit: int = EX
     return total, longest, counted
 
 
+def sending_fit(b: Broadcast, settings: Settings):
+    """The appropriateness a preview counts under: on the day it is to go (its send time, if still ahead),
+    else today, by the app's clock."""
+    now = clock.now()
+    return fit_of(b, settings, max(b.send_at, now) if b.send_at else now)
+
+
 def preview(session, b: Broadcast, settings: Settings, exact: bool = True) -> dict[str, Any]:
     """The text for a sample recipient and the figures for the whole audience. With `exact`, totals count
     every recipient's own text (up to EXACT_UP_TO, then extrapolated); without, the sample's count times
     the audience (the compose page's running preview, which must answer within a keystroke)."""
-    audience = audiences.parse(b.audience)
-    by_tier = audiences.count_by_tier(session, audience)
+    audience, fit = audiences.parse(b.audience), sending_fit(b, settings)
+    by_tier = audiences.count_by_tier(session, audience, fit)
     recipients = sum(by_tier.values())
-    sample = session.scalars(audiences.recipients_query(audience).order_by(Client.account_no).limit(1)).first()
+    sample = session.scalars(audiences.recipients_query(audience, fit).order_by(Client.account_no)
+                             .limit(1)).first()
     text = final_text(b, render_for(b, sample, settings), settings)
     m = measure(text)
     total_segments, longest = m.segments * recipients, m.segments
@@ -91,6 +102,8 @@ def preview(session, b: Broadcast, settings: Settings, exact: bool = True) -> di
         "characters": m.characters, "encoding": m.encoding, "units": m.units, "segments": m.segments,
         "max_segments": longest, "exact": bool(exact and recipients <= EXACT_UP_TO),
         "recipients": recipients, "by_tier": by_tier, "total_segments": total_segments,
+        "risk_level": fit.level.value,
+        "excluded": audiences.excluded_summary(audiences.excluded(session, audience, fit)),
         "cost": str((settings.price_per_segment * total_segments).quantize(Decimal("0.01"))),
         "send_seconds": round(recipients / settings.rate_per_second, 1) if settings.rate_per_second else None,
     }

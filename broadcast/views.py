@@ -49,6 +49,7 @@ def form_to_data(form) -> dict:
     data = {
         "kind": form.get("kind", ""), "title": form.get("title", ""), "body": form.get("body", ""),
         "note_markdown": form.get("note_markdown", ""), "language": form.get("language", "zh"),
+        "risk_level": form.get("risk_level", ""),
         "audience": {
             "tiers": form.getlist("tiers"), "branches": form.getlist("branches"),
             "staff_codes": form.getlist("staff_codes"), "include": form.get("include", ""),

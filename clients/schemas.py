@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import Field
 
+from clients.appropriateness import InvestorType, RiskTolerance
 from clients.models import ReviewState
 from clients.service import MAX_HOW
 from clients.tiers import Tier
@@ -70,6 +71,13 @@ class Client(Answer):
     opened_on: date | None
     last_trade_on: date | None
     last_position_on: date | None
+    investor_type: one_of(InvestorType) | None = Field(  # type: ignore[valid-type]
+        description="投资者类别: ordinary (普通) or professional (专业); null when not on file (ordinary)")
+    investor_type_name: str | None = Field(description="普通投资者 or 专业投资者")
+    risk_tolerance: one_of(RiskTolerance) | None = Field(  # type: ignore[valid-type]
+        description="风险承受能力 C1 to C5; null when never assessed")
+    risk_tolerance_name: str | None = Field(description="保守型, 谨慎型, 稳健型, 积极型 or 激进型")
+    risk_assessed_on: date | None = Field(description="风险测评日期; valid for RISK_ASSESSMENT_YEARS years")
 
 
 class ClientMobile(Answer):

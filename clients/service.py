@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from clients import privacy
+from clients.appropriateness import INVESTOR_TYPE_NAMES, TOLERANCE_NAMES
 from clients.models import Client, MonthlyFigure, ReviewState, TierAssignment, TierReview
 from clients.tiers import VIP_TIERS, Tier
 from core import audit, clock
@@ -191,4 +192,17 @@ def client_json(client: Client, viewer: Staff) -> dict:
         "opened_on": client.opened_on.isoformat() if client.opened_on else None,
         "last_trade_on": client.last_trade_on.isoformat() if client.last_trade_on else None,
         "last_position_on": client.last_position_on.isoformat() if client.last_position_on else None,
+        **appropriateness_json(client),
+    }
+
+
+def appropriateness_json(client: Client) -> dict:
+    """投资者类别 and 风险承受能力 with the names the regulation gives them, and the assessment's date."""
+    kind, tolerance = client.investor_type, client.risk_tolerance
+    return {
+        "investor_type": kind.value if kind else None,
+        "investor_type_name": INVESTOR_TYPE_NAMES[kind] if kind else None,
+        "risk_tolerance": tolerance.value if tolerance else None,
+        "risk_tolerance_name": TOLERANCE_NAMES[tolerance] if tolerance else None,
+        "risk_assessed_on": client.risk_assessed_on.isoformat() if client.risk_assessed_on else None,
     }

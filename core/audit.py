@@ -1,4 +1,6 @@
-"""The audit log: who did what to which object, and when. Rows are only ever added."""
+"""The audit log: who did what to which object, and when. Rows are only ever added: each is sealed into the
+records' hash chain after it is written (records/), and the database refuses to delete one (migration 0013).
+What is sealed is every column below, so an entry is never edited after it is written either."""
 from __future__ import annotations
 
 from datetime import datetime

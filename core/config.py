@@ -96,12 +96,16 @@ NUMBERS: dict[str, Bound] = {
     "MAX_UPLOAD_MB": Bound(int, 1, 1024),  # the largest settlement export a form or the API takes
     "LATE_GRACE_SECONDS": Bound(int, 0, 3600),  # how late a scheduled broadcast may still start on its own
     "API_TOKEN_DAYS": Bound(int, 1, 3650),  # how long an API token lasts (and the most the CLI may give one)
+    "RISK_ASSESSMENT_YEARS": Bound(int, 1, 10),  # how long a client's risk assessment (风险测评) holds
 }
+
+RISK_LEVELS = ("R1", "R2", "R3", "R4", "R5")  # clients.appropriateness.RiskLevel, which core may not import
 
 
 def check(config: Mapping) -> None:
-    """Checks, once at start, every setting the platform interprets: the numbers in NUMBERS, QUIET_HOURS,
-    SERVICE_HOURS, HOLIDAYS, TIMEZONE (core/calendar.py) and RESPONSE_TARGETS (core/service_levels.py).
+    """Checks, once at start, every setting the platform interprets: the numbers in NUMBERS,
+    SUGGESTION_RISK_LEVEL, QUIET_HOURS, SERVICE_HOURS, HOLIDAYS, TIMEZONE (core/calendar.py) and
+    RESPONSE_TARGETS (core/service_levels.py).
 
     Raises ConfigError naming the first bad setting and its value; returns None when all are good. A
     setting left out is not an error: whoever reads it has a default.
@@ -109,6 +113,9 @@ def check(config: Mapping) -> None:
     for name, bound in NUMBERS.items():
         if name in config:
             bound.check(name, config[name])
+    level = config.get("SUGGESTION_RISK_LEVEL")
+    if level is not None and (not isinstance(level, str) or level.strip().upper() not in RISK_LEVELS):
+        raise ConfigError("SUGGESTION_RISK_LEVEL", level, "is not a risk level R1 to R5")
     for name in FLAGS:
         if name in config and not isinstance(config[name], bool):
             raise ConfigError(name, config[name], "is not on or off (1/0, true/false, yes/no, on/off)")
@@ -181,6 +188,9 @@ def from_environment() -> dict:
         "MAX_UPLOAD_MB": _env_number("MAX_UPLOAD_MB", "20", int),
         "MAX_CONTENT_LENGTH": _env_number("MAX_UPLOAD_MB", "20", int) * 1024 * 1024,
         "LATE_GRACE_SECONDS": _env_number("LATE_GRACE_SECONDS", "120", int),
+        # investor appropriateness: a trade suggestion's least risk level; how many years an assessment holds
+        "SUGGESTION_RISK_LEVEL": os.environ.get("SUGGESTION_RISK_LEVEL", "R4"),
+        "RISK_ASSESSMENT_YEARS": _env_number("RISK_ASSESSMENT_YEARS", "3", int),
         # a connection the database dropped (a restart, a failover) is replaced instead of failing a request;
         # an SQL error is logged without its bound parameters (a client's mobile, name or note)
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},

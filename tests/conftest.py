@@ -11,7 +11,7 @@ import os
 import re
 import uuid
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -217,14 +217,20 @@ def make_staff(app):
 
 @pytest.fixture
 def make_client(app):
+    from clients.appropriateness import InvestorType, RiskTolerance
     from clients.models import Client
+    from core import clock
 
     counter = iter(range(1, 10_000))
 
     def make(account_no: str | None = None, **fields):
         n = next(counter)
+        # an ordinary investor assessed C5 a month ago by the app's clock: receives every broadcast, unless a
+        # test gives other investor_type, risk_tolerance or risk_assessed_on (None: not assessed)
         values = {"account_no": account_no or f"9{n:07d}", "name": f"客户{n}",
-                  "mobile": f"+86138{n:08d}", "branch": "上海浦东营业部", "opened_on": date(2020, 1, 1)}
+                  "mobile": f"+86138{n:08d}", "branch": "上海浦东营业部", "opened_on": date(2020, 1, 1),
+                  "investor_type": InvestorType.ordinary, "risk_tolerance": RiskTolerance.C5,
+                  "risk_assessed_on": clock.now().date() - timedelta(days=30)}
         values.update(fields)
         client = Client(**values)
         db.session.add(client)

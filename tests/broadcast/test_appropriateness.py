@@ -427,3 +427,42 @@ def test_the_report_on_the_page_counts_exclusions(app, client, auth, make_staff,
     api = report(db.session, db.session.get(Broadcast, approved_r3.id))
     assert api["excluded"]["total"] == 2 and api["recipients"] == 3
     assert db.session.get(Broadcast, approved_r3.id).state in (BroadcastState.sending, BroadcastState.completed)
+
+
+# ---- migration 0011 -----------------------------------------------------------------------------------------
+
+@pytest.mark.skipif(bool(__import__("os").environ.get("TEST_DATABASE_URL")),
+                    reason="the migration's data step is checked on a SQLite file of its own")
+def test_migration_0011_gives_levels_by_kind_and_sends_unstarted_risk_notices_back_to_draft(tmp_path):
+    from flask_migrate import upgrade
+
+    from app import create_app
+
+    other = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.db'}",
+                        "SECRET_KEY": "x", "QUIET_HOURS": "", "RATELIMIT_ENABLED": False})
+    with other.app_context():
+        upgrade(revision="0010")
+        rows = [("trade_suggestion", "approved", None), ("daily_comment", "completed", None),
+                ("seminar_invite", "draft", None), ("risk_notice", "approved", None),
+                ("risk_notice", "scheduled", None), ("risk_notice", "paused", "scheduled"),
+                ("risk_notice", "paused", "sending"), ("risk_notice", "sending", None),
+                ("risk_notice", "completed", None), ("risk_notice", "draft", None)]
+        with db.engine.begin() as conn:
+            for i, (kind, state, reason) in enumerate(rows, start=1):
+                conn.execute(sa.text(
+                    "INSERT INTO broadcasts (id, kind, title, body, language, state, audience, author_id, created_at, "
+                    "updated_at, submitted_at, decided_at, send_at, state_reason, version) VALUES (:id, :kind, 't', "
+                    "'b', 'zh', :state, '{}', 1, '2026-11-01 00:00:00', '2026-11-01 00:00:00', '2026-11-01 00:00:00', "
+                    "'2026-11-01 00:00:00', '2026-11-02 00:00:00', :reason, 3)"),
+                    {"id": i, "kind": kind, "state": state, "reason": reason})
+        upgrade(revision="0011")
+        with db.engine.connect() as conn:
+            got = conn.execute(sa.text("SELECT id, risk_level, state, version, send_at IS NULL, decided_at IS NULL "
+                                       "FROM broadcasts ORDER BY id")).all()
+        db.engine.dispose()
+    assert [(level, state) for _, level, state, *_ in got] == [
+        ("R4", "approved"), ("R2", "completed"), ("R1", "draft"), ("R1", "draft"), ("R1", "draft"), ("R1", "draft"),
+        ("R1", "paused"), ("R1", "sending"), ("R1", "completed"), ("R1", "draft")]
+    # the ones sent back lose their approval and schedule, and their version moves on
+    assert [tuple(row[3:]) for row in got[3:6]] == [(4, 1, 1)] * 3
+    assert got[6][3] == 3 and got[9][3] == 3

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import io
+from datetime import date
 
 import pytest
 
+from clients.appropriateness import RiskTolerance
 from clients.models import Client
 from clients.tiers import Tier
 from core.extensions import db
@@ -15,7 +17,8 @@ def book(app, make_staff, make_client):
     """Two business staff with one client each, and an admin."""
     mine = make_staff("business_staff", email="mine@example.com", staff_code="S01")
     other = make_staff("business_staff", email="other@example.com", staff_code="S02", branch="北京朝阳营业部")
-    make_client("81001", name="甲", owner_id=mine.id, tier=Tier.gold)
+    make_client("81001", name="甲", owner_id=mine.id, tier=Tier.gold, risk_tolerance=RiskTolerance.C3,
+                risk_assessed_on=date(2026, 3, 2))
     make_client("81002", name="乙", owner_id=other.id, branch="北京朝阳营业部", tier=Tier.diamond)
     make_client("81003", name="丙", owner_id=None, tier=None)
     make_client("81004", name="Li Lei", owner_id=None, tier=Tier.effective, branch="深圳福田营业部")
@@ -43,7 +46,9 @@ def test_client_json_shape_and_list(client, book, api_token):
     first = body["items"][0]
     assert first == {"account_no": "81001", "name": "甲", "mobile": first["mobile"], "branch": "上海浦东营业部",
                      "mobile_masked": False, "staff_code": "S01", "tier": "gold", "opted_out": False,
-                     "opened_on": "2020-01-01", "last_trade_on": None, "last_position_on": None}
+                     "opened_on": "2020-01-01", "last_trade_on": None, "last_position_on": None,
+                     "investor_type": "ordinary", "investor_type_name": "普通投资者", "risk_tolerance": "C3",
+                     "risk_tolerance_name": "稳健型", "risk_assessed_on": "2026-03-02"}
     assert first["mobile"].startswith("+86")
 
 
