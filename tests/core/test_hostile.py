@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -99,10 +100,11 @@ def hostile_world(app, client, signed_in, everyone, make_staff):
     from messaging.models import OutboundMessage
 
     chief = make_staff("chief_analyst", email="chief@example.com", name=STAFF_NAME)
-    rows = ("account_no,name,mobile,branch,staff_code\n"
-            f'83101,{SCRIPT},13800000101,"{BRANCH}",S900\n'
-            f"83102,{IMG},13800000102,上海浦东营业部,S900\n"
-            "<svg onload=alert(7)>,坏账号,13800000103,,\n")
+    assessed = (app_clock.now().date() - timedelta(days=30)).isoformat()  # appropriate for the broadcast below
+    rows = ("account_no,name,mobile,branch,staff_code,risk_tolerance,risk_assessed_on\n"
+            f'83101,{SCRIPT},13800000101,"{BRANCH}",S900,C5,{assessed}\n'
+            f"83102,{IMG},13800000102,上海浦东营业部,S900,C5,{assessed}\n"
+            f"<svg onload=alert(7)>,坏账号,13800000103,,,C5,{assessed}\n")
     imported = signed_in.post("/imports", {"kind": "clients", "clients-file": _csv_upload(rows, FILE_NAME)},
                               content_type="multipart/form-data")
     assert imported.status_code == 302
