@@ -73,6 +73,20 @@ def audited(broadcast_id: int, action: str) -> int:
         AuditEntry.action == action))
 
 
+@pytest.mark.parametrize("sent, read", [
+    (3, 3), ("3", 3), (' "3" ', 3), ('W/"3"', 3), (None, None), ("", None), ("*", None), (999_999_999, 999_999_999),
+    (0, "refused"), ("0", "refused"), (-1, "refused"), ("three", "refused"), (True, "refused"), ("３", "refused"),
+    ("1234567890", "refused"), (1_000_000_000, "refused"), ('"3", "4"', "refused"), (3.0, "refused"),
+])
+def test_a_version_is_read_as_forms_json_and_if_match_send_it(sent, read):
+    if read == "refused":
+        with pytest.raises(service.BroadcastError) as info:
+            versions.parse(sent, "If-Match")
+        assert info.value.status == 400 and info.value.field == "If-Match"
+    else:
+        assert versions.parse(sent) == read
+
+
 # action: (state it acts on, HTTP method, path after /api/v1/broadcasts/ID, body, audit action)
 ACTIONS = {
     "edit": ("submitted", "PATCH", "", {"title": "改了"}, "broadcast.edit"),
