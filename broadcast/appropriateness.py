@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from broadcast.errors import BroadcastError
 from broadcast.models import Broadcast, BroadcastKind
-from clients.appropriateness import RiskLevel
+from clients.appropriateness import LEVEL_NAMES, RiskLevel
+from core.errors import N_
 
 # the least risk level of each kind, which is also what a new broadcast of the kind carries; a trade
 # suggestion's comes from the setting SUGGESTION_RISK_LEVEL (Settings.suggestion_risk_level), default R4
@@ -28,6 +30,27 @@ KIND_DEFAULTS: dict[BroadcastKind, RiskLevel | None] = {
 def kind_default(kind: BroadcastKind, suggestion_level: RiskLevel) -> RiskLevel:
     """The default, and the least, risk level of a broadcast of `kind`."""
     return KIND_DEFAULTS[kind] or suggestion_level
+
+
+def apply_risk_level(b: Broadcast, data: dict, suggestion_level: RiskLevel) -> None:
+    """Set `b`'s risk level from `data` (a draft's fields as sent): the level given (empty: the kind's default),
+    or, when none is given, the one `b` has, raised to its kind's default. Never below that default: a lower
+    one is refused, naming the least."""
+    floor = kind_default(b.kind, suggestion_level)
+    raw = data.get("risk_level")
+    if raw in (None, ""):
+        if "risk_level" in data or b.risk_level is None or b.risk_level.rank < floor.rank:
+            b.risk_level = floor
+        return
+    try:
+        level = RiskLevel(raw.strip().upper() if isinstance(raw, str) else raw)
+    except ValueError:
+        raise BroadcastError(N_("the risk level must be one of R1 to R5"), "risk_level") from None
+    if level.rank < floor.rank:
+        raise BroadcastError(N_("the risk level of this kind is at least %(minimum)s (%(name)s); it may be raised, "
+                                "never lowered"), "risk_level", code="risk_level_too_low", minimum=floor.value,
+                             name=LEVEL_NAMES[floor])
+    b.risk_level = level
 
 
 @dataclass(frozen=True)

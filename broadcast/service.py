@@ -11,12 +11,13 @@ import sqlalchemy as sa
 
 from broadcast import audience as audiences
 from broadcast import compliance, placeholders, versions
-from broadcast.appropriateness import kind_default
+from broadcast.appropriateness import apply_risk_level
 from broadcast.errors import BroadcastError
 from broadcast.models import EDITABLE, RETIRED_KINDS, Broadcast, BroadcastKind, BroadcastState, Direction
 from broadcast.settings import Settings
 from broadcast.texts import audience_segments, final_text, preview, render_for
-from clients.appropriateness import LEVEL_NAMES, RiskLevel
+from clients.appropriateness import RiskLevel
+from clients.privacy import may_see_book
 from core import audit, clock
 from core.errors import N_, Translate
 from sms.segments import measure
@@ -91,7 +92,7 @@ def _apply(b: Broadcast, data: dict, tz_name: str, suggestion_level: RiskLevel =
             raise BroadcastError(N_("risk notices are retired: account notices come from the risk desk; choose "
                                     "another kind"), "kind", code="retired_kind")
         b.kind = kind
-    _apply_risk_level(b, data, suggestion_level)
+    apply_risk_level(b, data, suggestion_level)
     if "title" in data or b.title is None:
         b.title = _text(data, "title", TITLE_MAX, required=True)
     if "body" in data or b.body is None:
@@ -120,26 +121,6 @@ def _apply(b: Broadcast, data: dict, tz_name: str, suggestion_level: RiskLevel =
         raise BroadcastError(problems[0].template, "body", **problems[0].args_)
     if "note_link" in placeholders.placeholders_in(b.body or "") and not b.note_markdown:
         raise BroadcastError(N_("{note_link} needs a research note to link to; write the note or remove it"), "body")
-
-
-def _apply_risk_level(b: Broadcast, data: dict, suggestion_level: RiskLevel) -> None:
-    """The risk level given (empty: the kind's default), or, when none is given, the one `b` has, raised to its
-    kind's default; never below that default."""
-    floor = kind_default(b.kind, suggestion_level)
-    raw = data.get("risk_level")
-    if raw in (None, ""):
-        if "risk_level" in data or b.risk_level is None or b.risk_level.rank < floor.rank:
-            b.risk_level = floor
-        return
-    try:
-        level = RiskLevel(raw.strip().upper() if isinstance(raw, str) else raw)
-    except ValueError:
-        raise BroadcastError(N_("the risk level must be one of R1 to R5"), "risk_level") from None
-    if level.rank < floor.rank:
-        raise BroadcastError(N_("the risk level of this kind is at least %(minimum)s (%(name)s); it may be raised, "
-                                "never lowered"), "risk_level", code="risk_level_too_low", minimum=floor.value,
-                             name=LEVEL_NAMES[floor])
-    b.risk_level = level
 
 
 def _apply_suggestion(b: Broadcast, s: dict, tz_name: str) -> None:
@@ -195,6 +176,32 @@ def may_edit(actor, b: Broadcast) -> bool:
     return Role.chief_analyst in actor.role_set or b.author_id == actor.id
 
 
+def _lists_accounts(value: Any) -> bool:
+    """Whether an include/exclude value as sent (a list, or the compose form's text) names any account."""
+    if isinstance(value, str):
+        return any(part.strip() for part in value.replace("，", ",").replace("\n", ",").split(","))
+    if isinstance(value, (list, tuple)):
+        return any(str(v).strip() for v in value)
+    return value is not None
+
+
+def listed_accounts(actor, data: dict, b: Broadcast) -> dict:
+    """`data` as `actor` may send it. Listing accounts (an audience's include, exclude) is for those who may
+    see the client book (clients/privacy.py): anyone else is refused (403, before any account is looked up,
+    so the answer is the same whether it exists or not); what they leave empty keeps the lists stored."""
+    audience = data.get("audience")
+    if may_see_book(actor) or not isinstance(audience, dict):
+        return data
+    for name in ("include", "exclude"):
+        if _lists_accounts(audience.get(name)):
+            raise BroadcastError(N_("listing clients by account number is for those who may see the client book; "
+                                    "choose the audience by tier, branch or business staff"),
+                                 f"audience.{name}", status=403, code="accounts_not_visible")
+    stored = b.audience or {}
+    return {**data, "audience": {**audience, "include": list(stored.get("include") or []),
+                                 "exclude": list(stored.get("exclude") or [])}}
+
+
 def create_draft(session, data: dict, actor, settings: Settings) -> Broadcast:
     if not isinstance(data, dict):
         raise BroadcastError(N_("send the broadcast as an object"), None)
@@ -203,6 +210,7 @@ def create_draft(session, data: dict, actor, settings: Settings) -> Broadcast:
     b = Broadcast(author_id=actor.id, state=BroadcastState.draft, audience={}, language="zh")
     b.title = None  # type: ignore[assignment]
     b.body = None  # type: ignore[assignment]
+    data = listed_accounts(actor, data, b)
     _apply(b, data, settings.timezone, settings.suggestion_risk_level)
     session.add(b)
     session.flush()
@@ -225,6 +233,7 @@ def update_draft(session, b: Broadcast, data: dict, actor, settings: Settings, *
                              code="not_editable", state=b.state.value)
     if not isinstance(data, dict):
         raise BroadcastError(N_("send the changes as an object"), None)
+    data = listed_accounts(actor, data, b)
     before = b.state
     _apply(b, data, settings.timezone, settings.suggestion_risk_level)
     b.state = BroadcastState.draft
@@ -344,8 +353,9 @@ def reject(session, b: Broadcast, actor, comment: str | None, seen: str | None =
     return _decide(session, b, actor, False, comment, seen, seen_version, require_seen)
 
 
-def dry_run(session, data: dict, settings: Settings, base: Broadcast | None = None) -> dict[str, Any]:
-    """The preview and compliance problems of `data` as if saved (onto `base`), saving nothing.
+def dry_run(session, data: dict, settings: Settings, base: Broadcast | None = None, *, actor) -> dict[str, Any]:
+    """The preview and compliance problems of `data` as if saved (onto `base`), saving nothing, as `actor`
+    may see it (texts.preview) and may send it (listed_accounts).
 
     Used by the compose page while the analyst types; a save-time error comes back as a problem too.
     """
@@ -359,11 +369,12 @@ def dry_run(session, data: dict, settings: Settings, base: Broadcast | None = No
             setattr(b, name, getattr(base, name))
     with session.no_autoflush:
         try:
+            data = listed_accounts(actor, data, b)
             _apply(b, data, settings.timezone, settings.suggestion_risk_level)
         except BroadcastError as exc:
             return {"error": str(exc), "error_template": exc.template, "error_args": exc.args_,
-                    "field": exc.field}
-        result = preview(session, b, settings, exact=False)
+                    "field": exc.field, "code": exc.code}
+        result = preview(session, b, settings, exact=False, viewer=actor)
         result["problems"] = [{"field": p.field, "error": str(p), "template": p.template, "args": p.args_}
                               for p in compliance_problems(b, settings)]
     return result

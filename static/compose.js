@@ -22,14 +22,17 @@
     suggestion.hidden = kind.value !== "trade_suggestion";
   }
 
-  // a kind's default risk level is also its least: the levels below it are not offered, and a level the new
-  // kind does not allow moves up to its default (the server refuses a lower one in any case)
+  // a kind's default risk level is also its least: the levels below it are not offered; a level left at the
+  // previous kind's default follows the new kind's, and one the new kind does not allow moves up to its
+  // default (the server refuses a lower one in any case); a level the author raised stays
+  var shownKind = kind.value;
   function fitRiskLevel() {
     var least = riskDefaults[kind.value] || "R1";
     Array.prototype.forEach.call(riskLevel.options, function (option) {
       option.disabled = option.value < least;
     });
-    if (riskLevel.value < least) { riskLevel.value = least; }
+    if (riskLevel.value < least || riskLevel.value === riskDefaults[shownKind]) { riskLevel.value = least; }
+    shownKind = kind.value;
   }
 
   function render(data) {
