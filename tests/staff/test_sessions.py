@@ -137,3 +137,17 @@ def test_a_pending_sign_in_opens_nothing(app, client, make_staff):
     assert not signed_in(client)
     assert client.get("/broadcasts").headers["Location"].startswith("/login")
     assert client.get("/account").headers["Location"].startswith("/login")
+
+
+def test_a_session_keeps_when_it_began_and_was_last_seen(app, client, auth, clock, make_staff):
+    from tests.staff.conftest import T0
+
+    make_staff("researcher", email="r@example.com")
+    auth.login("r@example.com")
+    clock.advance(minutes=5)
+    client.get("/")
+    db.session.expire_all()
+    row = db.session.scalar(sa.select(StaffSession))
+    assert row.created_at == T0 and row.last_seen_at == T0.replace(minute=5)
+    page = client.get("/account").get_data(as_text=True)  # in Shanghai's time
+    assert "<td>2026-11-25 10:00</td><td>2026-11-25 10:05</td>" in page
