@@ -153,8 +153,15 @@ def seed(session, clients: int = 2000, password: str = "demo-pass-2026", today: 
     published = reviews.create_review(session, str(previous), today=today)
     reviews.publish_review(session, published.id)
     draft = reviews.create_review(session, str(quarter), today=today)
+    expired = today - timedelta(days=3 * 365)
+    assessments = {"professional": sum(r["investor_type"] == InvestorType.professional for r in client_rows),
+                   "not_assessed": sum(r["investor_type"] == InvestorType.ordinary and r["risk_tolerance"] is None
+                                       for r in client_rows),
+                   "expired": sum(r["investor_type"] == InvestorType.ordinary and r["risk_assessed_on"] is not None
+                                  and r["risk_assessed_on"] <= expired for r in client_rows)}
     return {"accounts": accounts, "clients": len(client_rows), "figures": len(figure_rows),
-            "published": published, "draft": draft, "password": password, "totp_keys": keys}
+            "published": published, "draft": draft, "password": password, "totp_keys": keys,
+            "assessments": assessments}
 
 
 @demo_cli.command("seed")
@@ -170,6 +177,11 @@ def seed_command(clients):
     db.session.commit()
     click.echo(f"Demo book: {made['clients']} clients, {made['figures']} monthly figures, "
                f"review {made['published'].quarter} published, {made['draft'].quarter} as a draft.")
+    a = made["assessments"]
+    click.echo(f"Investor appropriateness: {a['professional']} professional investors receive every risk level; of "
+               f"the ordinary ones, {a['not_assessed']} never assessed and about {a['expired']} with an expired "
+               "assessment receive nothing above R1, and a few conservative (C1) ones only R1, so a broadcast's page "
+               "shows who is left out and why.")
     click.echo(f"Sign in with any of these (password: {password}):")
     for email, _, roles, branch, code in made["accounts"]:
         click.echo(f"  {email:28} {'+'.join(roles):16} {branch or ''} {code or ''}")

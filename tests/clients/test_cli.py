@@ -1,9 +1,13 @@
 """The commands an admin runs: users, imports, tier reviews, demo data."""
 from __future__ import annotations
 
+from collections import Counter
+
 import sqlalchemy as sa
 
+from clients.appropriateness import Exclusion, RiskLevel, exclusion
 from clients.models import Client, ReviewState, TierReview
+from core import clock
 from core.extensions import db
 from staff.models import ApiToken, Staff
 from staff.tokens import hash_token
@@ -90,6 +94,12 @@ def test_demo_seed_fills_an_empty_database_once(runner):
     assert len(tiers) >= 5  # a spread of tiers, not one
     reviews = db.session.scalars(sa.select(TierReview)).all()
     assert {r.state for r in reviews} == {ReviewState.published, ReviewState.draft}
+    # clients carry assessments: most may receive a commentary (R2) today, and every reason to leave one out shows
+    today = clock.local_today("Asia/Shanghai")
+    why = Counter(exclusion(c.investor_type, c.risk_tolerance, c.risk_assessed_on, RiskLevel.R2, today)
+                  for c in db.session.scalars(sa.select(Client)))
+    assert why[None] >= 240 and why[Exclusion.no_assessment] and why[Exclusion.expired] and why[Exclusion.too_low]
+    assert "Investor appropriateness" in result.output
     again = runner.invoke(args=["demo", "seed"])
     assert again.exit_code == 0 and "not added" in again.output
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Client)) == 300
