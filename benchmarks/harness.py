@@ -190,6 +190,8 @@ def add_staff(people=()) -> dict[str, int]:
         role, name = PEOPLE[key]
         made[key] = create_staff(db.session, email=email(key), name=name, password=PASSWORD, roles=[role])
         made[key].on_duty = role == "researcher"
+        if role in ("researcher", "chief_analyst"):  # their advice names them and their qualification
+            made[key].qualification_no = f"Z{len(made):07d}"
     db.session.commit()
     return {key: s.id for key, s in made.items()}
 

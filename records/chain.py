@@ -82,7 +82,7 @@ def _seal_batch(session, now: datetime, limit: int) -> int:
         Seal.record_id.in_(sorted({q.record_id for q in queued}))))}
     last = head(session)
     seq, previous = (last.seq, last.hash) if last else (0, GENESIS)
-    made = 0
+    rows = []
     for q in queued:
         record = by_kind.get(q.record_type, {}).get(q.record_id)
         if record is None or (q.record_type, q.record_id) in sealed:
@@ -92,18 +92,18 @@ def _seal_batch(session, now: datetime, limit: int) -> int:
         seq += 1
         content = canonical.content_hash(fields_of(q.record_type, record, approvals))
         digest = canonical.chain_hash(seq, q.record_type, q.record_id, content, previous)
-        session.add(Seal(seq=seq, record_type=q.record_type, record_id=q.record_id,
-                         record_at=record_time(q.record_type, record), form=canonical.FORM, content_hash=content,
-                         prev_hash=previous, hash=digest, sealed_at=now))
+        rows.append({"seq": seq, "record_type": q.record_type, "record_id": q.record_id,
+                     "record_at": record_time(q.record_type, record), "form": canonical.FORM,
+                     "content_hash": content, "prev_hash": previous, "hash": digest, "sealed_at": now})
         sealed.add((q.record_type, q.record_id))
         previous = digest
-        made += 1
-    session.flush()
+    if rows:  # the table, not ORM objects: a plain executemany
+        session.execute(sa.insert(Seal.__table__), rows)
     # the queue rows are ours only if nobody took them meanwhile (checked by row count)
     taken = session.execute(sa.delete(SealQueue).where(SealQueue.id.in_([q.id for q in queued]))).rowcount
     if taken != len(queued):
         raise Conflict()
-    return made
+    return len(rows)
 
 
 def seal_pending(session, now: datetime, limit: int = BATCH, batches: int | None = 1) -> int:
