@@ -44,7 +44,7 @@ def _get(broadcast_id: int) -> Broadcast:
 
 
 def _answer(b: Broadcast, problems: list | None = None, status: int = 200):
-    response = jsonify(broadcast_json(b, problems))
+    response = jsonify(broadcast_json(b, problems, viewer=g.api_user))
     response.status_code = status
     response.headers["ETag"] = f'"{b.version}"'
     return response
@@ -97,7 +97,7 @@ def update(broadcast_id: int):
 @bp.get("/<int:broadcast_id>/preview")
 @api_require("broadcasts.view")
 def preview(broadcast_id: int):
-    return jsonify(texts.preview(db.session, _get(broadcast_id), _settings()))
+    return jsonify(texts.preview(db.session, _get(broadcast_id), _settings(), viewer=g.api_user))
 
 
 def _act(broadcast_id: int, action: Callable[[Broadcast], object]):

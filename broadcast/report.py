@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from broadcast.audience import excluded_summary
 from broadcast.models import Broadcast
 from clients.models import Client
+from clients.privacy import mobile_for
 from messaging.models import InboundMessage, MessageState, OutboundMessage
 
 HANDED_OVER = (MessageState.queued, MessageState.sent, MessageState.delivered, MessageState.undelivered,
@@ -57,19 +58,21 @@ def report(session, b: Broadcast) -> dict[str, Any]:
     }
 
 
-def csv_export(session, b: Broadcast) -> str:
-    """One line per recipient, for a spreadsheet (UTF-8 with BOM so that Excel shows the Chinese)."""
+def csv_export(session, b: Broadcast, viewer) -> str:
+    """One line per recipient, for a spreadsheet (UTF-8 with BOM so that Excel shows the Chinese). Who got
+    what by name; each mobile whole only where `viewer` may see it (clients/privacy.py), else masked."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["account_no", "name", "mobile", "tier", "state", "error_code", "segments", "provider_sid",
                      "handed_over_at", "note_opens"])
     rows = session.execute(
-        sa.select(Client.account_no, Client.name, OutboundMessage.to, OutboundMessage.tier, OutboundMessage.state,
+        sa.select(Client, Client.account_no, Client.name, OutboundMessage.to, OutboundMessage.tier, OutboundMessage.state,
                   OutboundMessage.error_code, OutboundMessage.segments, OutboundMessage.provider_sid,
                   OutboundMessage.handed_over_at, OutboundMessage.note_opens)
         .join(Client, Client.id == OutboundMessage.client_id)
         .where(OutboundMessage.broadcast_id == b.id).order_by(Client.account_no))
-    for account, name, to, tier, state, code, segments, sid, handed, opens in rows:
+    for person, account, name, to, tier, state, code, segments, sid, handed, opens in rows:
+        to = mobile_for(viewer, person, to)
         # a leading = + - @ would make a spreadsheet run the cell as a formula
         safe_name = "'" + name if name[:1] in "=+-@" else name
         writer.writerow([account, safe_name, to, tier or "", state.value, code or "", segments, sid or "",

@@ -136,8 +136,11 @@ class AudienceOut(Answer):
     tiers: list[str] = []
     branches: list[str] = []
     staff_codes: list[str] = []
-    include: list[str] = []
+    include: list[str] = Field([], description="Listed account numbers: empty for those who may not see the "
+                                                "client book (include_count says how many)")
     exclude: list[str] = []
+    include_count: int = 0
+    exclude_count: int = 0
     include_dormant: bool = False
 
 
@@ -194,7 +197,10 @@ class Excluded(Answer):
 
 class Preview(Answer):
     text: str
-    sample_account_no: str | None
+    sample_made_up: bool = Field(description="True when the text is for a made-up client: to anyone who may not "
+                                             "see the client book")
+    sample_account_no: str | None = Field(description="The first recipient's account (the text's), for those who "
+                                                      "may see the client book; else null")
     characters: int
     encoding: one_of(["GSM-7", "UCS-2"])  # type: ignore[valid-type]
     units: int

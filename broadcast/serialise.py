@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from broadcast.models import Broadcast
+from clients.privacy import may_see_book
 from core.templating import problem_text
 
 
@@ -12,7 +13,19 @@ def _iso(value) -> str | None:
     return value.isoformat() if value else None
 
 
-def broadcast_json(b: Broadcast, problems: list | None = None) -> dict[str, Any]:
+def audience_json(audience: dict | None, viewer) -> dict[str, Any]:
+    """The stored audience as `viewer` may see it: the listed accounts (include, exclude) only for those who
+    may see the client book; everyone gets how many are listed."""
+    out = {"tiers": [], "branches": [], "staff_codes": [], "include": [], "exclude": [], "include_dormant": False,
+           **(audience or {})}
+    out["include_count"], out["exclude_count"] = len(out["include"]), len(out["exclude"])
+    if viewer is None or not may_see_book(viewer):
+        out["include"], out["exclude"] = [], []
+    return out
+
+
+def broadcast_json(b: Broadcast, problems: list | None = None, viewer=None) -> dict[str, Any]:
+    """The broadcast for the API; the audience's listed accounts only for a `viewer` who may see the book."""
     suggestion = None
     if b.is_suggestion:
         suggestion = {"contract": b.contract, "direction": b.direction.value if b.direction else None,
@@ -21,7 +34,7 @@ def broadcast_json(b: Broadcast, problems: list | None = None) -> dict[str, Any]
                       "valid_until": _iso(b.valid_until), "risk_statement": b.risk_statement}
     out: dict[str, Any] = {
         "id": b.id, "kind": b.kind.value, "state": b.state.value, "title": b.title, "body": b.body,
-        "note_markdown": b.note_markdown, "language": b.language, "audience": b.audience,
+        "note_markdown": b.note_markdown, "language": b.language, "audience": audience_json(b.audience, viewer),
         "risk_level": b.risk_level.value,
         "suggestion": suggestion,
         "author": b.author.email if b.author else None,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +12,7 @@ from broadcast.appropriateness import fit_of
 from broadcast.models import Broadcast
 from broadcast.settings import Settings
 from clients.models import Client
+from clients.privacy import may_see_book
 from core import clock
 from sms.segments import measure
 
@@ -22,7 +24,35 @@ def sample_note_link(settings: Settings) -> str:
     return f"{settings.public_base_url}/n/{'x' * len(secrets.token_urlsafe(NOTE_TOKEN_BYTES))}"
 
 
-def render_for(b: Broadcast, client: Client | None, settings: Settings, note_link: str | None = None) -> str:
+@dataclass(frozen=True)
+class SampleStaff:
+    name: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class SampleClient:
+    """A made-up client, obviously no real one, for previews shown to those who may not see the client book
+    (clients/privacy.py): the text reads as a client's would, and tells nothing of anyone's."""
+
+    name: str
+    account_no: str
+    owner: SampleStaff
+
+
+# by the broadcast's language; 13800000000 is the number every Chinese form uses as an example
+SAMPLE_CLIENTS = {
+    "zh": SampleClient("示例客户", "00000000", SampleStaff("示例经理", "13800000000")),
+    "en": SampleClient("Sample Client", "00000000", SampleStaff("Sample Manager", "13800000000")),
+}
+
+
+def sample_client(b: Broadcast) -> SampleClient:
+    return SAMPLE_CLIENTS.get(b.language, SAMPLE_CLIENTS["zh"])
+
+
+def render_for(b: Broadcast, client: Client | SampleClient | None, settings: Settings,
+               note_link: str | None = None) -> str:
     owner = client.owner if client is not None else None
     values = {
         "name": client.name if client is not None else "张先生",
@@ -82,15 +112,21 @@ def sending_fit(b: Broadcast, settings: Settings):
     return fit_of(b, settings, max(b.send_at, now) if b.send_at else now)
 
 
-def preview(session, b: Broadcast, settings: Settings, exact: bool = True) -> dict[str, Any]:
+def preview(session, b: Broadcast, settings: Settings, exact: bool = True, viewer=None) -> dict[str, Any]:
     """The text for a sample recipient and the figures for the whole audience. With `exact`, totals count
     every recipient's own text (up to EXACT_UP_TO, then extrapolated); without, the sample's count times
-    the audience (the compose page's running preview, which must answer within a keystroke)."""
+    the audience (the compose page's running preview, which must answer within a keystroke).
+
+    The sample is the first recipient only for a `viewer` who may see the client book; anyone else (and no
+    viewer) gets the made-up client of the broadcast's language, and counts: never a name, an account, a
+    person's tier or their business staff."""
     audience, fit = audiences.parse(b.audience), sending_fit(b, settings)
     by_tier = audiences.count_by_tier(session, audience, fit)
     recipients = sum(by_tier.values())
-    sample = session.scalars(audiences.recipients_query(audience, fit).order_by(Client.account_no)
-                             .limit(1)).first()
+    sample: Client | SampleClient | None = sample_client(b)
+    if viewer is not None and may_see_book(viewer):
+        sample = session.scalars(audiences.recipients_query(audience, fit).order_by(Client.account_no)
+                                 .limit(1)).first()
     text = final_text(b, render_for(b, sample, settings), settings)
     m = measure(text)
     total_segments, longest = m.segments * recipients, m.segments
@@ -98,7 +134,8 @@ def preview(session, b: Broadcast, settings: Settings, exact: bool = True) -> di
         counted_total, longest, counted = audience_segments(session, b, settings)
         total_segments = round(counted_total * recipients / counted) if counted else 0
     return {
-        "text": text, "sample_account_no": sample.account_no if sample else None,
+        "text": text, "sample_made_up": isinstance(sample, SampleClient),
+        "sample_account_no": sample.account_no if isinstance(sample, Client) else None,
         "characters": m.characters, "encoding": m.encoding, "units": m.units, "segments": m.segments,
         "max_segments": longest, "exact": bool(exact and recipients <= EXACT_UP_TO),
         "recipients": recipients, "by_tier": by_tier, "total_segments": total_segments,

@@ -132,7 +132,7 @@ def live_preview():
     base = None
     if request.form.get("broadcast_id", "").isdigit():
         base = db.session.get(Broadcast, int(request.form["broadcast_id"]))
-    result = service.dry_run(db.session, form_to_data(request.form), _settings(), base)
+    result = service.dry_run(db.session, form_to_data(request.form), _settings(), base, actor=current_user)
     if "error" in result:
         result["error"] = problem_text(result.pop("error_template"), result.pop("error_args"))
     for problem in result.get("problems", []):
@@ -148,7 +148,7 @@ def detail(broadcast_id: int):
     settings = _settings()
     sent = b.state not in (BroadcastState.draft, BroadcastState.submitted, BroadcastState.approved,
                            BroadcastState.rejected)
-    return render_template("broadcast/detail.html", b=b, preview=texts.preview(db.session, b, settings),
+    return render_template("broadcast/detail.html", b=b, preview=texts.preview(db.session, b, settings, viewer=current_user),
                            problems=[] if sent else service.compliance_problems(b, settings, session=db.session),
                            note_html=render_note(b.note_markdown),
                            report=report(db.session, b) if sent and can(current_user, "broadcasts.report") else None,
@@ -163,7 +163,7 @@ def detail(broadcast_id: int):
 @require("broadcasts.report")
 def report_csv(broadcast_id: int):
     b = _get(broadcast_id)
-    return Response(csv_export(db.session, b), mimetype="text/csv; charset=utf-8",
+    return Response(csv_export(db.session, b, current_user), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f"attachment; filename=broadcast-{b.id}.csv"})
 
 

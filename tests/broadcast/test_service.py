@@ -163,7 +163,7 @@ def test_preview_counts_text_segments_cost_and_time(app, people, settings, make_
     make_client("2", tier=Tier.diamond)
     make_client("3", tier=Tier.effective)
     b = new_suggestion(people["chief"], settings)
-    p = texts.preview(db.session, b, settings)
+    p = texts.preview(db.session, b, settings, viewer=people["chief"])
     assert p["text"].startswith(f"【{app.config['COMPANY_NAME']}】王芳您好：rb2510建议做多")
     assert p["text"].endswith("拒收请回复R") and "/n/" in p["text"]
     assert p["encoding"] == "UCS-2" and p["recipients"] == 2 and p["by_tier"] == {"gold": 1, "diamond": 1}
@@ -230,7 +230,7 @@ def test_the_segment_limit_holds_for_every_recipient_not_only_the_sample(app, pe
     body = "{name}您好：" + "市" * 370
     b = service.create_draft(db.session, {"kind": "daily_comment", "title": "长", "body": body,
                                           "audience": {"tiers": ["gold"]}}, people["chief"], settings)
-    p = texts.preview(db.session, b, settings)
+    p = texts.preview(db.session, b, settings, viewer=people["chief"])
     assert p["segments"] == 6 and p["max_segments"] == 8 and p["total_segments"] == 14 and p["exact"]
     with pytest.raises(service.NotCompliant) as info:
         service.submit(db.session, b, people["chief"], settings)
