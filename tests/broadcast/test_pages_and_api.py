@@ -67,7 +67,9 @@ def test_compose_submit_reject_fix_approve_through_the_pages(client, auth, desk)
 
     auth.login("ok@example.com")
     refused = auth.post(f"/broadcasts/{b.id}/approve")  # a decision names the text it is about
-    assert "say which text you read" in text(client.get(refused.headers["Location"]))
+    assert refused.status_code == 302 and 'class="flash error"' in text(client.get(refused.headers["Location"]))
+    db.session.expire_all()
+    assert db.session.get(Broadcast, b.id).state == BroadcastState.submitted
     auth.post(f"/broadcasts/{b.id}/approve", {"version": shown_version(text(client.get(f"/broadcasts/{b.id}")))})
     db.session.expire_all()
     done = db.session.get(Broadcast, b.id)
