@@ -234,7 +234,7 @@ def test_a_researcher_answering_sees_the_name_and_question_not_the_number(client
                        headers=api_token(desk["researcher"])).status_code == 403
 
 
-def test_the_owner_sees_the_number_and_others_show_it_audited(client, desk, items, api_token):
+def test_the_chief_analyst_sees_the_number_masked_shows_it_audited_and_admins_see_it_whole(client, desk, items, api_token):
     owner = client.get(f"/api/v1/followups/{items['research']}", headers=api_token(desk["chief_analyst"])).json
     assert owner["from"] == "177****4397"
     shown = client.post(f"/api/v1/followups/{items['research']}/mobile", headers=api_token(desk["chief_analyst"]))
