@@ -116,8 +116,6 @@ def visible_client(session, viewer: Staff, account_no: str) -> Client:
     return client
 
 
-MAX_HOW = 120  # characters of the note on how the client asked
-
 def reveal_mobile(session, viewer: Staff, client: Client, via: str | None = None) -> str | None:
     """The client's whole mobile number for someone who may see the client (the "show" action), audited:
     who, which client, when, and from where (`via`, e.g. a follow-up)."""
@@ -128,6 +126,8 @@ def reveal_mobile(session, viewer: Staff, client: Client, via: str | None = None
     session.flush()
     return client.mobile
 
+
+MAX_HOW = 120  # characters of the note on how the client asked
 
 
 class ConsentError(ServiceError):
