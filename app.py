@@ -6,7 +6,7 @@ import logging
 from flask import Flask, session
 from flask_login import current_user
 
-from core import clock, headers, http
+from core import clock, headers, http, logsafe
 from core import config as config_module
 from core.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -38,6 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
         if key not in (config or {}):  # unless the caller decided
             app.config[key] = https
     logging.basicConfig(level=logging.INFO)
+    logsafe.install()  # database errors are logged without the values they carried
     clock.init_app(app)
     _warn_of_uncovered_years(app)
 
