@@ -9,7 +9,6 @@ Functions flush; callers commit.
 from __future__ import annotations
 
 import hashlib
-import logging
 import secrets
 from datetime import datetime, timedelta
 
@@ -17,15 +16,14 @@ import sqlalchemy as sa
 from flask import g
 
 from core import clock
-from core.extensions import db
 from staff.models import Staff, StaffSession
+from staff.usage import record_last_use
 
 SESSION_KEY = "sid"
 # a sign-in that stops after the password (before the code, the enrolment or the new password) lapses
 PENDING_FOR = timedelta(minutes=10)
 SEEN_RECORDED_EVERY = timedelta(minutes=1)
 
-log = logging.getLogger(__name__)
 
 
 def _hash(raw: str) -> str:
@@ -84,19 +82,10 @@ def note_seen(row: StaffSession) -> None:
 
 
 def record_seen(response):
-    """After a request of a signed-in browser: its session's last use, on a connection of its own (as a token's
-    use, staff/tokens.py), never carrying what the request left uncommitted; a failure is only logged."""
+    """After a request of a signed-in browser: its session's last use (staff/usage.py)."""
     seen = g.pop("session_seen", None)
-    if seen is None:
-        return response
-    row_id, now = seen
-    table = StaffSession.__table__
-    try:
-        with db.engine.begin() as conn:
-            conn.execute(table.update().where(table.c.id == row_id, table.c.last_seen_at < now - SEEN_RECORDED_EVERY)
-                         .values(last_seen_at=now))
-    except sa.exc.SQLAlchemyError as exc:
-        log.warning("could not record the use of session %s: %s", row_id, exc.__class__.__name__)
+    if seen is not None:
+        record_last_use(StaffSession.__table__.c.last_seen_at, *seen, SEEN_RECORDED_EVERY, "session")
     return response
 
 

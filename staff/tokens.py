@@ -15,6 +15,7 @@ from core.errors import N_
 from core.extensions import db
 from staff.errors import StaffError
 from staff.models import ApiToken, Staff
+from staff.usage import record_last_use
 
 TOKEN_PREFIX = "fsms_"
 USE_RECORDED_EVERY = timedelta(minutes=1)
@@ -91,16 +92,11 @@ def user_from_request() -> Staff | None:
 
 
 def record_use(response):
-    """After a request made with a token: its last use, on a connection and in a transaction of its own, so
-    that it never carries along what the request left uncommitted, and a failure here (a lock timeout, a
-    failover) is logged, never turned into an error for a request whose work is done.
-
-    At most one write a minute per token (the UPDATE is conditional, so concurrent requests write once), so
-    that reading the API does not queue behind imports.
-    """
+    """After a request made with a token: its last use, at most once a minute (staff/usage.py)."""
     used = g.pop("token_used", None)
-    if used is None:
-        return response
+    if used is not None:
+        record_last_use(ApiToken.__table__.c.last_used_at, *used, USE_RECORDED_EVERY, "API token")
+    return response
     token_id, now = used
     table = ApiToken.__table__
     try:
