@@ -328,13 +328,15 @@ def _decide(session, b: Broadcast, actor, approve: bool, comment: str | None, se
     if len(comment) > COMMENT_MAX:
         raise BroadcastError(N_("%(name)s is longer than %(limit)s characters"), "comment", name="comment",
                              limit=COMMENT_MAX)
+    read = b.version  # the text decided on: the audit entry (sealed into the chain) names it
     b.state = BroadcastState.approved if approve else BroadcastState.rejected
     b.decided_by_id = actor.id
     b.decided_at = clock.now()
     b.decision_comment = comment or None
     versions.save(session)
     audit.record(session, "broadcast.approve" if approve else "broadcast.reject", actor=actor,
-                 obj_type="broadcast", obj_id=b.id, detail={"comment": comment} if comment else None)
+                 obj_type="broadcast", obj_id=b.id,
+                 detail={"version": read, **({"comment": comment} if comment else {})})
     return b
 
 

@@ -49,13 +49,14 @@ def too_late(send_at: datetime, now: datetime, cfg: TickConfig) -> str | None:
 
 
 def _take(session, b: Broadcast, **values) -> bool:
-    """Move `b` on from `scheduled` at the send time it was read with, only if nobody did meanwhile: the
+    """Move `b` on from `scheduled` at the send time and version it was read with (the text the snapshot will
+    take), only if nobody changed it meanwhile: the
     row count of one conditional UPDATE says who won. On PostgreSQL a concurrent mover waits for the row
     and then finds it no longer matches. The move bumps the version, so a person's pause or cancel decided
     on the scheduled broadcast is refused as stale rather than landing on a send already started."""
     result = session.execute(sa.update(Broadcast)
                              .where(Broadcast.id == b.id, Broadcast.state == BroadcastState.scheduled,
-                                    Broadcast.send_at == b.send_at)
+                                    Broadcast.send_at == b.send_at, Broadcast.version == b.version)
                              .values(version=Broadcast.version + 1, **values)
                              .execution_options(synchronize_session=False))
     if result.rowcount != 1:

@@ -13,9 +13,18 @@ from werkzeug.serving import WSGIRequestHandler
 GUNICORN_ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s"'
 
 
+# paths that are themselves secrets: a research note's link is its reader's key (broadcast/notes_views.py)
+SECRET_PATHS = ("/n/",)
+
+
 def logged_path(raw: str) -> str:
-    """What the log keeps of a request's target: its path, without the query or fragment."""
-    return urlsplit(raw).path or "/"
+    """What the log keeps of a request's target: its path, without the query or fragment, and without the
+    secret part of a path that is a key."""
+    path = urlsplit(raw).path or "/"
+    for prefix in SECRET_PATHS:
+        if path.startswith(prefix):
+            return prefix + "…"
+    return path
 
 
 class PathOnlyRequestHandler(WSGIRequestHandler):

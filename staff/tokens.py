@@ -3,7 +3,6 @@ made) and can be revoked by their holder or an admin."""
 from __future__ import annotations
 
 import hashlib
-import logging
 import secrets
 from datetime import timedelta
 
@@ -21,7 +20,6 @@ TOKEN_PREFIX = "fsms_"
 USE_RECORDED_EVERY = timedelta(minutes=1)
 DEFAULT_DAYS = 90
 
-log = logging.getLogger(__name__)
 
 
 def hash_token(token: str) -> str:
@@ -96,15 +94,4 @@ def record_use(response):
     used = g.pop("token_used", None)
     if used is not None:
         record_last_use(ApiToken.__table__.c.last_used_at, *used, USE_RECORDED_EVERY, "API token")
-    return response
-    token_id, now = used
-    table = ApiToken.__table__
-    try:
-        with db.engine.begin() as conn:
-            conn.execute(table.update().where(
-                table.c.id == token_id,
-                sa.or_(table.c.last_used_at.is_(None), table.c.last_used_at < now - USE_RECORDED_EVERY))
-                .values(last_used_at=now))
-    except sa.exc.SQLAlchemyError as exc:
-        log.warning("could not record the use of API token %s: %s", token_id, exc.__class__.__name__)
     return response

@@ -219,6 +219,10 @@ def test_approve_and_reject_need_what_the_approver_read(app, client, desk, api_t
     seen_at = client.get(url, headers=approver).json["submitted_at"]
     done = client.post(url + "/approve", headers=approver, json={"seen_submitted_at": seen_at})
     assert done.status_code == 200 and done.json["state"] == "approved"
+    # the approval's audit entry (sealed into the record chain) names the version, so the text decided on
+    entry = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "broadcast.approve",
+                                                           AuditEntry.object_id == str(b.id))).one()
+    assert entry.detail["version"] == done.json["version"] - 1
 
 
 def test_a_submission_time_shared_by_two_submissions_names_no_text(app, client, desk, api_token, clock):

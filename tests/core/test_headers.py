@@ -87,6 +87,7 @@ def test_the_access_log_keeps_the_path_not_the_query(app, caplog):
     """`flask serve` logs a search for a client by name or mobile without what was searched for."""
     assert logged_path("/clients?q=13800138000&page=2") == "/clients"
     assert logged_path("/clients/83001") == "/clients/83001"
+    assert logged_path("/n/Xq3vT9kLm2") == "/n/…"  # a note's link is its reader's key
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=PathOnlyRequestHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
