@@ -171,6 +171,8 @@ class Finding:
             "seal_changed": f"seal {self.seq} (sealing {about}) was changed: its hash or its link to the one before "
                             "does not hold",
             "seal_missing": f"seal {self.seq} is missing: the chain jumps over it",
+            "anchor": f"seal {self.seq} is not the one written down: the chain was rewritten from there or before",
+            "cut": f"seal {self.seq} was written down but is gone: the end of the chain was cut off",
         }[self.what]
 
 
@@ -198,16 +200,22 @@ def _seals(session, size: int = 2000) -> Iterator[list[Seal]]:
 
 
 def verify(session, now: datetime, unsealed_after: timedelta | None = timedelta(minutes=10),
-           max_findings: int = 20) -> Report:
+           max_findings: int = 20, anchors: dict[int, str] | None = None) -> Report:
     """Walk the chain from its first seal: each seal's hash must be what its place, its record's hash and
     the seal before it give, and each record's canonical content must still hash to what was sealed.
     Names every record changed or removed (up to `max_findings`, first first); with `unsealed_after`, also
-    the records older than that which have no seal yet."""
+    the records older than that which have no seal yet.
+
+    `anchors` are heads written down earlier elsewhere ({seq: hash}, from an earlier verify or an export's
+    manifest): whoever can write to the database can change a record and compute every later seal again,
+    which only a hash kept outside the database tells; and a chain cut off at its end is told by a head
+    that is gone."""
     with Session(session.get_bind()) as own:  # its own session: walking the chain leaves the caller's objects be
-        return _verify(own, now, unsealed_after, max_findings)
+        return _verify(own, now, unsealed_after, max_findings, anchors or {})
 
 
-def _verify(session, now: datetime, unsealed_after: timedelta | None, max_findings: int) -> Report:
+def _verify(session, now: datetime, unsealed_after: timedelta | None, max_findings: int,
+            anchors: dict[int, str]) -> Report:
     report = Report()
     previous, expected_seq = GENESIS, 1
     for batch in _seals(session):
@@ -217,10 +225,14 @@ def _verify(session, now: datetime, unsealed_after: timedelta | None, max_findin
         for s in batch:
             report.checked += 1
             found = _check(s, previous, expected_seq, by_kind, approvals)
+            if s.seq in anchors and anchors[s.seq] != s.hash:
+                found.append(Finding("anchor", s.seq, s.record_type, s.record_id))
             report.findings.extend(found[:max_findings - len(report.findings)])
             previous, expected_seq = s.hash, s.seq + 1
             report.head_seq, report.head_hash = s.seq, s.hash
         session.expunge_all()  # a long chain is walked in constant memory
+    report.findings.extend(Finding("cut", seq) for seq in sorted(anchors) if seq > report.head_seq)
+    del report.findings[max_findings:]
     if unsealed_after is not None:
         cutoff = now - unsealed_after
         for kind, model, when in ((MESSAGE, OutboundMessage, OutboundMessage.created_at),

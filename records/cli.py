@@ -22,7 +22,10 @@ CHANGED, UNSEALED = 1, 3
 @audit_cli.command("verify")
 @click.option("--unsealed-after", default=10, show_default=True, type=click.IntRange(min=0),
               help="Report records older than this many minutes that have no seal yet.")
-def verify_command(unsealed_after):
+@click.option("--head", "heads", multiple=True, metavar="SEQ:HASH",
+              help="A head written down earlier (the last line of an earlier verify, or an export's manifest): "
+                   "the chain must still hold it. Repeat for several.")
+def verify_command(unsealed_after, heads):
     """Walk the hash chain and name the first record changed or removed, or a seal changed.
 
     \b
@@ -33,7 +36,14 @@ def verify_command(unsealed_after):
     else (the inspection export's manifest carries it too), since a chain
     cut off at its end can only be told from a head recorded earlier.
     """
-    report = chain.verify(db.session, clock.now(), timedelta(minutes=unsealed_after))
+    anchors = {}
+    for head in heads:
+        seq, _, digest = head.partition(":")
+        if not seq.isdigit() or len(digest) != 64 or not all(c in "0123456789abcdef" for c in digest):
+            raise click.BadParameter(f"{head} is not SEQ:HASH (a seal's number and its 64 hex digits)",
+                                     param_hint="--head")
+        anchors[int(seq)] = digest
+    report = chain.verify(db.session, clock.now(), timedelta(minutes=unsealed_after), anchors=anchors)
     if report.findings:
         click.echo(f"BROKEN: the first problem is at {report.findings[0]}")
         for finding in report.findings[1:]:
@@ -43,7 +53,7 @@ def verify_command(unsealed_after):
     for kind, ids in report.unsealed.items():
         click.echo(f"unsealed for more than {unsealed_after} minutes: {kind} "
                    f"{', '.join(map(str, ids[:20]))}{' ...' if len(ids) > 20 else ''}")
-    click.echo(f"head: seal {report.head_seq} {report.head_hash}")
+    click.echo(f"head: seal {report.head_seq} {report.head_hash}  (keep as --head {report.head_seq}:{report.head_hash})")
     if report.findings:
         sys.exit(CHANGED)
     if report.unsealed:

@@ -122,6 +122,37 @@ def test_verify_names_a_changed_or_missing_seal(app, approved, clock, worker, ru
                                                              ("seal_changed", 4), ("seal_missing", 5)]
 
 
+def test_a_chain_computed_again_after_a_change_is_told_by_a_head_written_down_before(app, approved, clock, worker,
+                                                                                      runner):
+    """Whoever can write to the database can change an audit entry and compute every later seal again: the
+    chain then holds by itself, and only the head written down earlier (an earlier verify's last line, an
+    export's manifest) tells. A head that is gone tells a chain cut off at its end."""
+    _sent(app, approved, clock, worker)
+    _seal_all(clock)
+    before = runner.invoke(args=["audit", "verify"])
+    head = before.output.split("--head ")[1].split(")")[0]
+    approval = db.session.scalars(sa.select(Seal).where(Seal.record_type == "audit").order_by(Seal.seq)).first()
+    _sql("UPDATE audit_log SET detail = :d WHERE id = :id", d='{"comment": "改过的"}', id=approval.record_id)
+    db.session.expire_all()
+    seals = db.session.scalars(sa.select(Seal).where(Seal.seq >= approval.seq).order_by(Seal.seq)).all()
+    previous = approval.prev_hash
+    for seal in seals:  # the forger's work: every seal from the changed one on, computed again
+        content = seal.content_hash
+        if seal.seq == approval.seq:
+            content = canonical.content_hash(canonical.audit_fields(db.session.get(AuditEntry, seal.record_id)))
+        digest = canonical.chain_hash(seal.seq, seal.record_type, seal.record_id, content, previous)
+        _sql("UPDATE seals SET content_hash = :c, prev_hash = :p, hash = :h WHERE seq = :s", c=content, p=previous,
+             h=digest, s=seal.seq)
+        previous = digest
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0  # the chain alone cannot tell
+    result = runner.invoke(args=["audit", "verify", "--head", head])
+    assert result.exit_code == 1 and "is not the one written down" in result.output
+    assert runner.invoke(args=["audit", "verify", "--head", "12:nothex"]).exit_code == 2
+    last = int(head.split(":")[0])
+    cut = runner.invoke(args=["audit", "verify", "--head", f"{last + 5}:{'a' * 64}"])
+    assert cut.exit_code == 1 and f"seal {last + 5} was written down but is gone" in cut.output
+
+
 def test_verify_reports_records_left_unsealed(app, clock, runner):
     audit.record(db.session, "test.unsealed", actor_label="test")
     db.session.commit()
