@@ -119,12 +119,16 @@ def preview(session, b: Broadcast, settings: Settings, exact: bool = True, viewe
 
     The sample is the first recipient only for a `viewer` who may see the client book; anyone else (and no
     viewer) gets the made-up client of the broadcast's language, and counts: never a name, an account, a
-    person's tier or their business staff."""
+    person's tier or their business staff, and the totals counted on the sample's text."""
     audience, fit = audiences.parse(b.audience), sending_fit(b, settings)
     by_tier = audiences.count_by_tier(session, audience, fit)
     recipients = sum(by_tier.values())
     sample: Client | SampleClient | None = sample_client(b)
-    if viewer is not None and may_see_book(viewer):
+    sees_book = viewer is not None and may_see_book(viewer)
+    # the real texts' counts only for those who see the book: a narrow audience's longest text would tell
+    # the length of a client's name to whoever wrote {name} into it
+    exact = exact and sees_book
+    if sees_book:
         sample = session.scalars(audiences.recipients_query(audience, fit).order_by(Client.account_no)
                                  .limit(1)).first()
     text = final_text(b, render_for(b, sample, settings), settings)

@@ -90,6 +90,20 @@ def test_a_researcher_previews_a_made_up_client_on_every_path(client, desk, api_
     assert "示例客户" in page and not any(secret in page for secret in REAL[:4])
 
 
+def test_a_researcher_cannot_read_the_length_of_a_name_from_the_segment_counts(client, desk, api_token, make_client):
+    """With {name} and an audience of one, the longest text's segments would tell how long a client's name is."""
+    from clients.models import Client
+
+    db.session.get(Client, db.session.scalar(sa.select(Client.id).where(Client.account_no == "83001"))).name = "王" * 70
+    db.session.commit()
+    b = _chief_broadcast(desk)
+    researcher = client.get(f"/api/v1/broadcasts/{b.id}/preview", headers=api_token(desk["researcher"])).json
+    chief = client.get(f"/api/v1/broadcasts/{b.id}/preview", headers=api_token(desk["chief_analyst"])).json
+    assert chief["max_segments"] == chief["segments"] > researcher["segments"]  # the real name is long
+    assert researcher["max_segments"] == researcher["segments"]  # the made-up client's text, not the longest
+    assert researcher["total_segments"] == researcher["segments"] * researcher["recipients"]
+
+
 def _form(**extra):
     return {"kind": "daily_comment", "title": "日评", "body": BODY, "tiers": "gold", "language": "zh", **extra}
 
