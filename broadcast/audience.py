@@ -49,7 +49,8 @@ class Audience:
         return not (self.tiers or self.branches or self.staff_codes or self.include)
 
 
-def _strings(value: Any, name: str) -> tuple[str, ...]:
+def strings(value: Any, name: str) -> tuple[str, ...]:
+    """A list of text values as sent: a list, or a form's text split on commas (also full-width) and lines."""
     if value is None:
         return ()
     if isinstance(value, str):
@@ -70,22 +71,22 @@ def parse(data: dict[str, Any] | None) -> Audience:
     if not isinstance(data, dict):
         raise AudienceError(N_("the audience must be an object"), "audience")
     tiers: list[str] = []
-    for t in _strings(data.get("tiers"), "tiers"):
+    for t in strings(data.get("tiers"), "tiers"):
         expanded = [v.value for v in VIP_TIERS] if t == "vip" else [t]
         for code in expanded:
             if code not in TIER_CODES:
                 raise AudienceError(N_("unknown tier %(value)s"), "tiers", value=code)
             if code not in tiers:
                 tiers.append(code)
-    include = _strings(data.get("include"), "include")
-    exclude = _strings(data.get("exclude"), "exclude")
+    include = strings(data.get("include"), "include")
+    exclude = strings(data.get("exclude"), "exclude")
     if len(include) > MAX_LISTED_ACCOUNTS or len(exclude) > MAX_LISTED_ACCOUNTS:
         raise AudienceError(N_("list at most %(n)s account numbers"), "include", n=MAX_LISTED_ACCOUNTS)
     include_dormant = data.get("include_dormant", False)
     if not isinstance(include_dormant, bool):
         raise AudienceError(N_("include_dormant must be true or false"), "include_dormant")
-    return Audience(tiers=tuple(tiers), branches=_strings(data.get("branches"), "branches"),
-                    staff_codes=_strings(data.get("staff_codes"), "staff_codes"), include=include,
+    return Audience(tiers=tuple(tiers), branches=strings(data.get("branches"), "branches"),
+                    staff_codes=strings(data.get("staff_codes"), "staff_codes"), include=include,
                     exclude=exclude, include_dormant=include_dormant)
 
 

@@ -176,13 +176,13 @@ def may_edit(actor, b: Broadcast) -> bool:
     return Role.chief_analyst in actor.role_set or b.author_id == actor.id
 
 
-def _lists_accounts(value: Any) -> bool:
-    """Whether an include/exclude value as sent (a list, or the compose form's text) names any account."""
-    if isinstance(value, str):
-        return any(part.strip() for part in value.replace("，", ",").replace("\n", ",").split(","))
-    if isinstance(value, (list, tuple)):
-        return any(str(v).strip() for v in value)
-    return value is not None
+def _lists_accounts(value: Any, name: str) -> bool:
+    """Whether an include/exclude value as sent (a list, or the compose form's text) names any account; one
+    that cannot be read is taken as naming some (refused alike, never looked up)."""
+    try:
+        return bool(audiences.strings(value, name))
+    except audiences.AudienceError:
+        return True
 
 
 def listed_accounts(actor, data: dict, b: Broadcast) -> dict:
@@ -193,7 +193,7 @@ def listed_accounts(actor, data: dict, b: Broadcast) -> dict:
     if may_see_book(actor) or not isinstance(audience, dict):
         return data
     for name in ("include", "exclude"):
-        if _lists_accounts(audience.get(name)):
+        if _lists_accounts(audience.get(name), name):
             raise BroadcastError(N_("listing clients by account number is for those who may see the client book; "
                                     "choose the audience by tier, branch or business staff"),
                                  f"audience.{name}", status=403, code="accounts_not_visible")
