@@ -294,3 +294,21 @@ def test_the_report_csv_names_recipients_but_masks_their_numbers(client, desk, s
     sign_in("chief_analyst@example.com")
     csv = client.get(f"/broadcasts/{b.id}/report.csv").get_data(as_text=True)
     assert "王芳" in csv and "177****4397" in csv and WANG_MOBILE not in csv
+
+
+def test_the_approver_sees_the_audience_as_chosen_and_a_researcher_its_counts(client, desk, sign_in):
+    """What is approved is the text and the audience: the page shows the filter itself, accounts listed only
+    to those who see the book."""
+    b = _chief_broadcast(desk, {**BROADCAST, "audience": {"tiers": ["gold"], "branches": ["上海浦东营业部"],
+                                                          "include": ["83002"], "exclude": ["83001"]}})
+    sign_in("approver@example.com")
+    page = client.get(f"/broadcasts/{b.id}").get_data(as_text=True)
+    chosen = page[page.index('id="audience-chosen"'):]
+    chosen = chosen[:chosen.index("</dl>")]
+    assert "上海浦东营业部" in chosen and "83002" in chosen and "83001" in chosen and "Gold" in chosen
+    sign_in("researcher@example.com")
+    page = client.get(f"/broadcasts/{b.id}").get_data(as_text=True)
+    chosen = page[page.index('id="audience-chosen"'):]
+    chosen = chosen[:chosen.index("</dl>")]
+    assert "上海浦东营业部" in chosen and "83002" not in chosen and "83001" not in chosen
+    assert "Accounts added" in chosen and "<dd>1</dd>" in chosen
