@@ -96,9 +96,11 @@ def create_app(config: dict | None = None) -> Flask:
     from clients import labels as clients_labels
     from followups import labels as followups_labels
     from messaging import labels as messaging_labels
+    from records import labels as records_labels
     from staff import labels as staff_labels
 
-    for labels in (staff_labels, clients_labels, messaging_labels, broadcast_labels, followups_labels):
+    for labels in (staff_labels, clients_labels, messaging_labels, broadcast_labels, followups_labels,
+                   records_labels):
         labels.init_app(app)  # each domain's words for the templates
     return app
 

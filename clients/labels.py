@@ -58,6 +58,7 @@ AUDIT_LABELS = {
     "tiers.publish": _l("Tier review published"),
     "client.opt_out": _l("Opt-out recorded"),
     "client.opt_in": _l("Opt-in recorded"),
+    "client.mobile_shown": _l("Mobile number shown"),
 }
 
 OBJECT_LABELS = {

@@ -1,6 +1,7 @@
 """Jinja filters and globals shared by every template."""
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from decimal import Decimal
 
@@ -33,8 +34,13 @@ def problem_text(template: str, args: dict[str, str] | None) -> str:
     return gettext(template, **args)
 
 
+def as_json(value) -> str:
+    """A record's details as a reader reads them: JSON with Chinese as itself (not \\u escapes)."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
 def init_app(app) -> None:
-    app.jinja_env.filters.update(localtime=localtime, money=money)
+    app.jinja_env.filters.update(localtime=localtime, money=money, as_json=as_json)
 
     @app.context_processor
     def globals_():

@@ -90,11 +90,18 @@ def rule_label(rule: str | None) -> str:
     return rule
 
 
+AUDIT_LABELS = {
+    "followup.number_shown": _l("Mobile number shown (follow-up)"),
+    "followups.canned_answer": _l("Canned answer saved"),
+    "followups.rules": _l("Routing rules changed"),
+}
+
+
 def init_app(app) -> None:
     """Follow-ups' words for the templates, the reply categories a broadcast's report counts among them."""
     from core.templating import register_labels
 
-    register_labels(app, CATEGORY_LABELS=CATEGORY_LABELS, QUEUE_LABELS=QUEUE_LABELS,
+    register_labels(app, AUDIT_LABELS=AUDIT_LABELS, CATEGORY_LABELS=CATEGORY_LABELS, QUEUE_LABELS=QUEUE_LABELS,
                     FOLLOWUP_STATUS_LABELS=STATUS_LABELS, PRIORITY_LABELS=PRIORITY_LABELS,
                     URGENCY_LABELS=URGENCY_LABELS, EVENT_LABELS=EVENT_LABELS, REPLY_LABELS=CATEGORY_LABELS)
     app.jinja_env.globals["rule_label"] = rule_label

@@ -4,7 +4,20 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 AUDIT_LABELS = {
-    "auth.login": _l("Signed in"),
+    # the password step: approvers and admins are signed in only by the second factor that follows
+    "auth.login": _l("Password accepted"),
+    "auth.logout": _l("Signed out"),
+    "auth.second_factor": _l("Second factor given: signed in"),
+    "auth.second_factor_enrolled": _l("Second factor set up"),
+    "auth.second_factor_failed": _l("Second factor refused"),
+    "auth.second_factor_reset": _l("Second factor reset"),
+    "staff.password_change": _l("Password changed"),
+    "staff.password_reset": _l("New password required by an admin"),
+    "staff.role_requested": _l("Role asked for (a second admin confirms)"),
+    "staff.role_granted": _l("Role granted"),
+    "staff.role_cancelled": _l("Role request cancelled"),
+    "staff.update": _l("Staff account changed"),
+    "token.revoke": _l("API token revoked"),
     "auth.login_failed": _l("Sign-in failed"),
     "auth.login_limited": _l("Sign-in refused: too many failed attempts"),
     "staff.create": _l("Staff account created"),
