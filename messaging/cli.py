@@ -1,6 +1,7 @@
 """`flask worker`: the process that schedules and sends."""
 from __future__ import annotations
 
+import os
 import signal
 import threading
 
@@ -83,6 +84,15 @@ def _print_status() -> None:
                    f"{w.last_seen_at:%Y-%m-%d %H:%M:%S}  {state}")
 
 
+def served_base_url(configured: str | None, host: str, port: int, default: str) -> str:
+    """Where `flask serve` is reached: PUBLIC_BASE_URL when it is set, else the address it serves on, so that
+    the simulator's delivery callbacks and the note links of a `serve --port 5077` reach it."""
+    if configured:
+        return default
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    return f"http://{shown}:{port}"
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
@@ -97,6 +107,8 @@ def serve_command(host, port):
     from core.accesslog import PathOnlyRequestHandler
 
     app = current_app._get_current_object()
+    app.config["PUBLIC_BASE_URL"] = served_base_url(os.environ.get("PUBLIC_BASE_URL"), host, port,
+                                                    app.config["PUBLIC_BASE_URL"])
     stop = threading.Event()
     worker = Worker(app, from_config(app.config))
     thread = threading.Thread(target=worker.run, args=(stop,), name="worker", daemon=True)

@@ -137,3 +137,15 @@ def test_an_sql_error_is_logged_without_the_values_it_carried(app, make_client, 
     assert logged.count("DatabaseErrorLogged: IntegrityError") == 2, logged
     assert logged.count("[SQL: INSERT INTO clients (account_no, name, mobile) VALUES") == 2
     assert "13912345678" not in logged and "王秘密" not in logged and "83001" not in logged
+
+
+def test_flask_serve_on_another_port_is_its_own_public_address():
+    """`flask serve --port 5077` without PUBLIC_BASE_URL: the simulator's callbacks and note links must reach
+    the port it serves on, or every message stays queued at the provider for good."""
+    from messaging.cli import served_base_url
+
+    default = "http://127.0.0.1:5000"
+    assert served_base_url(None, "127.0.0.1", 5077, default) == "http://127.0.0.1:5077"
+    assert served_base_url("", "0.0.0.0", 8000, default) == "http://127.0.0.1:8000"
+    assert served_base_url("https://sms.example.com", "0.0.0.0", 8000, "https://sms.example.com") == \
+        "https://sms.example.com"
