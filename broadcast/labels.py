@@ -55,14 +55,15 @@ EXCLUSION_LABELS = {
 def init_app(app) -> None:
     from broadcast.appropriateness import kind_default
     from broadcast.models import BroadcastKind
-    from clients.appropriateness import LEVEL_NAMES, RiskLevel
+    from clients.appropriateness import RiskLevel
+    from clients.labels import RISK_LEVEL_LABELS
     from core.templating import register_labels
 
     @app.context_processor
     def risk_levels() -> dict:
         """R1 中低风险 ... and each kind's default level (the least it may carry) as the settings say now."""
         suggestion = RiskLevel(str(app.config.get("SUGGESTION_RISK_LEVEL") or "R4").strip().upper())
-        return {"RISK_LEVEL_NAMES": {level.value: name for level, name in LEVEL_NAMES.items()},
+        return {"RISK_LEVEL_NAMES": {level.value: str(name) for level, name in RISK_LEVEL_LABELS.items()},
                 "RISK_DEFAULTS": {k.value: kind_default(k, suggestion).value for k in BroadcastKind},
                 "EXCLUSION_LABELS_JSON": {k: str(v) for k, v in EXCLUSION_LABELS.items()}}
     register_labels(app, EXCLUSION_LABELS=EXCLUSION_LABELS, KIND_LABELS=KIND_LABELS, STATE_LABELS=STATE_LABELS, AUDIT_LABELS=AUDIT_LABELS,

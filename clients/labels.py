@@ -5,8 +5,17 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from clients.appropriateness import TOLERANCE_NAMES, expires_on
+from clients.appropriateness import RiskLevel, RiskTolerance, expires_on
 from core import clock
+
+# the regulation's names of the levels on pages, in the reader's language (Chinese: 保守型 ..., 低风险 ...;
+# clients/appropriateness.py keeps the Chinese ones that imports read and the API answers)
+TOLERANCE_LABELS = {RiskTolerance.C1: _l("Conservative"), RiskTolerance.C2: _l("Cautious"),
+                    RiskTolerance.C3: _l("Steady"), RiskTolerance.C4: _l("Moderately aggressive"),
+                    RiskTolerance.C5: _l("Aggressive")}
+RISK_LEVEL_LABELS = {RiskLevel.R1: _l("Low risk"), RiskLevel.R2: _l("Medium-low risk"),
+                     RiskLevel.R3: _l("Medium risk"), RiskLevel.R4: _l("Medium-high risk"),
+                     RiskLevel.R5: _l("High risk")}
 
 TIER_LABELS = {
     "diamond": _l("Diamond"),
@@ -79,7 +88,7 @@ def assessment(client) -> dict:
     (C3 稳健型), and until when the assessment holds (RISK_ASSESSMENT_YEARS) by the app's clock."""
     kind, tolerance = client.investor_type, client.risk_tolerance
     out = {"type": str(INVESTOR_TYPE_LABELS[kind.value]) if kind else str(_l("Not on file (ordinary)")),
-           "tolerance": f"{tolerance.value} {TOLERANCE_NAMES[tolerance]}" if tolerance else None,
+           "tolerance": f"{tolerance.value} {TOLERANCE_LABELS[tolerance]}" if tolerance else None,
            "assessed_on": client.risk_assessed_on, "expires_on": None, "expired": False,
            "professional": kind is not None and kind.value == "professional"}
     if client.risk_assessed_on is not None:

@@ -429,6 +429,18 @@ def test_the_report_on_the_page_counts_exclusions(app, client, auth, make_staff,
     assert db.session.get(Broadcast, approved_r3.id).state in (BroadcastState.sending, BroadcastState.completed)
 
 
+def test_the_level_is_named_in_the_readers_language(app, client, auth, make_staff, approved_r3):
+    make_staff("chief_analyst", email="chief2@example.com")
+    auth.login("chief2@example.com")
+    page = client.get(f"/broadcasts/{approved_r3.id}").get_data(as_text=True)
+    level = page[page.index('id="risk-level"'):][:120]
+    assert "R3" in level and "中风险" in level
+    auth.post("/language/en")
+    level = client.get(f"/broadcasts/{approved_r3.id}").get_data(as_text=True)
+    level = level[level.index('id="risk-level"'):][:120]
+    assert "R3 Medium risk" in level and "风险" not in level
+
+
 # ---- migration 0011 -----------------------------------------------------------------------------------------
 
 @pytest.mark.skipif(bool(__import__("os").environ.get("TEST_DATABASE_URL")),
