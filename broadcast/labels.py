@@ -66,5 +66,8 @@ def init_app(app) -> None:
         return {"RISK_LEVEL_NAMES": {level.value: str(name) for level, name in RISK_LEVEL_LABELS.items()},
                 "RISK_DEFAULTS": {k.value: kind_default(k, suggestion).value for k in BroadcastKind},
                 "EXCLUSION_LABELS_JSON": {k: str(v) for k, v in EXCLUSION_LABELS.items()}}
+    from broadcast.placeholders import ALLOWED
+
+    app.jinja_env.globals["PLACEHOLDERS"] = ALLOWED  # the compose page lists every one there is
     register_labels(app, EXCLUSION_LABELS=EXCLUSION_LABELS, KIND_LABELS=KIND_LABELS, STATE_LABELS=STATE_LABELS, AUDIT_LABELS=AUDIT_LABELS,
                     OBJECT_LABELS=OBJECT_LABELS)

@@ -57,3 +57,13 @@ def test_the_analyst_placeholder_names_the_analyst_and_their_qualification():
     assert render("{analyst}", {**VALUES, "analyst": analyst_text("王首席", "Z0012345")}) == \
         "分析师王首席（投资咨询从业资格号Z0012345）"
     assert analyst_text("Wang", "Z0012345", "en") == "analyst Wang (investment consulting licence Z0012345)"
+
+
+def test_the_compose_page_lists_every_placeholder(client, auth, make_staff):
+    from broadcast.placeholders import ALLOWED
+
+    make_staff("chief_analyst", email="chief@example.com")
+    auth.login("chief@example.com")
+    page = client.get("/broadcasts/new").get_data(as_text=True)
+    listed = page[page.index("{name}"):][:300]
+    assert all("{%s}" % name in listed for name in ALLOWED) and "{analyst}" in listed
