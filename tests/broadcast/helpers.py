@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
@@ -31,16 +32,19 @@ class ScriptedGateway:
         self.calls: list[str] = []
         self.accepted: list[tuple[str, str, str]] = []
         self.n = 0
+        self._lock = threading.Lock()  # the worker sends a batch from several threads at once
 
     def send(self, to, body, status_callback):
-        self.calls.append(to)
-        outcomes = self.script.get(to) or [None]
-        outcome = outcomes.pop(0) if len(outcomes) > 1 else outcomes[0]
-        if isinstance(outcome, GatewayError):
-            raise outcome
-        self.n += 1
-        self.accepted.append((to, body, f"SM{self.n:032d}"))
-        return Sent(sid=f"SM{self.n:032d}")
+        with self._lock:  # one sid per message, as the provider's: `n += 1` alone is not atomic across threads
+            self.calls.append(to)
+            outcomes = self.script.get(to) or [None]
+            outcome = outcomes.pop(0) if len(outcomes) > 1 else outcomes[0]
+            if isinstance(outcome, GatewayError):
+                raise outcome
+            self.n += 1
+            sid = f"SM{self.n:032d}"
+            self.accepted.append((to, body, sid))
+        return Sent(sid=sid)
 
     def find(self, to, body):
         for number, text, sid in self.accepted:

@@ -133,7 +133,7 @@ class Users:
             login.locator("input[name=password]").press("Enter")
         if page.url.endswith("/login/code"):  # approvers and admins: the authenticator's code, as a person types it
             with page.expect_navigation():
-                page.locator("main form input[name=code]").fill(totp_code(email))
+                page.locator("main form input[name=code]").fill(totp_code(email, moving=True))
                 page.locator("main form input[name=code]").press("Enter")
         elif page.url.endswith("/login/enrol"):  # not enrolled yet: the key the page shows, then the codes page
             secret = page.locator("code.secret").inner_text()
