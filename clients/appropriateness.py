@@ -17,6 +17,7 @@ tests/broadcast/test_appropriateness.py holds the two to the same table of cases
 from __future__ import annotations
 
 import enum
+import unicodedata
 from datetime import date
 
 
@@ -112,12 +113,10 @@ def may_receive(investor_type: InvestorType | None, tolerance: RiskTolerance | N
 
 # ---- reading a file's cells (clients/parsing.py turns a ValueError into a row's error) -----------------------
 
-_FULL_WIDTH = str.maketrans({chr(0xFF01 + i): chr(0x21 + i) for i in range(94)} | {"\u3000": " "})
-
-
 def _plain(text: str) -> str:
-    """Full-width letters and digits as ASCII, no spaces, upper case: 'ｃ３ ' -> 'C3'."""
-    return "".join(text.translate(_FULL_WIDTH).split()).upper()
+    """Full-width letters and digits as ASCII (NFKC, as follow-ups read replies), no spaces, upper case:
+    'ｃ３ ' -> 'C3'."""
+    return "".join(unicodedata.normalize("NFKC", text).split()).upper()
 
 
 _TYPE_WORDS = {"ORDINARY": InvestorType.ordinary, "普通": InvestorType.ordinary, "普通投资者": InvestorType.ordinary,
