@@ -20,6 +20,8 @@ import enum
 import unicodedata
 from datetime import date
 
+from core.timeutil import years_after
+
 
 class InvestorType(str, enum.Enum):
     ordinary = "ordinary"  # 普通投资者
@@ -84,10 +86,7 @@ def last_expired_day(day: date, years: int) -> date:
 
 def expires_on(assessed_on: date, years: int) -> date:
     """The first day an assessment taken on `assessed_on` is no longer valid (29 February: 1 March)."""
-    try:
-        return assessed_on.replace(year=assessed_on.year + years)
-    except ValueError:
-        return date(assessed_on.year + years, 3, 1)
+    return years_after(assessed_on, years)
 
 
 def exclusion(investor_type: InvestorType | None, tolerance: RiskTolerance | None, assessed_on: date | None,

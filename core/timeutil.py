@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
+
+D = TypeVar("D", date, datetime)
 
 
 class UTCDateTime(TypeDecorator):
@@ -29,6 +32,15 @@ class UTCDateTime(TypeDecorator):
 
 def to_local(value: datetime, tz_name: str) -> datetime:
     return value.astimezone(ZoneInfo(tz_name))
+
+
+def years_after(value: D, years: int) -> D:
+    """The same calendar day (and time) `years` later: when a validity or a retention period ends. 29 February
+    in a year without one ends on 1 March, so the period is never a day short."""
+    try:
+        return value.replace(year=value.year + years)
+    except ValueError:
+        return value.replace(year=value.year + years, month=3, day=1)
 
 
 def one_year_before(day: date) -> date:

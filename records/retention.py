@@ -18,6 +18,7 @@ from broadcast.models import Broadcast
 from core import clock
 from core.audit import AuditEntry
 from core.errors import N_, ServiceError
+from core.timeutil import years_after
 from messaging.models import OutboundMessage
 from records.models import Seal
 
@@ -49,13 +50,7 @@ def record_time(obj) -> datetime | None:
 
 def may_delete(written: datetime | None, now: datetime, years: int) -> bool:
     """A record may go once it is `years` old (by the calendar); something that is no record, any time."""
-    if written is None:
-        return True
-    try:
-        limit = written.replace(year=written.year + years)
-    except ValueError:  # 29 February
-        limit = written.replace(year=written.year + years, day=28)
-    return now >= limit
+    return written is None or now >= years_after(written, years)
 
 
 def _years() -> int:
