@@ -210,7 +210,9 @@ class Preview(Answer):
     recipients: int
     by_tier: Counts
     total_segments: int
-    cost: str = Field(pattern=r"^\d+\.\d{2}$")
+    cost: str = Field(pattern=r"^\d+\.\d{2}$", description="The estimated cost, in `currency`")
+    currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217: the SMS_PRICE_PER_SEGMENT setting's")
+    cost_display: str = Field(description="The cost as the caller's language writes it: ¥18.40, US$0.92")
     send_seconds: float | None
     risk_level: Level = Field(  # type: ignore[valid-type]
         description="The level it is sent under: its own, never below its kind's default as the settings say now")

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from broadcast import compliance
 from clients.appropriateness import DEFAULT_ASSESSMENT_YEARS, RiskLevel
+from core.money import DEFAULT_CURRENCY, parse_price
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,7 @@ class Settings:
     opt_out_zh: str = "拒收请回复R"
     opt_out_en: str = "Reply STOP to opt out"
     price_per_segment: Decimal = Decimal("0.05")
+    currency: str = DEFAULT_CURRENCY  # the price's (core/money.py): CNY from a domestic provider, USD from Twilio
     rate_per_second: float = 10.0
     public_base_url: str = "http://127.0.0.1:5000"
     timezone: str = "Asia/Shanghai"
@@ -28,11 +30,12 @@ class Settings:
     def from_config(cls, config) -> Settings:
         phrases = tuple(config.get("PROFIT_PHRASES") or compliance.DEFAULT_PROFIT_PHRASES) + tuple(
             config.get("PROFIT_PHRASES_EXTRA") or ())
+        price = parse_price(config.get("SMS_PRICE_PER_SEGMENT", cls.price_per_segment))
         return cls(
             company_name=config["COMPANY_NAME"],
             opt_out_zh=config.get("OPT_OUT_LINE_ZH", cls.opt_out_zh),
             opt_out_en=config.get("OPT_OUT_LINE_EN", cls.opt_out_en),
-            price_per_segment=Decimal(str(config.get("SMS_PRICE_PER_SEGMENT", cls.price_per_segment))),
+            price_per_segment=price.amount, currency=price.currency,
             rate_per_second=float(config.get("SMS_RATE_PER_SECOND", cls.rate_per_second)),
             public_base_url=config.get("PUBLIC_BASE_URL", cls.public_base_url).rstrip("/"),
             timezone=config.get("TIMEZONE", cls.timezone),

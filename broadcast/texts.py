@@ -14,6 +14,8 @@ from broadcast.settings import Settings
 from clients.models import Client
 from clients.privacy import may_see_book
 from core import clock
+from core.money import format_money, reader_language
+from sms.links import separate_links
 from sms.segments import measure
 
 NOTE_TOKEN_BYTES = 8  # secrets.token_urlsafe(8): 11 characters, 64 bits, unguessable
@@ -79,10 +81,19 @@ def analyst_for(b: Broadcast) -> str:
 
 
 def final_text(b: Broadcast, rendered: str, settings: Settings) -> str:
-    """The signature 【company】 first and the opt-out line last, as the carriers' rules ask."""
+    """The signature 【company】 first and the opt-out line last, as the carriers' rules ask; every link followed
+    by a space (sms/links.py), the note link before the opt-out line included."""
     opt_out = settings.opt_out_en if b.language == "en" else settings.opt_out_zh
     separator = " " if b.language == "en" else ""
-    return f"【{settings.company_name}】{rendered}{separator}{opt_out}"
+    return separate_links(f"【{settings.company_name}】{rendered}{separator}{opt_out}")
+
+
+def cost_of(segments: int, settings: Settings) -> dict[str, str]:
+    """What `segments` cost: the amount ("18.40"), its currency ("CNY") and both as the reader reads them
+    ("¥18.40", "US$0.92")."""
+    cost = (settings.price_per_segment * segments).quantize(Decimal("0.01"))
+    return {"cost": str(cost), "currency": settings.currency,
+            "cost_display": format_money(cost, settings.currency, reader_language())}
 
 
 EXACT_UP_TO = 20_000  # recipients whose texts are all rendered and counted; beyond, the rest is extrapolated
@@ -145,6 +156,6 @@ def preview(session, b: Broadcast, settings: Settings, exact: bool = True, viewe
         "recipients": recipients, "by_tier": by_tier, "total_segments": total_segments,
         "risk_level": fit.level.value,
         "excluded": audiences.excluded_summary(audiences.excluded(session, audience, fit)),
-        "cost": str((settings.price_per_segment * total_segments).quantize(Decimal("0.01"))),
+        **cost_of(total_segments, settings),
         "send_seconds": round(recipients / settings.rate_per_second, 1) if settings.rate_per_second else None,
     }

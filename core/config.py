@@ -19,6 +19,7 @@ from dotenv import load_dotenv
 
 from core.calendar import calendar_from_config
 from core.errors import SettingProblem
+from core.money import parse_price
 from core.service_levels import parse_targets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,7 +90,6 @@ NUMBERS: dict[str, Bound] = {
     "NOTE_LINK_DAYS": Bound(int, 1, 365),
     "RETENTION_YEARS": Bound(int, 5, 100),  # records (messages, audit, seals) kept at least this long
     "FOLLOWUP_WINDOW_DAYS": Bound(float, 0, 30, low_open=True),
-    "SMS_PRICE_PER_SEGMENT": Bound(Decimal, 0, 10),  # yuan; 0 for a gateway that costs nothing (the simulator)
     "POSITION_CAP_PCT": Bound(Decimal, 0, 100, low_open=True, high_open=True),  # never a full position
     "WORKER_DEAD_AFTER_SECONDS": Bound(float, 0, 3600, low_open=True),
     "SIMULATOR_FAILURE_SHARE": Bound(float, 0, 1),
@@ -105,7 +105,7 @@ RISK_LEVELS = ("R1", "R2", "R3", "R4", "R5")  # clients.appropriateness.RiskLeve
 def check(config: Mapping) -> None:
     """Checks, once at start, every setting the platform interprets: the numbers in NUMBERS,
     SUGGESTION_RISK_LEVEL, QUIET_HOURS, SERVICE_HOURS, HOLIDAYS, TIMEZONE (core/calendar.py) and
-    RESPONSE_TARGETS (core/service_levels.py).
+    RESPONSE_TARGETS (core/service_levels.py) and SMS_PRICE_PER_SEGMENT (core/money.py).
 
     Raises ConfigError naming the first bad setting and its value; returns None when all are good. A
     setting left out is not an error: whoever reads it has a default.
@@ -123,6 +123,8 @@ def check(config: Mapping) -> None:
     if targets is not None and not isinstance(targets, str):
         raise ConfigError("RESPONSE_TARGETS", targets, "is not text")
     try:
+        if "SMS_PRICE_PER_SEGMENT" in config:  # an amount and its currency, core/money.py
+            parse_price(config["SMS_PRICE_PER_SEGMENT"])
         calendar_from_config(config)
         parse_targets(targets)
     except SettingProblem as exc:

@@ -21,6 +21,7 @@ from followups.classify import DEFAULT_RULES, Category, Priority, Rules
 from followups.models import EventKind, FollowUp, FollowUpEvent, Queue, RuleOverride, Status
 from followups.settings import FollowUpSettings
 from messaging.models import MessagePurpose, MessageState, OutboundMessage
+from sms.links import separate_links
 from sms.segments import measure
 from staff.models import Staff, StaffRole
 
@@ -276,10 +277,11 @@ def add_note(session, viewer: Staff, item: FollowUp, body: str, now: datetime) -
 def enqueue(session, item: FollowUp, client: Client, body: str, purpose: MessagePurpose, sender: Staff | None,
             now: datetime, settings: FollowUpSettings) -> OutboundMessage:
     """An answer to the client, into the broadcasts' outbox: the worker sends it at the shared rate and
-    tracks its delivery like any other message. The signature goes first, as the carriers ask."""
+    tracks its delivery like any other message. The signature goes first, as the carriers ask; a link is
+    followed by a space (sms/links.py)."""
     if not client.mobile:
         raise FollowUpError(N_("the client has no mobile number on file"), code="no_mobile")
-    text = body if body.startswith("【") else f"【{settings.company_name}】{body}"
+    text = separate_links(body if body.startswith("【") else f"【{settings.company_name}】{body}")
     message = OutboundMessage(broadcast_id=None, followup_id=item.id, client_id=client.id, to=client.mobile,
                               tier=client.tier.value if client.tier else None, body=text,
                               segments=measure(text).segments, state=MessageState.pending, attempts=0,

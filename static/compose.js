@@ -53,7 +53,7 @@
     $("pv-encoding").textContent = data.encoding;
     $("pv-segments").textContent = data.segments;
     $("pv-total").textContent = data.total_segments;
-    $("pv-cost").textContent = data.cost;
+    $("pv-cost").textContent = data.cost_display || data.cost;
     $("pv-seconds").textContent = data.send_seconds;
     var parts = [];
     // by rank, as the tier boxes are listed (the JSON's keys come sorted by name), then clients with no tier

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from core import config
+from core import config, money
 from core.config import ConfigError, check
 
 NUMERIC = ["SMS_RATE_PER_SECOND", "SMS_CONCURRENCY", "SMS_MAX_ATTEMPTS", "SMS_TIMEOUT_SECONDS", "MAX_SEGMENTS",
@@ -35,6 +35,36 @@ def test_nothing_set_passes():
     check({})
 
 
+# ---- the price of a segment: an amount and its currency (core/money.py) ---------------------------------------
+
+@pytest.mark.parametrize(("value", "amount", "currency"), [
+    ("0", "0", "CNY"), ("0.05", "0.05", "CNY"), (Decimal("10"), "10", "CNY"), ("0.0079 USD", "0.0079", "USD"),
+    ("USD 0.0079", "0.0079", "USD"), ("cny0.05", "0.05", "CNY"), (" 0.05 hkd ", "0.05", "HKD"),
+])
+def test_a_price_is_an_amount_and_a_currency(value, amount, currency):
+    check({"SMS_PRICE_PER_SEGMENT": value})
+    assert money.parse_price(value) == money.Price(Decimal(amount), currency)
+
+
+@pytest.mark.parametrize(("value", "reason"), [
+    ("-0.01", "is not a price such as 0.05 CNY"), ("10.01", "is more than 10 a segment"),
+    ("¥0.05", "is not a price such as 0.05 CNY"), ("sNaN", "is not a price"), ("USD 1 CNY", "is not a price"),
+    ("0.05 XYZ", "XYZ, which is not an ISO 4217 currency code"), (True, "is not a price"), (None, "is not a price"),
+])
+def test_a_bad_price_is_named(value, reason):
+    with pytest.raises(ConfigError) as info:
+        check({"SMS_PRICE_PER_SEGMENT": value})
+    assert info.value.setting == "SMS_PRICE_PER_SEGMENT" and reason in str(info.value)
+
+
+@pytest.mark.parametrize(("amount", "currency", "language", "shown"), [
+    ("0.92", "USD", "zh", "US$0.92"), ("18.4", "CNY", "zh", "¥18.40"), ("0.92", "USD", "en", "US$0.92"),
+    ("1234.5", "CNY", "en", "CN¥1,234.50"), ("0.006", "USD", "en", "US$0.01"),
+])
+def test_money_shows_its_currency(amount, currency, language, shown):
+    assert money.format_money(Decimal(amount), currency, language) == shown
+
+
 def test_the_message_names_the_setting_and_the_value():
     with pytest.raises(ConfigError) as info:
         check({"QUIET_HOURS": "25:00-08:00"})
@@ -53,7 +83,6 @@ GOOD_NUMBERS = [
     ("MAX_SEGMENTS", 1), ("MAX_SEGMENTS", "10"),
     ("NOTE_LINK_DAYS", 1), ("NOTE_LINK_DAYS", "365"),
     ("FOLLOWUP_WINDOW_DAYS", 0.5), ("FOLLOWUP_WINDOW_DAYS", "30"),
-    ("SMS_PRICE_PER_SEGMENT", "0"), ("SMS_PRICE_PER_SEGMENT", "0.05"), ("SMS_PRICE_PER_SEGMENT", Decimal("10")),
     ("POSITION_CAP_PCT", "0.01"), ("POSITION_CAP_PCT", "30"), ("POSITION_CAP_PCT", "99.99"),
     ("WORKER_DEAD_AFTER_SECONDS", 3), ("SIMULATOR_FAILURE_SHARE", 0), ("SIMULATOR_FAILURE_SHARE", "1"),
 ]
@@ -87,10 +116,6 @@ BAD_NUMBERS = [
     ("NOTE_LINK_DAYS", 366, "is not a whole number from 1 to 365"),
     ("FOLLOWUP_WINDOW_DAYS", "0", "is not a number above 0 and at most 30"),
     ("FOLLOWUP_WINDOW_DAYS", "-1", "is not a number above 0 and at most 30"),
-    ("SMS_PRICE_PER_SEGMENT", "-0.01", "is not a number from 0 to 10"),
-    ("SMS_PRICE_PER_SEGMENT", "10.01", "is not a number from 0 to 10"),
-    ("SMS_PRICE_PER_SEGMENT", "¥0.05", "is not a number"),
-    ("SMS_PRICE_PER_SEGMENT", "sNaN", "is not a number"),
     ("POSITION_CAP_PCT", "0", "is not a number above 0 and below 100"),
     ("POSITION_CAP_PCT", "100", "is not a number above 0 and below 100"),
     ("POSITION_CAP_PCT", "30%", "is not a number"),
