@@ -1,8 +1,6 @@
 """What happened to a broadcast, counted against its snapshot of recipients."""
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 import sqlalchemy as sa
@@ -58,23 +56,26 @@ def report(session, b: Broadcast) -> dict[str, Any]:
     }
 
 
-def csv_export(session, b: Broadcast, viewer) -> str:
-    """One line per recipient, for a spreadsheet (UTF-8 with BOM so that Excel shows the Chinese). Who got
-    what by name; each mobile whole only where `viewer` may see it (clients/privacy.py), else masked."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["account_no", "name", "mobile", "tier", "state", "error_code", "segments", "provider_sid",
-                     "handed_over_at", "note_opens"])
+def csv_export(session, b: Broadcast, viewer) -> tuple[list[str], list[list[object]]]:
+    """One line per recipient, for a spreadsheet (core/exports.py writes it as CSV or XLSX, neutralises
+    would-be formulas and writes times in TIMEZONE): headers, tiers, states and error codes in the reader's
+    language. Who got what by name; each mobile whole only where `viewer` may see it (clients/privacy.py)."""
+    from flask_babel import gettext as _
+
+    from clients.labels import tier_label
+    from messaging.labels import MESSAGE_STATE_LABELS, error_label
+
+    header = [_("Account"), _("Name"), _("Mobile"), _("Tier"), _("State"), _("Error"), _("Segments"),
+              _("Provider message ID"), _("Handed over at"), _("Note opens")]
     rows = session.execute(
         sa.select(Client, Client.account_no, Client.name, OutboundMessage.to, OutboundMessage.tier, OutboundMessage.state,
                   OutboundMessage.error_code, OutboundMessage.segments, OutboundMessage.provider_sid,
                   OutboundMessage.handed_over_at, OutboundMessage.note_opens)
         .join(Client, Client.id == OutboundMessage.client_id)
         .where(OutboundMessage.broadcast_id == b.id).order_by(Client.account_no))
+    lines: list[list[object]] = []
     for person, account, name, to, tier, state, code, segments, sid, handed, opens in rows:
-        to = mobile_for(viewer, person, to)
-        # a leading = + - @ would make a spreadsheet run the cell as a formula
-        safe_name = "'" + name if name[:1] in "=+-@" else name
-        writer.writerow([account, safe_name, to, tier or "", state.value, code or "", segments, sid or "",
-                         handed.isoformat() if handed else "", opens])
-    return "\ufeff" + out.getvalue()
+        lines.append([account, name, mobile_for(viewer, person, to), tier_label(tier) if tier else "",
+                      str(MESSAGE_STATE_LABELS.get(state.value, state.value)), error_label(code), segments,
+                      sid or "", handed, opens])
+    return header, lines

@@ -6,7 +6,6 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -30,6 +29,7 @@ from clients import service as client_service
 from clients.tiers import Tier
 from core import clock
 from core.calendar import calendar_for
+from core.downloads import download
 from core.errors import N_
 from core.extensions import db
 from core.http import on_refusal
@@ -159,12 +159,12 @@ def detail(broadcast_id: int):
                            and current_user.id not in service._hands_on(db.session, b))
 
 
-@bp.get("/<int:broadcast_id>/report.csv")
+@bp.get("/<int:broadcast_id>/report.csv", defaults={"fmt": "csv"})
+@bp.get("/<int:broadcast_id>/report.xlsx", defaults={"fmt": "xlsx"})
 @require("broadcasts.report")
-def report_csv(broadcast_id: int):
+def report_csv(broadcast_id: int, fmt: str):
     b = _get(broadcast_id)
-    return Response(csv_export(db.session, b, current_user), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f"attachment; filename=broadcast-{b.id}.csv"})
+    return download(fmt, f"broadcast-{b.id}", *csv_export(db.session, b, current_user), title=_("Delivery report"))
 
 
 @bp.get("/progress")

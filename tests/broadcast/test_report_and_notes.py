@@ -58,7 +58,7 @@ def test_csv_export_guards_against_formulas(app, client, auth, approved, clock, 
     start_now(app, approved, clock, worker)
     auth.login(approved.chief.email)
     body = client.get(f"/broadcasts/{approved.id}/report.csv").get_data(as_text=True)
-    assert body.startswith("\ufeffaccount_no,") and "'=HYPERLINK" in body and len(body.strip().splitlines()) == 6
+    assert body.startswith("\ufeff资金账号,") and "'=HYPERLINK" in body and len(body.strip().splitlines()) == 6
 
 
 def test_api_schedule_refuses_bad_recurrences_and_times(app, client, approved, api_token):
