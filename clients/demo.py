@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import click
@@ -18,6 +18,7 @@ from clients.imports import chunks
 from clients.models import Client, MonthlyFigure
 from clients.tiers import Quarter
 from core import clock
+from core.calendar import Calendar, calendar_for
 from core.extensions import db
 from staff import second_factor as staff_second_factor
 from staff import service as staff_service
@@ -194,3 +195,17 @@ def seed_command(clients):
                        f".venv/bin/python -c \"import pyotp; print(pyotp.TOTP('{key}').now())\"")
     else:
         click.echo("REQUIRE_SECOND_FACTOR is off: every account signs in with the password alone.")
+    click.echo(quiet_hours_hint(calendar_for(current_app.config), clock.now()))
+
+
+def quiet_hours_hint(calendar: Calendar, now: datetime) -> str:
+    """How to see sending in a demo started at night: broadcasts wait out the quiet hours, which one setting
+    switches off (QUIET_HOURS empty)."""
+    if not calendar.quiet_text:
+        return "Quiet hours are off (QUIET_HOURS is empty): broadcasts go out at any hour."
+    local = calendar.local(now).strftime("%H:%M")
+    state = (f"It is {local} there now, inside them: a broadcast sent now waits until they end. "
+             if calendar.in_quiet_hours(now) else "")
+    return (f"Quiet hours {calendar.quiet_text} ({calendar.timezone.key}): no broadcast is sent in them. {state}"
+            "To see sending at any hour in the demo, start the app with them off:\n"
+            "  QUIET_HOURS= .venv/bin/flask --app app serve")

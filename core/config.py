@@ -105,7 +105,8 @@ RISK_LEVELS = ("R1", "R2", "R3", "R4", "R5")  # clients.appropriateness.RiskLeve
 def check(config: Mapping) -> None:
     """Checks, once at start, every setting the platform interprets: the numbers in NUMBERS,
     SUGGESTION_RISK_LEVEL, QUIET_HOURS, SERVICE_HOURS, HOLIDAYS, TIMEZONE (core/calendar.py) and
-    RESPONSE_TARGETS (core/service_levels.py) and SMS_PRICE_PER_SEGMENT (core/money.py).
+    RESPONSE_TARGETS (core/service_levels.py), SMS_PRICE_PER_SEGMENT (core/money.py), and PUBLIC_BASE_URL,
+    required with SMS_GATEWAY=twilio.
 
     Raises ConfigError naming the first bad setting and its value; returns None when all are good. A
     setting left out is not an error: whoever reads it has a default.
@@ -119,6 +120,10 @@ def check(config: Mapping) -> None:
     for name in FLAGS:
         if name in config and not isinstance(config[name], bool):
             raise ConfigError(name, config[name], "is not on or off (1/0, true/false, yes/no, on/off)")
+    if config.get("SMS_GATEWAY") == "twilio" and not str(config.get("PUBLIC_BASE_URL") or "").strip():
+        raise ConfigError("PUBLIC_BASE_URL", config.get("PUBLIC_BASE_URL"),
+                          "is required with SMS_GATEWAY=twilio: Twilio signs its webhooks over this public address "
+                          "(https://your-host), and the note links in the texts point to it")
     targets = config.get("RESPONSE_TARGETS")
     if targets is not None and not isinstance(targets, str):
         raise ConfigError("RESPONSE_TARGETS", targets, "is not text")
@@ -178,7 +183,11 @@ def from_environment() -> dict:
     load_dotenv(ROOT / ".env")
     INSTANCE.mkdir(exist_ok=True)
     default_db = f"sqlite:///{INSTANCE / 'futures_sms.db'}"
-    public_base_url = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    # the simulator's callbacks and the note links go to the app itself: `flask serve` puts the address it listens
+    # on here when PUBLIC_BASE_URL is unset. Twilio signs its webhooks over the public address, which nothing
+    # can guess: with SMS_GATEWAY=twilio it stays empty and `check` refuses to start without it
+    twilio = os.environ.get("SMS_GATEWAY", "simulator") == "twilio"
+    public_base_url = os.environ.get("PUBLIC_BASE_URL", "" if twilio else "http://127.0.0.1:5000").rstrip("/")
     return {
         "SECRET_KEY": _secret_key(),
         "SQLALCHEMY_DATABASE_URI": normalise_db_url(os.environ.get("DATABASE_URL", default_db)),

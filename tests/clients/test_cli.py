@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
@@ -103,3 +104,20 @@ def test_demo_seed_fills_an_empty_database_once(runner):
     again = runner.invoke(args=["demo", "seed"])
     assert again.exit_code == 0 and "not added" in again.output
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Client)) == 300
+
+
+def test_demo_seed_says_how_to_see_sending_at_night(app, runner, monkeypatch):
+    """A demo started at night still shows sending: the seed names the quiet hours and the one setting that
+    switches them off, and says when it is inside them now."""
+    from clients.demo import quiet_hours_hint
+    from core.calendar import calendar_for
+
+    monkeypatch.setitem(app.config, "QUIET_HOURS", "21:00-08:00")  # the default outside tests
+    monkeypatch.setitem(app.extensions, "clock", clock.SettableClock(datetime(2026, 11, 25, 15, 0, tzinfo=timezone.utc)))
+    result = runner.invoke(args=["demo", "seed", "--clients", "30"])  # at 23:00 in Shanghai
+    assert "Quiet hours 21:00-08:00 (Asia/Shanghai)" in result.output
+    assert "It is 23:00 there now, inside them" in result.output
+    assert "QUIET_HOURS= .venv/bin/flask --app app serve" in result.output
+    day = datetime(2026, 11, 25, 3, 0, tzinfo=timezone.utc)  # 11:00
+    assert "inside them" not in quiet_hours_hint(calendar_for(app.config), day)
+    assert "off" in quiet_hours_hint(calendar_for({**app.config, "QUIET_HOURS": ""}), day)

@@ -194,3 +194,29 @@ def test_create_app_refuses_a_bad_setting():
     with pytest.raises(ConfigError, match="^QUIET_HOURS: 'nonsense' "):
         create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x",
                     "QUIET_HOURS": "nonsense"})
+
+
+def test_twilio_needs_the_public_address_the_simulator_does_not(environment):
+    """Twilio signs its webhooks over PUBLIC_BASE_URL: with it, the app refuses to start without one. The
+    simulator's default is the app's own address (`flask serve` puts the port it listens on there)."""
+    environment.delenv("PUBLIC_BASE_URL", raising=False)
+    environment.setenv("SMS_GATEWAY", "twilio")
+    settings = config.from_environment()
+    assert settings["PUBLIC_BASE_URL"] == ""
+    with pytest.raises(ConfigError) as info:
+        check(settings)
+    assert info.value.setting == "PUBLIC_BASE_URL" and "SMS_GATEWAY=twilio" in str(info.value)
+    environment.setenv("PUBLIC_BASE_URL", "https://sms.example.com/")
+    check(config.from_environment())
+    environment.setenv("SMS_GATEWAY", "simulator")
+    environment.delenv("PUBLIC_BASE_URL")
+    assert config.from_environment()["PUBLIC_BASE_URL"] == "http://127.0.0.1:5000"
+    check(config.from_environment())
+
+
+def test_serve_listens_where_the_simulator_calls_back():
+    from messaging.cli import served_base_url
+
+    assert served_base_url(None, "0.0.0.0", 5077, "http://127.0.0.1:5000") == "http://127.0.0.1:5077"
+    assert served_base_url("https://sms.example.com", "0.0.0.0", 5077, "https://sms.example.com") \
+        == "https://sms.example.com"
