@@ -53,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     # models are imported so that Alembic and db.create_all() see every table
     from broadcast import models as _broadcast_models  # noqa: F401
+    from broadcast import test_send_views as _test_send_views  # noqa: F401  (its route is on broadcast's blueprint)
     from broadcast.api import bp as broadcast_api
     from broadcast.notes_views import bp as notes_bp
     from broadcast.views import bp as broadcast_bp

@@ -38,6 +38,7 @@ AUDIT_LABELS = {
     "broadcast.cancel": _l("Broadcast cancelled"),
     "broadcast.missed": _l("Broadcast missed"),
     "broadcast.complete": _l("Broadcast completed"),
+    "broadcast.test_send": _l("Test SMS sent to the author's own mobile"),
 }
 
 OBJECT_LABELS = {

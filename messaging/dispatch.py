@@ -18,8 +18,15 @@ import sqlalchemy as sa
 from clients.models import Client
 from core import audit
 from messaging import states
-from messaging.models import OPTED_OUT_PURPOSES, QUIET_HOURS_PURPOSES, MessageState, OutboundMessage
+from messaging.models import (
+    OPTED_OUT_PURPOSES,
+    QUIET_HOURS_PURPOSES,
+    MessagePurpose,
+    MessageState,
+    OutboundMessage,
+)
 from sms.gateway import GatewayError, Sent
+from staff.models import Staff
 
 # a condition on OutboundMessage that a domain adds to every claim (its messages that may go now), given now
 Hold = Callable[[datetime], sa.ColumnElement[bool]]
@@ -49,6 +56,20 @@ def _may_go(now: datetime, quiet: bool, holds: Sequence[Hold]) -> list[sa.Column
     return where + [hold(now) for hold in holds]
 
 
+def _held_back(r) -> str | None:
+    """Why a claimable row must not go after all (None when it may): a client who opted out, or whose number
+    was refused or changed since the message was made; a test send (no client) unless it still goes to its
+    sender's own mobile as an admin verified it, the sender still active."""
+    if r.client_id is None:
+        if r.purpose == MessagePurpose.test and r.active and r.test_mobile_verified_at is not None \
+                and r.test_mobile == r.to:
+            return None
+        return "the sender's verified test mobile changed before it was sent"
+    if (r.opted_out and r.purpose not in OPTED_OUT_PURPOSES) or r.mobile_invalid_at is not None or r.mobile != r.to:
+        return "the client opted out or the number changed before it was sent"
+    return None
+
+
 def claim(session, limit: int, now: datetime, *, holds: Sequence[Hold], quiet: bool = False,
           worker_id: int | None = None) -> list[Claimed]:
     """Take up to `limit` due messages and mark them handing_over, claimed by `worker_id`; COMMITS, so that
@@ -62,21 +83,22 @@ def claim(session, limit: int, now: datetime, *, holds: Sequence[Hold], quiet: b
     On PostgreSQL, rows another worker holds are skipped (FOR UPDATE SKIP LOCKED), so any number of workers
     claim side by side and never the same message."""
     may_go = _may_go(now, quiet, holds)
-    query = (sa.select(OutboundMessage.id, OutboundMessage.to, OutboundMessage.purpose, Client.mobile,
-                       Client.opted_out, Client.mobile_invalid_at)
-             .join(Client, Client.id == OutboundMessage.client_id).where(*may_go)
-             .order_by(OutboundMessage.id).limit(limit))
+    query = (sa.select(OutboundMessage.id, OutboundMessage.to, OutboundMessage.purpose, OutboundMessage.client_id,
+                       Client.mobile, Client.opted_out, Client.mobile_invalid_at, Staff.test_mobile,
+                       Staff.test_mobile_verified_at, Staff.active)
+             .outerjoin(Client, Client.id == OutboundMessage.client_id)
+             .outerjoin(Staff, sa.and_(OutboundMessage.client_id.is_(None), Staff.id == OutboundMessage.sent_by_id))
+             .where(*may_go).order_by(OutboundMessage.id).limit(limit))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=OutboundMessage)
     rows = session.execute(query).all()
-    suppress = {r.id for r in rows if (r.opted_out and r.purpose not in OPTED_OUT_PURPOSES)
-                or r.mobile_invalid_at is not None or r.mobile != r.to}
+    suppress = {r.id: _held_back(r) for r in rows if _held_back(r)}
     take = [r.id for r in rows if r.id not in suppress]
     pending = OutboundMessage.state == MessageState.pending
-    if suppress:
-        session.execute(sa.update(OutboundMessage).where(OutboundMessage.id.in_(suppress), pending)
-                        .values(state=MessageState.suppressed, updated_at=now,
-                                error_message="the client opted out or the number changed before it was sent")
+    for reason in set(suppress.values()):
+        session.execute(sa.update(OutboundMessage)
+                        .where(OutboundMessage.id.in_([i for i, why in suppress.items() if why == reason]), pending)
+                        .values(state=MessageState.suppressed, updated_at=now, error_message=reason)
                         .execution_options(synchronize_session=False))
     claimed: list[Claimed] = []
     if take:

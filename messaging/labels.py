@@ -22,6 +22,7 @@ PURPOSE_LABELS = {
     "broadcast": _l("Broadcast"),
     "reply": _l("Reply"),
     "service": _l("Automatic answer"),
+    "test": _l("Test send (to staff)"),
 }
 
 

@@ -36,10 +36,12 @@ class MessagePurpose(str, enum.Enum):
     broadcast = "broadcast"
     reply = "reply"  # a person's answer to a follow-up; never to a client who opted out
     service = "service"  # an automatic answer the client asked for: opt-out/opt-in confirmation, the service card
+    test = "test"  # a broadcast's test send to its author's own verified mobile: to no client, counted nowhere
 
 
 # what may go out during quiet hours: answers to clients who wrote in (broadcasts wait until the hours end)
-QUIET_HOURS_PURPOSES = frozenset({MessagePurpose.reply, MessagePurpose.service})
+# and a test send, which its author asked for a moment ago on their own handset
+QUIET_HOURS_PURPOSES = frozenset({MessagePurpose.reply, MessagePurpose.service, MessagePurpose.test})
 # what goes to a client who opted out: only the confirmations the client asked for
 OPTED_OUT_PURPOSES = frozenset({MessagePurpose.service})
 
@@ -52,6 +54,8 @@ class OutboundMessage(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("broadcast_id", "client_id", name="uq_outbound_messages_broadcast_client"),
         sa.Index("ix_outbound_messages_state_next", "state", "next_attempt_at"),
+        # only a test send goes to no client (to its sender's own verified mobile, see messaging.dispatch)
+        sa.CheckConstraint("client_id IS NOT NULL OR purpose = 'test'", name="client_or_test"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -61,7 +65,7 @@ class OutboundMessage(db.Model):
     followup_id: Mapped[int | None] = mapped_column(sa.ForeignKey("followups.id"), index=True)
     purpose: Mapped[MessagePurpose] = mapped_column(text_enum(MessagePurpose, 10))  # no default: the sender says
     sent_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff.id"))
-    client_id: Mapped[int] = mapped_column(sa.ForeignKey("clients.id"), index=True)
+    client_id: Mapped[int | None] = mapped_column(sa.ForeignKey("clients.id"), index=True)  # None: a test send
     to: Mapped[str] = mapped_column(sa.String(20))  # E.164 at the time of sending
     tier: Mapped[str | None] = mapped_column(sa.String(12))  # the client's tier when the audience was resolved
     body: Mapped[str] = mapped_column(sa.Text)  # the final text: signature, rendered template, opt-out line

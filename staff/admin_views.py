@@ -11,7 +11,7 @@ from core import clock
 from core.extensions import db
 from core.http import on_refusal
 from core.roles import ROLE_LABELS, require
-from staff import grants, service
+from staff import grants, service, test_mobile
 from staff.blueprint import bp
 from staff.forms import StaffEditForm, StaffForm
 from staff.models import RoleGrant, Staff
@@ -77,6 +77,28 @@ def staff_active(staff_id: int):
     flash(_("%(name)s can sign in.", name=staff.name) if staff.active
           else _("%(name)s can no longer sign in.", name=staff.name), "success")
     return redirect(url_for("staff.staff_list"))
+
+
+@bp.post("/staff/<int:staff_id>/test-mobile")
+@require("staff.manage")
+def staff_test_mobile(staff_id: int):
+    """The staff member's own mobile for test sends: save the number (unverified), or verify it, or withdraw
+    the verification; each on the state the page showed."""
+    staff = db.get_or_404(Staff, staff_id)
+    page = url_for("staff.staff_edit", staff_id=staff.id) + "#test-mobile"
+    on_refusal(back=page)
+    action, seen = request.form.get("action", "save"), request.form.get("seen")
+    if action == "save":
+        changed = test_mobile.set_mobile(db.session, staff, request.form.get("test_mobile"), current_user, seen=seen)
+        done = _("Test mobile saved. An admin other than %(name)s verifies it before test sends go to it.",
+                 name=staff.name) if staff.test_mobile else _("Test mobile removed.")
+    else:
+        changed = test_mobile.set_verified(db.session, staff, action == "verify", current_user, clock.now(),
+                                           seen=seen)
+        done = _("Test mobile verified.") if action == "verify" else _("Verification withdrawn.")
+    db.session.commit()
+    flash(done if changed else _("Nothing changed."), "success" if changed else "info")
+    return redirect(page)
 
 
 @bp.post("/staff/<int:staff_id>/reset-password")

@@ -24,6 +24,9 @@ AUDIT_LABELS = {
     "staff.deactivate": _l("Staff account deactivated"),
     "staff.activate": _l("Staff account reactivated"),
     "token.create": _l("API token issued"),
+    "staff.test_mobile": _l("Own mobile for test sends changed (unverified)"),
+    "staff.test_mobile_verify": _l("Own mobile for test sends verified"),
+    "staff.test_mobile_unverify": _l("Own mobile for test sends: verification withdrawn"),
 }
 
 OBJECT_LABELS = {

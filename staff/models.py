@@ -44,11 +44,17 @@ class Staff(UserMixin, db.Model):
     # researchers on duty take new research follow-ups in turn; the one routed to longest ago goes next
     on_duty: Mapped[bool] = mapped_column(default=False)
     last_routed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the staff member's own handset for test sends of a broadcast (E.164), never `phone` (shown to clients):
+    # used only once an admin verified it; changing it clears the verification (staff/test_mobile.py)
+    test_mobile: Mapped[str | None] = mapped_column(sa.String(20))
+    test_mobile_verified_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff.id", ondelete="SET NULL"))
+    test_mobile_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     roles: Mapped[list[StaffRole]] = relationship(
         back_populates="staff", cascade="all, delete-orphan", lazy="selectin"
     )
+    test_mobile_verified_by: Mapped[Staff | None] = relationship(remote_side=[id], foreign_keys=[test_mobile_verified_by_id])
 
     @property
     def role_set(self) -> frozenset[Role]:

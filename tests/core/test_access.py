@@ -53,6 +53,8 @@ CASES = [
     ("staff.staff_edit", "POST", "/staff/{someone}", {"admin"}, 302,
      lambda: {"name": "研究员", "roles": "researcher", "qualification_no": "Z0012345"}),
     ("staff.staff_reset", "POST", "/staff/{someone}/reset-password", {"admin"}, 302, lambda: {}),
+    ("staff.staff_test_mobile", "POST", "/staff/{someone}/test-mobile", {"admin"}, 302,
+     lambda: {"test_mobile": "13900001111", "action": "save"}),
     # asked for by a second admin, for the researcher: the admin signed in here may confirm or cancel it
     ("staff.grant_confirm", "POST", "/staff/grants/{grant}/confirm", {"admin"}, 302, lambda: {}),
     ("staff.grant_cancel", "POST", "/staff/grants/{grant}/cancel", {"admin"}, 302, lambda: {}),
@@ -97,6 +99,9 @@ CASES += [
     ("broadcast.approve", "POST", "/broadcasts/{submitted}/approve", {"approver"}, 302, lambda: {"version": "2"}),
     ("broadcast.reject", "POST", "/broadcasts/{submitted}/reject", {"approver"}, 302,
      lambda: {"comment": "改", "version": "2"}),
+    # a test send of the chief analyst's draft: theirs to send (refused, flashed: no verified mobile yet)
+    ("broadcast.test_send_now", "POST", "/broadcasts/{draft}/test-send", {"chief_analyst"}, 302,
+     lambda: {"version": "1"}),
     ("broadcast_api.create", "POST", "/api/v1/broadcasts", DRAFTERS, 201, lambda: dict(COMMENT_JSON)),
     ("broadcast_api.get", "GET", "/api/v1/broadcasts/{draft}", VIEWERS, 200, None),
     ("broadcast_api.update", "PATCH", "/api/v1/broadcasts/{draft}", {"chief_analyst"}, 200, lambda: {"title": "新标题"}),
