@@ -24,6 +24,13 @@ def home():
     return render_template("core/home.html", uncovered_years=uncovered)
 
 
+@bp.get("/favicon.ico")
+def favicon():
+    """For what asks for /favicon.ico without reading the page's <link rel="icon"> (a client's note page, a JSON
+    answer opened in a browser): the same icon, so no request ends in a 404."""
+    return current_app.send_static_file("favicon.png")
+
+
 @bp.get("/audit")
 @require("audit.view")
 def audit_log():

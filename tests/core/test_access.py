@@ -188,7 +188,7 @@ CASES += [
 # the steps of a sign-in under way (second factor, enrolment, a new password owed) belong to the browser that gave
 # the password a moment ago (tests/staff); without one they go back to the sign-in page
 PUBLIC = {"static", "staff.login", "staff.logout", "staff.set_language", "sms.status", "sms.inbound", "notes.note",
-          "openapi.openapi_json", "staff.second_factor", "staff.enrol", "staff.new_password"}
+          "openapi.openapi_json", "staff.second_factor", "staff.enrol", "staff.new_password", "core.favicon"}
 
 
 def test_every_endpoint_is_in_the_table(app):
