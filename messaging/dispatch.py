@@ -173,6 +173,8 @@ def record(session, claimed: Claimed, outcome: Sent | GatewayError, now: datetim
         m.state = MessageState.unknown
         return m.state
     m.state = MessageState.failed
+    if m.client_id is None:  # a test send to a staff member's own mobile: no client to mark
+        return m.state
     if outcome.code in ("21211", "21614"):  # not a valid (mobile) number: not tried again until it changes
         client = session.get(Client, m.client_id)
         if client.mobile == m.to and client.mobile_invalid_at is None:

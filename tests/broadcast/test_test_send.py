@@ -311,3 +311,19 @@ def test_the_page_offers_the_author_a_test_send_and_nothing_to_others(app, clock
     auth.post("/logout")
     auth.login(approver.email)
     assert 'id="test-send"' not in client.get(f"/broadcasts/{draft.id}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("code", ["21211", "21610"])
+def test_a_test_send_the_provider_refuses_fails_without_touching_any_client(app, clock, draft, worker, gateway,
+                                                                            verify, make_client, code):
+    from sms.gateway import GatewayError
+
+    author = verify(draft.author)
+    client = make_client("83999", mobile=MOBILE)  # a client on the same handset keeps their standing
+    gateway.script[MOBILE] = [GatewayError("refused", retryable=False, code=code)]
+    message = _send(app, draft, author, clock)
+    worker.send_batch()
+    db.session.expire_all()
+    assert db.session.get(OutboundMessage, message.id).state == MessageState.failed
+    client = db.session.get(type(client), client.id)
+    assert client.mobile_invalid_at is None and not client.opted_out
