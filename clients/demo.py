@@ -160,6 +160,9 @@ def seed(session, clients: int = 2000, password: str = "demo-pass-2026", today: 
                                        for r in client_rows),
                    "expired": sum(r["investor_type"] == InvestorType.ordinary and r["risk_assessed_on"] is not None
                                   and r["risk_assessed_on"] <= expired for r in client_rows)}
+    # what the domains above the client book add (follow-ups: canned answers per queue); they register at start
+    for seeder in current_app.extensions.get("demo_seeders", ()):
+        seeder(session)
     return {"accounts": accounts, "clients": len(client_rows), "figures": len(figure_rows),
             "published": published, "draft": draft, "password": password, "totp_keys": keys,
             "assessments": assessments}

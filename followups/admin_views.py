@@ -61,10 +61,11 @@ def canned_page():
         on_refusal(back=url_for("followups.canned"))
         answer = canned.save_answer(db.session, current_user, int(raw_id) if raw_id.isdigit() else None,
                                     request.form.get("title", ""), request.form.get("body", ""),
-                                    request.form.get("active") == "1", clock.now())
+                                    request.form.get("active") == "1", clock.now(), request.form.get("queue"))
         db.session.commit()
         flash(_("Canned answer “%(title)s” saved.", title=answer.title) if answer.active
               else _("Canned answer “%(title)s” saved and retired: it is no longer offered.", title=answer.title),
               "success")
         return redirect(url_for("followups.canned") + f"#answer-{answer.id}")
-    return render_template("followups/canned.html", answers=canned.answers(db.session, include_retired=True))
+    return render_template("followups/canned.html", answers=canned.answers(db.session, include_retired=True),
+                           scopes=canned.SCOPES)

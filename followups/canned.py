@@ -9,24 +9,40 @@ import sqlalchemy as sa
 from core import audit
 from core.errors import N_
 from followups.classify import DEFAULT_RULES, Category, check_rule_lists, parse_lines
-from followups.models import CannedAnswer, RuleOverride
+from followups.models import CannedAnswer, Queue, RuleOverride
 from followups.service import FollowUpError
 from staff.models import Staff
 
 MAX_TITLE = 100
 MAX_BODY = 670
+SCOPES = (Queue.research, Queue.business)  # what an answer can be scoped to; None: every queue
 
 
-def answers(session, include_retired: bool = False) -> list[CannedAnswer]:
-    """The canned answers in order (only reads: the department's shipped set is seeded by migration 0008)."""
+def answers(session, include_retired: bool = False, queue: Queue | None = None) -> list[CannedAnswer]:
+    """The canned answers in order (only reads: the department's shipped set is seeded by migration 0008);
+    with `queue`, those offered on that queue's items: its own and the unscoped ones."""
     query = sa.select(CannedAnswer).order_by(CannedAnswer.position, CannedAnswer.id)
     if not include_retired:
         query = query.where(CannedAnswer.active.is_(True))
+    if queue is not None:
+        query = query.where(sa.or_(CannedAnswer.queue.is_(None), CannedAnswer.queue == queue))
     return list(session.scalars(query))
 
 
+def parse_scope(value: str | None) -> Queue | None:
+    """The queue an answer is for, from the form: empty for every queue, else research or business."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if value not in {q.value for q in SCOPES}:
+        raise FollowUpError(N_("the queue must be research or business"), field="queue")
+    return Queue(value)
+
+
 def save_answer(session, actor: Staff, answer_id: int | None, title: str, body: str, active: bool,
-                now: datetime) -> CannedAnswer:
+                now: datetime, queue: str | None = None) -> CannedAnswer:
+    """Add (`answer_id` None) or change one answer, its scope included; audited."""
+    scope = parse_scope(queue)
     title, body = (title or "").strip(), (body or "").strip()
     if not title or not body:
         raise FollowUpError(N_("a canned answer needs a title and a text"), field="title" if not title else "body")
@@ -36,17 +52,17 @@ def save_answer(session, actor: Staff, answer_id: int | None, title: str, body: 
                             limit=MAX_TITLE if len(title) > MAX_TITLE else MAX_BODY)
     if answer_id is None:
         position = (session.scalar(sa.select(sa.func.max(CannedAnswer.position))) or 0) + 1
-        answer = CannedAnswer(title=title, body=body, position=position, active=active)
+        answer = CannedAnswer(title=title, body=body, position=position, active=active, queue=scope)
         session.add(answer)
     else:
         answer = session.get(CannedAnswer, answer_id)
         if answer is None:
             raise FollowUpError(N_("there is no such canned answer"), field="id", code="no_such_answer")
-        answer.title, answer.body, answer.active = title, body, active
+        answer.title, answer.body, answer.active, answer.queue = title, body, active, scope
     answer.updated_at = now
     session.flush()
     audit.record(session, "followups.canned_answer", actor=actor, obj_type="canned_answer", obj_id=answer.id,
-                 detail={"title": title, "active": active})
+                 detail={"title": title, "active": active, "queue": scope.value if scope else None})
     return answer
 
 

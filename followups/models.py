@@ -111,7 +111,8 @@ class RuleOverride(db.Model):
 
 class CannedAnswer(db.Model):
     """A ready answer staff pick when replying. The shipped set is seeded by migration 0008; admins edit and
-    retire answers (never delete them)."""
+    retire answers (never delete them), and scope them to a queue (migration 0015): an item's reply box offers
+    the answers of its queue and the unscoped ones."""
 
     __tablename__ = "canned_answers"
 
@@ -120,4 +121,6 @@ class CannedAnswer(db.Model):
     body: Mapped[str] = mapped_column(sa.Text)
     position: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
+    # research or business; None: offered on every queue
+    queue: Mapped[Queue | None] = mapped_column(text_enum(Queue, 10))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)

@@ -20,6 +20,7 @@ from core.http import on_refusal
 from core.roles import FOLLOWUP_VIEW, can, require
 from core.templating import problem_text
 from followups import admin_views, canned, deadlines, queries, service
+from followups import demo as followups_demo
 from followups.classify import Category
 from followups.labels import QUEUE_LABELS
 from followups.models import FollowUp, Queue, Status
@@ -29,6 +30,7 @@ from staff.models import Staff
 bp = Blueprint("followups", __name__, url_prefix="/followups")
 bp.add_url_rule("/rules", "rules", admin_views.rules, methods=["GET", "POST"])
 bp.add_url_rule("/canned", "canned", admin_views.canned_page, methods=["GET", "POST"])
+bp.record_once(lambda state: followups_demo.init_app(state.app))  # the demo seed's canned answers
 
 PER_PAGE = 50
 PLAIN = {"Content-Type": "text/plain; charset=utf-8"}
@@ -145,7 +147,7 @@ def _item_page(item: FollowUp, shown: str | None = None):
     masked = not privacy.may_see_mobile(current_user, item.client) and shown is None
     handles = service.may_handle(current_user, item)
     reply_block = _reply_block(item, handles)
-    answers = canned.answers(db.session) if reply_block is None else []
+    answers = canned.answers(db.session, queue=item.queue) if reply_block is None else []
     chosen = request.args.get("canned", type=int)
     staff = db.session.scalars(sa.select(Staff).where(Staff.active.is_(True)).order_by(Staff.name)) if handles else []
     return render_template(

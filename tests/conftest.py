@@ -75,7 +75,7 @@ def _migration(name: str):
 
 # what the migrations write besides the schema: after emptying every table, each test gets it back, so that it
 # starts from the database as `flask db upgrade` leaves it
-SEEDED_BY_MIGRATIONS = [_migration("0008_seed_canned_answers").seed]
+SEEDED_BY_MIGRATIONS = [_migration("0008_seed_canned_answers").seed, _migration("0015_canned_scope").seed]
 # the database refuses to delete records (messages, audit entries, seals, sent broadcasts; migration 0013):
 # emptying the tables after a test is the one deletion allowed, so the teardown lifts that refusal and puts it
 # back, exactly as the migration made it; tests of the refusal (tests/records) run with it in place

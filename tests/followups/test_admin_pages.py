@@ -79,8 +79,53 @@ def test_canned_answers_are_added_edited_and_retired(client, auth, desk, researc
     assert "Retired" in text(client.get("/followups/canned"))
     sign_in(auth, "res@example.com")
     page = text(client.get(f"/followups/{research_item.id}"))
-    assert "修改密码" in page and "夜盘时间" not in page  # retired: no longer offered
+    assert "夜盘时间" not in page  # retired: no longer offered
+    assert "修改密码" not in page  # an account answer (scoped to business by migration 0015): not a researcher's
     assert client.get("/followups/canned").status_code == 403
+
+
+def test_canned_answers_are_offered_on_the_queue_they_are_scoped_to(app, client, auth, desk, research_item):
+    _, clients = desk
+    reply_from(app, clients["li"].mobile, "出金什么时候到账")
+    business_item = item_of(clients["li"])
+    sign_in(auth, "admin@example.com")
+    page = text(client.get("/followups/canned"))
+    assert 'name="queue"' in page and '<option value="research"' in page and "Every queue" in page
+    for title, body, queue in (("止损怎么看", "止损价即离场价格。", "research"), ("开户", "请到营业部办理。", "business"),
+                               ("已收到", "您的问题已收到。", "")):
+        assert auth.post("/followups/canned", {"title": title, "body": body, "queue": queue,
+                                               "active": "1"}).status_code == 302
+    scoped = dict(db.session.execute(sa.select(CannedAnswer.title, CannedAnswer.queue)).all())
+    assert (scoped["止损怎么看"], scoped["开户"], scoped["已收到"]) == (Queue.research, Queue.business, None)
+    assert scoped["修改密码"] == Queue.business  # the shipped account answers, scoped by migration 0015
+    refused = auth.post("/followups/canned", {"title": "x", "body": "y", "queue": "triage", "active": "1"},
+                        follow_redirects=True)
+    assert "research or business" in flashes(text(refused))
+    sign_in(auth, "res@example.com")  # a researcher, on a research item: research answers and the unscoped one
+    page = text(client.get(f"/followups/{research_item.id}"))
+    assert "止损怎么看" in page and "已收到" in page and "开户" not in page and "修改密码" not in page
+    sign_in(auth, "b@example.com")  # a business staff member, on their client's item: account answers
+    page = text(client.get(f"/followups/{business_item.id}"))
+    assert "开户" in page and "修改密码" in page and "已收到" in page and "止损怎么看" not in page
+    # changing the scope moves the answer
+    answer = db.session.scalar(sa.select(CannedAnswer).where(CannedAnswer.title == "止损怎么看"))
+    sign_in(auth, "admin@example.com")
+    auth.post("/followups/canned", {"id": str(answer.id), "title": "止损怎么看", "body": "止损价即离场价格。",
+                                    "queue": "", "active": "1"})
+    sign_in(auth, "b@example.com")
+    assert "止损怎么看" in text(client.get(f"/followups/{business_item.id}"))
+
+
+def test_demo_seed_adds_canned_answers_of_each_queue(app):
+    from followups import canned
+    from followups.demo import DEMO_ANSWERS, seed_canned
+
+    assert app.extensions["demo_seeders"] == [seed_canned]  # clients/demo.py runs it in `demo seed`
+    assert seed_canned(db.session) == len(DEMO_ANSWERS) and seed_canned(db.session) == 0  # once
+    research = {a.title for a in canned.answers(db.session, queue=Queue.research)}
+    business = {a.title for a in canned.answers(db.session, queue=Queue.business)}
+    assert {"止损怎么看", "研报在哪里看", "已收到，稍后回复"} <= research and "修改密码" not in research
+    assert {"开户与适当性", "修改密码", "已收到，稍后回复"} <= business and "止损怎么看" not in business
 
 
 # ---- the simulator's client phone --------------------------------------------------------------------------

@@ -262,12 +262,12 @@ def test_reply_is_refused_for_a_client_who_opted_out(client, auth, desk, researc
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboundMessage)) == 0
 
 
-def test_canned_answer_fills_the_reply_without_javascript(client, auth, research_item):
-    sign_in(auth, "res@example.com")
-    page = text(client.get(f"/followups/{research_item.id}"))
+def test_canned_answer_fills_the_reply_without_javascript(client, auth, business_item):
+    sign_in(auth, "a@example.com")
+    page = text(client.get(f"/followups/{business_item.id}"))
     assert 'data-fill="reply-body"' in page and "修改密码" in page
     answer = db.session.scalar(sa.select(CannedAnswer).where(CannedAnswer.title == "修改密码"))
-    page = text(client.get(f"/followups/{research_item.id}?canned={answer.id}"))
+    page = text(client.get(f"/followups/{business_item.id}?canned={answer.id}"))
     assert re.search(r'<textarea id="reply-body"[^>]*>' + re.escape(answer.body) + "</textarea>", page)
 
 
