@@ -102,7 +102,8 @@ def route(session, message: Stored, settings: FollowUpSettings, now: datetime, *
                             .values(category=verdict.category))
         item = _current_item(session, client, message.from_number, since, SIDE.get(verdict.category) if client else None)
         automatic = client is not None and verdict.category in AUTOMATIC
-        if item is None:
+        opened = item is None
+        if opened:
             item = FollowUp(client=client, client_id=client.id if client else None, from_number=message.from_number,
                             category=verdict.category, rule=verdict.rule, priority=verdict.priority,
                             suggest_opt_out=verdict.suggest_opt_out, broadcast_id=broadcast.id if broadcast else None,
@@ -112,13 +113,16 @@ def route(session, message: Stored, settings: FollowUpSettings, now: datetime, *
                 item.queue, item.rule = Queue.triage, f"{unmatched}; {verdict.rule}"
             else:
                 service.place(session, item, now)
-            if automatic:
+            if automatic:  # kept for the record, resolved by what the system did (said on the item)
                 item.status, item.resolved_at = Status.resolved, now
             else:
                 service.set_deadline(item, settings, now)
         else:
             _add_to(session, item, verdict, broadcast, settings, now, automatic)
     session.flush()
+    if opened and automatic:
+        session.add(FollowUpEvent(followup_id=item.id, kind=EventKind.resolve, created_at=now,
+                                  detail={"automatic": verdict.category.value}))
     session.execute(sa.update(InboundMessage).where(InboundMessage.id == message.id).values(
         client_id=client.id if client else None, broadcast_id=broadcast.id if broadcast else None,
         category=verdict.category, followup_id=item.id, routed_at=now, routing_error=None))

@@ -56,6 +56,79 @@ EVENT_LABELS = {
     "auto_reply": _l("Automatic answer"),
 }
 
+# what the system writes into an event's body, stored in English as written; shown in the reader's language
+EVENT_BODIES = {
+    "service card sent": _l("service card sent"),
+    "reopened by a new reply from the client": _l("reopened by a new reply from the client"),
+}
+
+# an item the system resolved by itself, said by what (the resolve event's detail "automatic": the category)
+AUTO_RESOLVED = {
+    "opt_out": _l("resolved automatically: opt-out reply"),
+    "opt_in": _l("resolved automatically: opt-in reply"),
+    "help": _l("resolved automatically: help request (the service card was sent)"),
+}
+
+
+def event_body(body: str | None) -> str:
+    """An event's body: the system's own words translated, a person's (a note, a reason, the client's text) as
+    written."""
+    if not body:
+        return ""
+    return str(EVENT_BODIES[body]) if body in EVENT_BODIES else body
+
+
+def _last(entries, *kinds: str):
+    return next((e for e in reversed(entries) if e.kind in kinds), None)
+
+
+def held_note(item, entries) -> str:
+    """How the assignee came to hold the item, beside their name: given in turn, claimed, claimed by replying,
+    assigned; from the last claim or assignment of the conversation."""
+    if item.assignee_id is None:
+        return ""
+    if item.claimed_at is None:
+        return _("(given in turn, not yet claimed)")
+    last = _last(entries, "claim", "assign")
+    if last is None:
+        return ""
+    if last.kind == "assign":
+        return _("(assigned by %(name)s)", name=last.who or "") if last.who else _("(assigned)")
+    return _("(claimed when they replied)") if last.detail.get("via") == "reply" else _("(claimed)")
+
+
+def resolution(item, entries) -> str:
+    """Who or what resolved a resolved item: a person by name, or the system and why (opt-out, opt-in, help)."""
+    if item.status.value != "resolved":
+        return ""
+    last = _last(entries, "resolve")
+    automatic = (last.detail.get("automatic") if last is not None else None) or (
+        item.category.value if last is None and item.category.value in AUTO_RESOLVED else None)
+    if automatic in AUTO_RESOLVED:
+        return str(AUTO_RESOLVED[automatic])
+    if last is not None and last.who:
+        return _("resolved by %(name)s", name=last.who)
+    return ""
+
+
+_SOURCES = (
+    (re.compile(r"^sms reply (?P<sid>\S+)$"), lambda m: _("by SMS reply %(sid)s", **m)),
+    (re.compile(r"^carrier (?P<code>\S+)$"), lambda m: _("refused by the carrier (error %(code)s)", **m)),
+    (re.compile(r"^sms (?P<text>.+)$"), lambda m: _("by SMS “%(text)s”", **m)),
+)
+
+
+def consent_source_label(source: str | None) -> str:
+    """How a client's opt-out was given (clients.opt_out_source), in the reader's language: the system stores it
+    in English ("sms reply SM…", "carrier 21610"); a person's own note ("电话告知") is shown as written."""
+    if not source:
+        return ""
+    for shape, say in _SOURCES:
+        found = shape.match(source)
+        if found:
+            return say(found.groupdict())
+    return source
+
 
 _RULE_SHAPES = (
     (re.compile(r"^\w+: whole reply “(?P<text>.*)”$"), lambda m: _("the whole reply is “%(text)s”", **m)),
@@ -103,5 +176,7 @@ def init_app(app) -> None:
 
     register_labels(app, AUDIT_LABELS=AUDIT_LABELS, CATEGORY_LABELS=CATEGORY_LABELS, QUEUE_LABELS=QUEUE_LABELS,
                     FOLLOWUP_STATUS_LABELS=STATUS_LABELS, PRIORITY_LABELS=PRIORITY_LABELS,
-                    URGENCY_LABELS=URGENCY_LABELS, EVENT_LABELS=EVENT_LABELS, REPLY_LABELS=CATEGORY_LABELS)
-    app.jinja_env.globals["rule_label"] = rule_label
+                    URGENCY_LABELS=URGENCY_LABELS, EVENT_LABELS=EVENT_LABELS, REPLY_LABELS=CATEGORY_LABELS,
+                    AUTO_RESOLVED_LABELS=AUTO_RESOLVED)
+    app.jinja_env.globals.update(rule_label=rule_label, event_body=event_body, held_note=held_note,
+                                 resolution=resolution, consent_source_label=consent_source_label)

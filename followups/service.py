@@ -293,10 +293,17 @@ def enqueue(session, item: FollowUp, client: Client, body: str, purpose: Message
 
 def reply(session, viewer: Staff, item: FollowUp, body: str, settings: FollowUpSettings,
           now: datetime) -> OutboundMessage:
-    """Answer the client by SMS; refused when the client opted out. The first answer stops the clock."""
+    """Answer the client by SMS; refused when the client opted out. The first answer stops the clock, and
+    whoever answers holds the item from then on (claimed "when they replied"): the person the client now talks
+    to is the one the queue shows. An item someone else claimed is theirs to answer, unless the chief analyst
+    steps in (as with assign)."""
     _require_handler(viewer, item)
     if not can(viewer, "followups.reply"):
         raise Forbidden()
+    if (item.claimed_at is not None and item.assignee_id not in (None, viewer.id)
+            and not viewer.has_role(Role.chief_analyst)):
+        raise FollowUpError(N_("%(name)s has already claimed this item; ask for it to be reassigned"),
+                            code="already_claimed", name=item.assignee.name)
     body = (body or "").strip()
     if not body:
         raise FollowUpError(N_("the reply is empty"), field="body")
@@ -313,8 +320,9 @@ def reply(session, viewer: Staff, item: FollowUp, body: str, settings: FollowUpS
     # the first answer ever counts for the response-time figures; every answer stops the clock of the open reply
     if item.first_response_at is None:
         item.first_response_at, item.first_responder_id = now, viewer.id
-    if item.assignee_id is None:
+    if item.assignee_id != viewer.id or item.claimed_at is None:
         item.assignee_id, item.claimed_at = viewer.id, now
+        _event(session, item, EventKind.claim, viewer, now, None, via="reply")
     if item.status == Status.open:
         item.status = Status.answered
     return message

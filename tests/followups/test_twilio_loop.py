@@ -42,9 +42,9 @@ def test_a_question_reaches_a_researcher_and_the_answer_reaches_the_handset(app,
     assert twilio_worker.send_batch() == 1
     to_client = [m for m in emulator.messages if m["to"] == client_row.mobile]
     assert [m["body"] for m in to_client][-1] == "【示例期货】止损参考3450，请控制仓位。"
-    # the item's conversation: the broadcast replied to, the question, the answer
+    # the item's conversation: the broadcast replied to, the question, the claim by answering, the answer
     thread = [(e.kind, e.body) for e in queries.thread(db.session, db.session.get(FollowUp, item.id))]
-    assert [kind for kind, _ in thread] == ["out", "in", "out"]
+    assert [kind for kind, _ in thread] == ["out", "in", "claim", "out"]
     assert thread[0][1] == to_client[0]["body"] and thread[1][1] == "螺纹止损设在哪里？"
 
 
