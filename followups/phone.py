@@ -13,11 +13,14 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
+from clients import privacy
 from clients.models import Client
 from core import clock
 from core.extensions import db
 from core.roles import require
+from followups import phone_lookup, service
 from messaging import inbound
 from messaging.models import InboundMessage, OutboundMessage
 from sms import signing
@@ -25,7 +28,6 @@ from sms.segments import measure
 
 bp = Blueprint("phone", __name__, url_prefix="/sms/phone")
 
-PICK_LIMIT = 200
 THREAD_LIMIT = 100
 MAX_BODY = inbound.MAX_BODY_CHARS  # what the webhook accepts
 DEFAULT_TO = "+10000000000"
@@ -66,7 +68,9 @@ def _client(account: str) -> Client | None:
 @bp.get("", endpoint="phone")
 @require("sms.phone")
 def phone_page():
-    """`?account=` picks the client; `&part=thread` answers the conversation alone, for the page's polling."""
+    """`?account=` picks the client; `q` (name, account, masked mobile) and `broadcast` (its recipients) find
+    one; `sent` (a reply's provider id) says where that reply went. `part=thread` and `part=routed` answer the
+    conversation or where the reply went alone, for the page's polling."""
     account = (request.args.get("account") or "").strip()
     client = _client(account)
     problem = None
@@ -75,12 +79,30 @@ def phone_page():
     elif client is not None and not client.mobile:
         problem = _("This client has no mobile number on file.")
     lines = conversation(client) if client is not None and client.mobile else []
+    sent = (request.args.get("sent") or "").strip()[:64]
+    reached = phone_lookup.reached(db.session, sent, client) if sent and client is not None and client.mobile else None
     if request.args.get("part") == "thread":
         return render_template("followups/_phone_thread.html", lines=lines, client=client)
-    clients = db.session.scalars(sa.select(Client).where(Client.mobile.is_not(None))
-                                 .order_by(Client.account_no).limit(PICK_LIMIT))
+    if request.args.get("part") == "routed":
+        return render_template("followups/_phone_routed.html", reached=reached, **_reach_context(reached))
+    q = (request.args.get("q") or "").strip()[:100]
+    broadcast_id = request.args.get("broadcast", type=int)
+    found = phone_lookup.find_clients(db.session, q, broadcast_id) if client is None or q or broadcast_id else []
     return render_template("followups/phone.html", client=client, account=account, problem=problem, lines=lines,
-                           clients=list(clients), max_body=MAX_BODY)
+                           clients=found, masked={c.id: privacy.mobile_for(current_user, c) for c in found},
+                           q=q, broadcast_id=broadcast_id, broadcasts=phone_lookup.sent_broadcasts(db.session),
+                           sent=sent if reached is not None else "", reached=reached, max_body=MAX_BODY,
+                           **_reach_context(reached))
+
+
+def _reach_context(reached: phone_lookup.Reached | None) -> dict:
+    """Whether the admin may open the item the reply reached (admins see the triage queue only)."""
+    item = reached.item if reached is not None else None
+    try:
+        opens = item is not None and service.get_item(db.session, current_user, item.id) is not None
+    except service.Forbidden:
+        opens = False
+    return {"opens_item": opens}
 
 
 @bp.post("/send", endpoint="send")
@@ -110,4 +132,4 @@ def send():
     inbound.receive(current_app._get_current_object(), db.session, incoming, clock.now())
     flash(_("Sent as %(name)s. The reply was stored and routed into the follow-up queues as a real one is.",
             name=name), "success")
-    return redirect(url_for("phone.phone", account=account))
+    return redirect(url_for("phone.phone", account=account, sent=incoming.sid))
