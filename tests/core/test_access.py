@@ -33,6 +33,7 @@ MONTHLY_FILE = _file("account_no,month,avg_equity,commission,month_end_equity\n8
 CASES = [
     ("core.home", "GET", "/", ALL, 200, None),
     ("core.audit_log", "GET", "/audit", REVIEWERS, 200, None),
+    ("core.audit_export", "GET", "/audit.csv", REVIEWERS, 200, None),
     ("clients.client_list", "GET", "/clients", BOOK, 200, None),
     ("clients.client_detail", "GET", "/clients/83001", BOOK, 200, None),
     ("clients.client_consent", "POST", "/clients/83001/consent", {"admin", "business_staff"}, 302,
