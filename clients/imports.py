@@ -161,17 +161,17 @@ def _assessment(raw: dict, row: dict, latest: object) -> None:
     if "investor_type" in raw:
         row["investor_type"] = parsing.investor_type(raw["investor_type"])
     if ("risk_tolerance" in raw) != ("risk_assessed_on" in raw):
-        raise FileError(N_("risk_tolerance/风险承受能力 and risk_assessed_on/风险测评日期 come together: the file has "
-                           "only one of them"))
+        raise FileError(N_("the columns 风险承受能力 and 风险测评日期 come together: the file has only one of "
+                           "them"))
     if "risk_tolerance" not in raw:
         return
     tolerance = parsing.risk_tolerance(raw["risk_tolerance"])
     assessed_on = parsing.day(raw["risk_assessed_on"], "risk_assessed_on")
     if tolerance is not None and assessed_on is None:
-        raise FieldError(N_("risk tolerance %(value)s has no assessment date (risk_assessed_on/风险测评日期)"),
+        raise FieldError(N_("risk tolerance %(value)s has no assessment date (column 风险测评日期)"),
                          value=tolerance.value)
     if assessed_on is not None and tolerance is None:
-        raise FieldError(N_("the assessment date %(value)s has no risk tolerance (risk_tolerance/风险承受能力)"),
+        raise FieldError(N_("the assessment date %(value)s has no risk tolerance (column 风险承受能力)"),
                          value=assessed_on.isoformat())
     if assessed_on is not None and assessed_on > latest:
         raise FieldError(N_("the assessment date %(value)s is in the future"), value=assessed_on.isoformat())

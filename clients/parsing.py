@@ -74,6 +74,11 @@ def _norm_header(text: object) -> str:
     return re.sub(r"[\s_\-]+", "", str(text or "").replace("\ufeff", "")).lower()
 
 
+def column_name(key: str, columns: tuple[Column, ...]) -> str:
+    """A column as people name it: its Chinese header (资金账号, not account_no), as the import page lists it."""
+    return next((c.headers[1] for c in columns if c.key == key), key)
+
+
 def match_headers(header_row: list[object], columns: tuple[Column, ...]) -> dict[str, int]:
     """Map each known column key to its position; FileError names missing or repeated columns."""
     wanted = {_norm_header(h): c.key for c in columns for h in c.headers}
@@ -83,11 +88,11 @@ def match_headers(header_row: list[object], columns: tuple[Column, ...]) -> dict
         if key is None:
             continue
         if key in found:
-            raise FileError(N_("column %(column)s appears twice in the header"), column=key)
+            raise FileError(N_("column %(column)s appears twice in the header"), column=column_name(key, columns))
         found[key] = pos
     missing = [c for c in columns if c.required and c.key not in found]
     if missing:
-        names = ", ".join(f"{c.headers[0]}/{c.headers[1]}" for c in missing)
+        names = "、".join(c.headers[1] for c in missing)  # as the settlement system's files name them
         raise FileError(N_("missing column(s): %(columns)s"), columns=names)
     return found
 
