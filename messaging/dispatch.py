@@ -79,7 +79,8 @@ def claim(session, limit: int, now: datetime, *, holds: Sequence[Hold], quiet: b
 
     Each move is conditional (`WHERE state = 'pending'` and the holds again), so a cancel or pause that
     commits meanwhile wins. A client who opted out or whose number was refused or changed since the message
-    was made is suppressed, except for the automatic answers the client asked for (an opt-out confirmation).
+    was made is suppressed, except for the automatic answers the client asked for (an opt-out confirmation);
+    so is a test send (no client) unless it still goes to its sender's own mobile as an admin verified it.
     On PostgreSQL, rows another worker holds are skipped (FOR UPDATE SKIP LOCKED), so any number of workers
     claim side by side and never the same message."""
     may_go = _may_go(now, quiet, holds)
