@@ -327,3 +327,34 @@ def test_a_test_send_the_provider_refuses_fails_without_touching_any_client(app,
     assert db.session.get(OutboundMessage, message.id).state == MessageState.failed
     client = db.session.get(type(client), client.id)
     assert client.mobile_invalid_at is None and not client.opted_out
+
+
+def test_two_test_sends_at_once_never_make_a_sixth(app, clock, draft, make_staff, verify):
+    """Counted under a lock on the sender's row: of two requests racing for the fifth send, one is refused."""
+    from staff.models import Staff
+
+    for n in range(3):
+        chief = verify(make_staff("chief_analyst"), f"+86139000030{n:02d}")
+        for _ in range(4):
+            _send(app, draft, chief, clock)
+        barrier, results = threading.Barrier(2), []
+
+        def once(staff_id=chief.id, barrier=barrier, results=results):
+            with app.app_context():
+                barrier.wait()
+                try:
+                    ts.send_test(db.session, db.session.get(type(draft), draft.id), db.session.get(Staff, staff_id),
+                                 _settings(app), clock())
+                    db.session.commit()
+                    results.append("sent")
+                except BroadcastError as exc:
+                    db.session.rollback()
+                    results.append(exc.code)
+
+        threads = [threading.Thread(target=once) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(results) == ["broadcast.test_limit", "sent"]
+        assert ts.sent_today(db.session, chief.id, clock(), SHANGHAI) == 5
