@@ -53,6 +53,36 @@ EXCLUSION_LABELS = {
 }
 
 
+# every field of a broadcast, under the label the compose form gives it, for the messages that name a field
+# (core.templating.problem_text): 标题 为必填项, never title 为必填项
+FIELD_LABELS = {
+    "kind": _l("Kind"),
+    "risk_level": _l("Risk level"),
+    "title": _l("Title"),
+    "body": _l("SMS text"),
+    "language": _l("Language of the opt-out line"),
+    "note_markdown": _l("Full research note (Markdown, optional)"),
+    "suggestion": _l("Trade suggestion"),
+    "contract": _l("Contract"),
+    "direction": _l("Direction"),
+    "entry": _l("Entry"),
+    "stop": _l("Stop loss"),
+    "targets": _l("Targets"),
+    "position_pct": _l("Position (percent of equity)"),
+    "valid_until": _l("Valid until (local time)"),
+    "risk_statement": _l("Risk statement"),
+    "audience": _l("Audience"),
+    "tiers": _l("Tiers"),
+    "branches": _l("Branches"),
+    "staff_codes": _l("Business staff"),
+    "include": _l("Also send to (account numbers)"),
+    "exclude": _l("Never send to (account numbers)"),
+    "include_dormant": _l("Include dormant clients"),
+    "author": _l("Author"),
+    "send_at": _l("Send at (local time)"),
+}
+
+
 def init_app(app) -> None:
     from broadcast.appropriateness import kind_default
     from broadcast.models import BroadcastKind
@@ -71,4 +101,4 @@ def init_app(app) -> None:
 
     app.jinja_env.globals["PLACEHOLDERS"] = ALLOWED  # the compose page lists every one there is
     register_labels(app, EXCLUSION_LABELS=EXCLUSION_LABELS, KIND_LABELS=KIND_LABELS, STATE_LABELS=STATE_LABELS, AUDIT_LABELS=AUDIT_LABELS,
-                    OBJECT_LABELS=OBJECT_LABELS)
+                    OBJECT_LABELS=OBJECT_LABELS, FIELD_LABELS=FIELD_LABELS)

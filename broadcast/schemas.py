@@ -1,5 +1,5 @@
 """The broadcasts' part of the JSON API, declared once: what broadcast/api.py accepts (checked at the door by
-core.schemas) and answers, and the operations core.openapi describes. Limits come from broadcast.service."""
+core.schemas) and answers, and the operations core.openapi describes. Limits come from broadcast.fields."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -8,8 +8,7 @@ from typing import Annotated
 from pydantic import Field, create_model
 
 from broadcast.audience import MAX_LISTED_ACCOUNTS
-from broadcast.models import RETIRED_KINDS, BroadcastKind, BroadcastState, Direction
-from broadcast.service import (
+from broadcast.fields import (
     BODY_MAX,
     COMMENT_MAX,
     CONTRACT_MAX,
@@ -21,6 +20,7 @@ from broadcast.service import (
     TARGETS_MAX,
     TITLE_MAX,
 )
+from broadcast.models import RETIRED_KINDS, BroadcastKind, BroadcastState, Direction
 from broadcast.versions import VERSION_MAX
 from clients.appropriateness import Exclusion, RiskLevel
 from clients.tiers import Tier
@@ -244,6 +244,11 @@ class Report(Answer):
 
 # ---- operations ---------------------------------------------------------------------------------------------
 
+# a draft's fields refused: the first problem as every refusal says it, and (when the service checked the fields)
+# every problem found, each naming its field
+INVALID = "Refused; when the fields were checked, every problem is listed"
+
+
 def _paths() -> dict:
     op, answer, body = openapi.operation, openapi.answer, openapi.json_body
     broadcast_id = openapi.path_id("broadcast_id", "The broadcast's id")
@@ -258,13 +263,15 @@ def _paths() -> dict:
 
     return {
         "/broadcasts": {"post": op(
-            "Draft a broadcast", {"201": answer(Broadcast, "The draft, with what compliance objects to")},
-            errors=("400", "403"), op_id="createBroadcast", body=body(BroadcastNew))},
+            "Draft a broadcast", {"201": answer(Broadcast, "The draft, with what compliance objects to"),
+                                  "400": answer(NotCompliant, INVALID)},
+            errors=("403",), op_id="createBroadcast", body=body(BroadcastNew))},
         "/broadcasts/{broadcast_id}": {
             "get": op("A broadcast", {"200": one}, errors=("403", "404"), op_id="getBroadcast",
                       parameters=[broadcast_id]),
             "patch": op("Edit a broadcast's content (a submitted or approved one goes back to draft)",
-                        {"200": one}, errors=("400", "403", "404", "409"), op_id="updateBroadcast",
+                        {"200": one, "400": answer(NotCompliant, INVALID)}, errors=("403", "404", "409"),
+                        op_id="updateBroadcast",
                         parameters=acting, body=body(BroadcastEdit))},
         "/broadcasts/{broadcast_id}/preview": {"get": op(
             "The text for a sample recipient and the figures for the whole audience",

@@ -3,29 +3,22 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from broadcast import audience as audiences
-from broadcast import compliance, placeholders, versions
-from broadcast.appropriateness import apply_risk_level
+from broadcast import compliance, fields, placeholders, versions
 from broadcast.errors import BroadcastError
-from broadcast.models import EDITABLE, RETIRED_KINDS, Broadcast, BroadcastKind, BroadcastState, Direction
+from broadcast.fields import COMMENT_MAX, InvalidDraft
+from broadcast.fields import parse_time as parse_time  # views and the API read send_at with it
+from broadcast.models import EDITABLE, RETIRED_KINDS, Broadcast, BroadcastKind, BroadcastState
 from broadcast.settings import Settings
 from broadcast.texts import audience_segments, final_text, preview, render_for
-from clients.appropriateness import RiskLevel
 from clients.privacy import may_see_book
 from core import audit, clock
 from core.errors import N_, Translate
 from sms.segments import measure
-
-# the limits of a broadcast's fields, checked here and declared to the API by broadcast/schemas.py
-TITLE_MAX, BODY_MAX, NOTE_MAX, COMMENT_MAX = 200, 2000, 50_000, 2000
-CONTRACT_MAX, ENTRY_MAX, STOP_MAX, RISK_MAX, TARGETS_MAX = 12, 40, 20, 1000, 5
-LANGUAGES = ("zh", "en")
 
 
 class NoBroadcast(BroadcastError):
@@ -47,124 +40,6 @@ class NotCompliant(BroadcastError):
 
     def details(self, translate: Translate) -> dict[str, Any]:
         return {"problems": [{"field": p.field, "error": translate(p.template, p.args_)} for p in self.problems]}
-
-
-# ---- reading and checking input -----------------------------------------------------------------------
-
-def _text(data: dict, key: str, limit: int, required: bool = False) -> str | None:
-    value = data.get(key)
-    if value is None or value == "":
-        if required:
-            raise BroadcastError(N_("%(name)s is required"), key, name=key)
-        return None
-    if not isinstance(value, str):
-        raise BroadcastError(N_("%(name)s must be text"), key, name=key)
-    value = value.strip()
-    if len(value) > limit:
-        raise BroadcastError(N_("%(name)s is longer than %(limit)s characters"), key, name=key, limit=limit)
-    return value
-
-
-def parse_time(value: Any, tz_name: str, field: str) -> datetime | None:
-    """ISO-8601; a time without an offset is read in TIMEZONE, as the person typing it meant."""
-    if value in (None, ""):
-        return None
-    if not isinstance(value, str):
-        raise BroadcastError(N_("%(name)s must be an ISO-8601 time"), field, name=field)
-    try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise BroadcastError(N_("%(name)s %(value)s is not a time (use 2026-11-26T15:00)"), field,
-                             name=field, value=value) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(tz_name))
-    return moment
-
-
-def _apply(b: Broadcast, data: dict, tz_name: str, suggestion_level: RiskLevel = RiskLevel.R4) -> None:
-    """Copy the fields present in `data` onto `b`, checking each; the body's placeholders are checked last."""
-    if "kind" in data:
-        try:
-            kind = BroadcastKind(data["kind"])
-        except ValueError:
-            raise BroadcastError(N_("unknown kind %(value)s"), "kind", value=data["kind"]) from None
-        if kind in RETIRED_KINDS and kind != b.kind:
-            raise BroadcastError(N_("risk notices are retired: account notices come from the risk desk; choose "
-                                    "another kind"), "kind", code="retired_kind")
-        b.kind = kind
-    apply_risk_level(b, data, suggestion_level)
-    if "title" in data or b.title is None:
-        b.title = _text(data, "title", TITLE_MAX, required=True)
-    if "body" in data or b.body is None:
-        b.body = _text(data, "body", BODY_MAX, required=True)
-    if "note_markdown" in data:
-        b.note_markdown = _text(data, "note_markdown", NOTE_MAX)
-    if "language" in data:
-        if data["language"] not in LANGUAGES:
-            raise BroadcastError(N_("language must be zh or en"), "language")
-        b.language = data["language"]
-    if "audience" in data:
-        try:
-            b.audience = audiences.parse(data["audience"]).as_json()
-        except audiences.AudienceError as exc:
-            raise BroadcastError(exc.template, f"audience.{exc.field}", **exc.args_) from None
-    suggestion = data.get("suggestion")
-    if suggestion is not None:
-        if not isinstance(suggestion, dict):
-            raise BroadcastError(N_("suggestion must be an object"), "suggestion")
-        _apply_suggestion(b, suggestion, tz_name)
-    if b.kind != BroadcastKind.trade_suggestion:
-        b.contract = b.direction = b.entry = b.stop = b.targets = b.position_pct = b.valid_until = None
-        b.risk_statement = None
-    problems = placeholders.check_template(b.body or "", is_suggestion=b.kind == BroadcastKind.trade_suggestion)
-    if problems:
-        raise BroadcastError(problems[0].template, "body", **problems[0].args_)
-    if "note_link" in placeholders.placeholders_in(b.body or "") and not b.note_markdown:
-        raise BroadcastError(N_("{note_link} needs a research note to link to; write the note or remove it"), "body")
-
-
-def _apply_suggestion(b: Broadcast, s: dict, tz_name: str) -> None:
-    if "contract" in s:
-        b.contract = _text(s, "contract", CONTRACT_MAX)
-    if "direction" in s:
-        if s["direction"] in (None, ""):
-            b.direction = None
-        else:
-            try:
-                b.direction = Direction(s["direction"])
-            except ValueError:
-                raise BroadcastError(N_("direction must be long or short"), "suggestion.direction") from None
-    if "entry" in s:
-        b.entry = _text(s, "entry", ENTRY_MAX)
-    if "stop" in s:
-        b.stop = _text(s, "stop", STOP_MAX)
-    if "targets" in s:
-        targets = s["targets"]
-        if isinstance(targets, str):
-            targets = [t for t in targets.replace("，", ",").replace("/", ",").split(",")]
-        if not isinstance(targets, list) or not all(isinstance(t, (str, int, float)) for t in targets):
-            raise BroadcastError(N_("targets must be a list of prices"), "suggestion.targets")
-        targets = [str(t).strip() for t in targets if str(t).strip()]
-        if len(targets) > TARGETS_MAX:  # refused, never cut: a dropped target would change the suggestion
-            raise BroadcastError(N_("at most %(max)s targets"), "suggestion.targets", max=TARGETS_MAX)
-        b.targets = targets
-    if "position_pct" in s:
-        raw = s["position_pct"]
-        if raw in (None, ""):
-            b.position_pct = None
-        else:
-            try:
-                value = Decimal(str(raw).strip().rstrip("%"))
-            except InvalidOperation:
-                raise BroadcastError(N_("the position must be a percentage, such as 20"),
-                                     "suggestion.position_pct") from None
-            if not value.is_finite() or not Decimal("0") <= value <= Decimal("100"):
-                raise BroadcastError(N_("the position must be between 0 and 100 percent"), "suggestion.position_pct")
-            b.position_pct = value.quantize(Decimal("0.01"))
-    if "valid_until" in s:
-        b.valid_until = parse_time(s["valid_until"], tz_name, "suggestion.valid_until")
-    if "risk_statement" in s:
-        b.risk_statement = _text(s, "risk_statement", RISK_MAX)
 
 
 # ---- drafts and the approval path ---------------------------------------------------------------------
@@ -205,13 +80,11 @@ def listed_accounts(actor, data: dict, b: Broadcast) -> dict:
 def create_draft(session, data: dict, actor, settings: Settings) -> Broadcast:
     if not isinstance(data, dict):
         raise BroadcastError(N_("send the broadcast as an object"), None)
-    if "kind" not in data:
-        raise BroadcastError(N_("%(name)s is required"), "kind", name="kind")
     b = Broadcast(author_id=actor.id, state=BroadcastState.draft, audience={}, language="zh")
     b.title = None  # type: ignore[assignment]
     b.body = None  # type: ignore[assignment]
     data = listed_accounts(actor, data, b)
-    _apply(b, data, settings.timezone, settings.suggestion_risk_level)
+    fields.apply(b, data, settings.timezone, settings.suggestion_risk_level, new=True)
     session.add(b)
     session.flush()
     audit.record(session, "broadcast.create", actor=actor, obj_type="broadcast", obj_id=b.id,
@@ -235,7 +108,7 @@ def update_draft(session, b: Broadcast, data: dict, actor, settings: Settings, *
         raise BroadcastError(N_("send the changes as an object"), None)
     data = listed_accounts(actor, data, b)
     before = b.state
-    _apply(b, data, settings.timezone, settings.suggestion_risk_level)
+    fields.apply(b, data, settings.timezone, settings.suggestion_risk_level)
     b.state = BroadcastState.draft
     b.submitted_at = None
     if before in (BroadcastState.submitted, BroadcastState.approved):
@@ -359,7 +232,10 @@ def dry_run(session, data: dict, settings: Settings, base: Broadcast | None = No
     """The preview and compliance problems of `data` as if saved (onto `base`), saving nothing, as `actor`
     may see it (texts.preview) and may send it (listed_accounts).
 
-    Used by the compose page while the analyst types; a save-time error comes back as a problem too.
+    Used by the compose page while the analyst types. What would keep it from being saved comes back as
+    problems too ("blocks": "save"; compliance's are "submit"), and never blanks the rest: the figures are
+    those of the fields that could be read, the text shows a placeholder that cannot be filled as typed.
+    A field that could not be read is not also reported missing by compliance.
     """
     b = Broadcast(kind=base.kind if base else BroadcastKind.daily_comment, state=BroadcastState.draft,
                   audience=dict(base.audience) if base else {}, language=base.language if base else "zh")
@@ -369,17 +245,30 @@ def dry_run(session, data: dict, settings: Settings, base: Broadcast | None = No
         for name in ("note_markdown", "contract", "direction", "entry", "stop", "targets", "position_pct",
                      "valid_until", "risk_statement", "risk_level"):
             setattr(b, name, getattr(base, name))
+    try:
+        data = listed_accounts(actor, data, b)
+    except BroadcastError as exc:  # no figures at all: none may tell whether a listed account exists
+        return {"problems": [_problem(exc, exc.field, "save")], "code": exc.code}
+    unsaved: list[BroadcastError] = []
     with session.no_autoflush:
         try:
-            data = listed_accounts(actor, data, b)
-            _apply(b, data, settings.timezone, settings.suggestion_risk_level)
-        except BroadcastError as exc:
-            return {"error": str(exc), "error_template": exc.template, "error_args": exc.args_,
-                    "field": exc.field, "code": exc.code}
+            fields.apply(b, data, settings.timezone, settings.suggestion_risk_level)
+        except InvalidDraft as exc:
+            unsaved = exc.problems
+        b.title = b.title or ""
+        b.body = fields.renderable(b.body or "")
         result = preview(session, b, settings, exact=False, viewer=actor)
-        result["problems"] = [{"field": p.field, "error": str(p), "template": p.template, "args": p.args_}
-                              for p in compliance_problems(b, settings)]
+        unread = {fields.leaf(p.field) for p in unsaved} - {"body"}  # the body's problems are of what it says
+        checks = [p for p in compliance_problems(b, settings) if fields.leaf(p.field) not in unread]
+    result["problems"] = ([_problem(p, p.field, "save") for p in unsaved]
+                          + [_problem(p, p.field, "submit") for p in checks])
+    if unsaved:
+        result["code"] = unsaved[0].code  # the first, as saving would refuse it
     return result
+
+
+def _problem(p, field: str | None, blocks: str) -> dict[str, Any]:
+    return {"field": field, "error": str(p), "template": p.template, "args": p.args_, "blocks": blocks}
 
 
 def visible_broadcasts() -> sa.Select:

@@ -20,6 +20,7 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from broadcast import scheduling, service, texts, versions
+from broadcast.fields import InvalidDraft, leaf
 from broadcast.labels import STATE_LABELS
 from broadcast.models import Broadcast, BroadcastKind, BroadcastState
 from broadcast.notes import render_note
@@ -30,7 +31,7 @@ from clients.tiers import Tier
 from core import clock
 from core.calendar import calendar_for
 from core.downloads import download
-from core.errors import N_
+from core.errors import N_, ServiceError
 from core.extensions import db
 from core.http import on_refusal
 from core.roles import can, require
@@ -74,15 +75,36 @@ def _editable_by_me(b: Broadcast) -> Broadcast:
     return b
 
 
-def _compose_context(b: Broadcast | None, values: dict | None = None) -> dict:
+def _compose_context(b: Broadcast | None, values: dict | None = None,
+                     problems: list[dict[str, str | None]] | None = None) -> dict:
     staff = db.session.scalars(sa.select(Staff).where(Staff.staff_code.is_not(None)).order_by(Staff.staff_code))
+    errors: dict[str, list[str]] = {}
+    for problem in problems or []:
+        if problem["field"]:
+            errors.setdefault(problem["field"], []).append(problem["error"] or "")
     return {"b": b, "values": values, "kinds": list(BroadcastKind), "tiers": list(Tier),
-            "branches": client_service.branches(db.session), "staff": list(staff)}
+            "branches": client_service.branches(db.session), "staff": list(staff),
+            "problems": problems or [], "errors": errors}
 
 
-def _compose_page(b: Broadcast | None, data: dict):
-    """The compose form again with what was typed, after a refusal (400)."""
-    return render_template("broadcast/compose.html", **_compose_context(b, data)), 400
+def _compose_page(b: Broadcast | None, data: dict, exc: ServiceError):
+    """The compose form again with what was typed and every problem found, each next to its field (400)."""
+    found = exc.problems if isinstance(exc, InvalidDraft) else [exc]
+    problems = [{"field": leaf(p.field), "error": p.text(problem_text)} for p in found]
+    return render_template("broadcast/compose.html", **_compose_context(b, data, problems)), 400
+
+
+def _refused(b: Broadcast | None, data: dict) -> Callable[[ServiceError], object]:
+    """What a refused save shows: the form with its problems (they are listed there, so nothing is flashed),
+    or, for a broadcast no longer editable (409), the broadcast as it is now with the message."""
+
+    def render(exc: ServiceError):
+        if exc.status == 409 and b is not None:
+            flash(exc.text(problem_text), "error")
+            return redirect(url_for("broadcast.detail", broadcast_id=b.id))
+        return _compose_page(b, data, exc)
+
+    return render
 
 
 @bp.get("")
@@ -101,7 +123,7 @@ def broadcast_list():
 def compose():
     if request.method == "POST":
         data = form_to_data(request.form)
-        on_refusal(render=lambda _exc: _compose_page(None, data))
+        on_refusal(render=_refused(None, data), flash=False)
         b = service.create_draft(db.session, data, current_user, _settings())
         db.session.commit()
         flash(_("Draft saved."), "success")
@@ -115,9 +137,7 @@ def edit(broadcast_id: int):
     b = _editable_by_me(_get(broadcast_id))
     if request.method == "POST":
         data = form_to_data(request.form)
-        # what was typed stays on the form; a broadcast no longer editable (409) shows itself instead
-        on_refusal(render=lambda exc: redirect(url_for("broadcast.detail", broadcast_id=broadcast_id))
-                   if exc.status == 409 else _compose_page(b, data))
+        on_refusal(render=_refused(b, data), flash=False)  # what was typed stays on the form, with its problems
         service.update_draft(db.session, b, data, current_user, _settings(), seen_version=_seen())
         db.session.commit()
         flash(_("Saved. It is a draft again and needs approval before it can be sent."), "success")
@@ -133,10 +153,12 @@ def live_preview():
     if request.form.get("broadcast_id", "").isdigit():
         base = db.session.get(Broadcast, int(request.form["broadcast_id"]))
     result = service.dry_run(db.session, form_to_data(request.form), _settings(), base, actor=current_user)
-    if "error" in result:
-        result["error"] = problem_text(result.pop("error_template"), result.pop("error_args"))
-    for problem in result.get("problems", []):
+    for problem in result["problems"]:
         problem["error"] = problem_text(problem.pop("template"), problem.pop("args"))
+        problem["field"] = leaf(problem["field"])  # as the form names its fields
+    unsaved = [p for p in result["problems"] if p["blocks"] == "save"]
+    if unsaved:  # the first, as saving would refuse it (the list has them all)
+        result.update(error=unsaved[0]["error"], field=unsaved[0]["field"])
     db.session.rollback()
     return jsonify(result)
 

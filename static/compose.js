@@ -1,18 +1,22 @@
 // The compose page's running preview: after each pause in typing, the form is sent to the server, which
 // renders the SMS, counts segments (sms.segments, the same code that bills), counts the audience per tier
 // and runs the compliance checks. Nothing is counted in the browser, so the page never disagrees with the send.
+// What would keep the draft from being saved is shown next to its field (aria-invalid, aria-describedby), as the
+// server marks it after a refused save: a mark goes when its field is fixed, and comes only to a field the
+// author has changed (an empty new form is not covered in marks before anything is typed).
 (function () {
   "use strict";
   var form = document.getElementById("compose");
   if (!form) { return; }
   var tierLabels = JSON.parse(document.getElementById("tier-labels").textContent);
   var exclusionLabels = JSON.parse(document.getElementById("exclusion-labels").textContent);
-  var riskLevel = document.getElementById("risk-level");
+  var riskLevel = document.getElementById("f-risk_level");
   var riskDefaults = JSON.parse(riskLevel.dataset.defaults);
   var tierOrder = Array.prototype.map.call(form.querySelectorAll('input[name="tiers"]'),
                                            function (box) { return box.value; });
   var suggestion = document.getElementById("suggestion-fields");
-  var kind = document.getElementById("kind");
+  var kind = document.getElementById("f-kind");
+  var touched = {};
   var timer = null;
   var latest = 0;
 
@@ -35,18 +39,59 @@
     shownKind = kind.value;
   }
 
+  // the field a problem is about, as the form names it (id="f-<name>"), if the form shows it
+  function fieldOf(name) { return name ? $("f-" + name) : null; }
+
+  function markFields(problems) {
+    var byField = {};
+    problems.forEach(function (p) {
+      if (p.blocks === "save" && fieldOf(p.field)) { (byField[p.field] = byField[p.field] || []).push(p.error); }
+    });
+    Array.prototype.forEach.call(form.querySelectorAll('[id^="f-"]'), function (field) {
+      var name = field.id.slice(2);
+      var message = $("error-" + name);
+      if (byField[name] && (message || touched[name])) {
+        if (!message) {
+          message = document.createElement("span");
+          message.className = "error field-error";
+          message.id = "error-" + name;
+          field.insertAdjacentElement("afterend", message);
+        }
+        message.textContent = byField[name].join(" ");
+        field.setAttribute("aria-invalid", "true");
+        field.setAttribute("aria-describedby", message.id);
+      } else if (!byField[name] && message) {
+        message.remove();
+        field.removeAttribute("aria-invalid");
+        field.removeAttribute("aria-describedby");
+      }
+    });
+    var summary = $("error-summary");
+    if (summary) {  // what the refused save listed, less what has been fixed since
+      Array.prototype.forEach.call(summary.querySelectorAll('a[href^="#f-"]'), function (link) {
+        if (!byField[link.getAttribute("href").slice(3)]) { link.parentNode.remove(); }
+      });
+      summary.hidden = summary.querySelectorAll("li").length === 0;
+    }
+  }
+
   function render(data) {
     var problems = $("pv-problems");
     problems.textContent = "";
-    function problem(text) {
+    (data.problems || []).forEach(function (p) {
       var li = document.createElement("li");
-      li.textContent = text;
+      var field = fieldOf(p.field);
+      if (field) {
+        var link = document.createElement("a");
+        link.href = "#" + field.id;
+        link.textContent = p.error;
+        li.appendChild(link);
+      } else {
+        li.textContent = p.error;
+      }
       problems.appendChild(li);
-    }
-    if (data.error) {
-      problem(data.error);
-      return;
-    }
+    });
+    markFields(data.problems || []);
     $("pv-text").textContent = data.text;
     $("pv-recipients").textContent = data.recipients;
     $("pv-characters").textContent = data.characters;
@@ -68,7 +113,6 @@
       if (excluded.by_reason[reason]) { why.push(exclusionLabels[reason] + " " + excluded.by_reason[reason]); }
     });
     $("pv-excluded-why").textContent = why.length ? "(" + why.join(", ") + ")" : "";
-    (data.problems || []).forEach(function (p) { problem(p.error); });
   }
 
   function refresh() {
@@ -84,8 +128,13 @@
     timer = setTimeout(refresh, 300);
   }
 
-  form.addEventListener("input", soon);
-  form.addEventListener("change", soon);
+  function changed(event) {
+    if (event.target.name) { touched[event.target.name] = true; }
+    soon();
+  }
+
+  form.addEventListener("input", changed);
+  form.addEventListener("change", changed);
   kind.addEventListener("change", showSuggestion);
   kind.addEventListener("change", fitRiskLevel);
   $("pick-vip").addEventListener("click", function () {
