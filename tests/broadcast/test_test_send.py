@@ -301,12 +301,16 @@ def test_the_page_offers_the_author_a_test_send_and_nothing_to_others(app, clock
     author = verify(draft.author)
     approver = make_staff("approver", email="approver@example.com")
     auth.login(author.email)
+    auth.post("/language/en")
     page = client.get(f"/broadcasts/{draft.id}").get_data(as_text=True)
     assert 'id="test-send"' in page and "139****1111" in page
     response = auth.post(f"/broadcasts/{draft.id}/test-send", {"version": str(draft.version)})
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "139****1111" in page and "1 of 5" in page
+    assert "Test SMS on its way to 139****1111" in page and "Test sends today: 1 of 5" in page
+    auth.post("/language/zh")
+    page = client.get(f"/broadcasts/{draft.id}").get_data(as_text=True)
+    assert "测试发送到我的手机 139****1111" in page
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboundMessage)) == 1
     auth.post("/logout")
     auth.login(approver.email)
