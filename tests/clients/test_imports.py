@@ -126,7 +126,7 @@ def test_consent_survives_reimport(app, make_client):
 
 @pytest.mark.parametrize("data, fragment", [
     (b"", "empty"),
-    (b"name,mobile\r\nx,13812345678\r\n", "account_no"),
+    (b"name,mobile\r\nx,13812345678\r\n", "资金账号"),  # the column as the files name it
     (b"\xff\xfe\x00\x00garbage\x81", "UTF-8"),
     (b"PK\x03\x04not really a zip", "workbook"),
 ])
