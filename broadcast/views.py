@@ -77,6 +77,8 @@ def _editable_by_me(b: Broadcast) -> Broadcast:
 
 def _compose_context(b: Broadcast | None, values: dict | None = None,
                      problems: list[dict[str, str | None]] | None = None) -> dict:
+    """What the compose form shows: the broadcast, what was typed, and the problems of a refused save (each with
+    its field as the form names it, and the field's label), also by field for the marks next to each."""
     staff = db.session.scalars(sa.select(Staff).where(Staff.staff_code.is_not(None)).order_by(Staff.staff_code))
     errors: dict[str, list[str]] = {}
     for problem in problems or []:
@@ -90,7 +92,9 @@ def _compose_context(b: Broadcast | None, values: dict | None = None,
 def _compose_page(b: Broadcast | None, data: dict, exc: ServiceError):
     """The compose form again with what was typed and every problem found, each next to its field (400)."""
     found = exc.problems if isinstance(exc, InvalidDraft) else [exc]
-    problems = [{"field": leaf(p.field), "error": p.text(problem_text)} for p in found]
+    labels = current_app.jinja_env.globals.get("FIELD_LABELS", {})
+    problems = [{"field": leaf(p.field), "error": p.text(problem_text),
+                 "label": str(labels[leaf(p.field)]) if leaf(p.field) in labels else None} for p in found]
     return render_template("broadcast/compose.html", **_compose_context(b, data, problems)), 400
 
 
