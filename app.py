@@ -52,6 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: app.config["TIMEZONE"])
 
     # models are imported so that Alembic and db.create_all() see every table
+    from broadcast import draft_views as _draft_views  # noqa: F401  (its routes are on broadcast's blueprint)
     from broadcast import models as _broadcast_models  # noqa: F401
     from broadcast import test_send_views as _test_send_views  # noqa: F401  (its route is on broadcast's blueprint)
     from broadcast.api import bp as broadcast_api

@@ -39,6 +39,8 @@ AUDIT_LABELS = {
     "broadcast.missed": _l("Broadcast missed"),
     "broadcast.complete": _l("Broadcast completed"),
     "broadcast.test_send": _l("Test SMS sent to the author's own mobile"),
+    "broadcast.clone": _l("Broadcast cloned into a new draft"),
+    "broadcast.delete": _l("Draft deleted"),
 }
 
 OBJECT_LABELS = {

@@ -95,6 +95,9 @@ CASES += [
     ("broadcast.edit", "POST", "/broadcasts/{draft}/edit", {"chief_analyst"}, 302, lambda: dict(COMMENT)),
     ("broadcast.live_preview", "POST", "/broadcasts/live-preview", DRAFTERS, 200, lambda: dict(COMMENT)),
     ("broadcast.detail", "GET", "/broadcasts/{draft}", VIEWERS, 200, None),
+    # a clone is a new draft of the cloner's; a draft never submitted may be deleted by its author or the chief
+    ("broadcast.clone", "POST", "/broadcasts/{submitted}/clone", DRAFTERS, 302, lambda: {}),
+    ("broadcast.delete_draft", "POST", "/broadcasts/{draft}/delete", {"chief_analyst"}, 302, lambda: {}),
     ("broadcast.submit", "POST", "/broadcasts/{draft}/submit", {"chief_analyst"}, 302, lambda: {}),
     # a decision names the version read: the submitted broadcast was created (1) and submitted (2)
     ("broadcast.approve", "POST", "/broadcasts/{submitted}/approve", {"approver"}, 302, lambda: {"version": "2"}),
