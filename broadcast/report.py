@@ -6,17 +6,65 @@ from typing import Any
 import sqlalchemy as sa
 
 from broadcast.audience import excluded_summary
-from broadcast.models import Broadcast
+from broadcast.models import Broadcast, BroadcastState
+from broadcast.settings import Settings
+from broadcast.texts import cost_of
 from clients.models import Client
 from clients.privacy import mobile_for
-from messaging.models import InboundMessage, MessageState, OutboundMessage
+from messaging.models import InboundMessage, MessagePurpose, MessageState, OutboundMessage
 
 HANDED_OVER = (MessageState.queued, MessageState.sent, MessageState.delivered, MessageState.undelivered,
                MessageState.failed, MessageState.unknown)
+# the states in which a broadcast's page follows it without a reload (static/broadcast-detail.js)
+LIVE = frozenset({BroadcastState.scheduled, BroadcastState.sending, BroadcastState.paused})
+
+
+def _messages(b: Broadcast) -> sa.ColumnElement[bool]:
+    """The broadcast's own messages, one per recipient of its snapshot (never a test send to its author)."""
+    return sa.and_(OutboundMessage.broadcast_id == b.id, OutboundMessage.purpose == MessagePurpose.broadcast)
+
+
+def snapshot_figures(session, b: Broadcast, settings: Settings) -> dict[str, Any] | None:
+    """What the audience snapshot holds, once there is one (None before): recipients, recipients per tier,
+    segments (per message, the most, in all) and their cost, counted on the messages themselves. A finished
+    broadcast shows these, not a preview recomputed from today's book (which changes as clients opt out)."""
+    where = _messages(b)
+    recipients, total, least, most = session.execute(
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(OutboundMessage.segments), 0),
+                  sa.func.min(OutboundMessage.segments), sa.func.max(OutboundMessage.segments)).where(where)).one()
+    if not recipients:
+        return None
+    by_tier = {tier or "none": n for tier, n in session.execute(
+        sa.select(OutboundMessage.tier, sa.func.count()).where(where).group_by(OutboundMessage.tier))}
+    return {"recipients": recipients, "by_tier": by_tier, "total_segments": int(total), "segments": int(least),
+            "max_segments": int(most), "excluded": excluded_summary(b.risk_excluded), "from_snapshot": True,
+            **cost_of(int(total), settings)}
+
+
+def progress(session, broadcasts: list[Broadcast]) -> dict[int, dict[str, Any]]:
+    """How far each send has come, for the pages that follow it (one query for all): state, recipients,
+    handed over, delivered, undelivered, failed, and when it started and finished."""
+    counts: dict[int, dict[MessageState, int]] = {b.id: {} for b in broadcasts}
+    for broadcast_id, state, n in session.execute(
+            sa.select(OutboundMessage.broadcast_id, OutboundMessage.state, sa.func.count())
+            .where(OutboundMessage.broadcast_id.in_(list(counts)), OutboundMessage.purpose == MessagePurpose.broadcast)
+            .group_by(OutboundMessage.broadcast_id, OutboundMessage.state)):
+        counts[broadcast_id][state] = n
+    out = {}
+    for b in broadcasts:
+        mine = counts[b.id]
+        out[b.id] = {"state": b.state.value, "live": b.state in LIVE, "recipients": sum(mine.values()),
+                     "handed_over": sum(mine.get(s, 0) for s in HANDED_OVER),
+                     # handed over, their delivery report still to come
+                     "awaiting": mine.get(MessageState.queued, 0) + mine.get(MessageState.sent, 0),
+                     **{s.value: mine.get(s, 0) for s in (MessageState.delivered, MessageState.undelivered,
+                                                          MessageState.failed)},
+                     "started_at": b.started_at, "finished_at": b.finished_at}
+    return out
 
 
 def report(session, b: Broadcast) -> dict[str, Any]:
-    where = OutboundMessage.broadcast_id == b.id
+    where = _messages(b)
     counts = {s.value: 0 for s in MessageState}
     for state, n in session.execute(sa.select(OutboundMessage.state, sa.func.count()).where(where)
                                     .group_by(OutboundMessage.state)):

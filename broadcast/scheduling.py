@@ -1,7 +1,9 @@
 """Scheduling and controlling a send: when, how often, pause, resume, cancel. Functions flush; callers commit."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -19,6 +21,36 @@ from core.errors import N_
 
 def _local(moment: datetime, settings: Settings) -> datetime:
     return moment.astimezone(ZoneInfo(settings.timezone))
+
+
+def next_allowed(calendar: Calendar, moment: datetime) -> datetime:
+    """The first moment from `moment` on that is outside quiet hours (`moment` itself when it is): the end of
+    the quiet hours it falls in, today's or tomorrow's by the local clock. Aware, in `moment`'s zone."""
+    if not calendar.in_quiet_hours(moment) or calendar.quiet is None:
+        return moment
+    local = calendar.local(moment)
+    end = datetime.combine(local.date(), calendar.quiet[1], tzinfo=calendar.timezone)
+    if end <= local:
+        end = datetime.combine(local.date() + timedelta(days=1), calendar.quiet[1], tzinfo=calendar.timezone)
+    return end.astimezone(moment.tzinfo)
+
+
+WHEN = ("now", "at", "daily")
+
+
+def schedule_choices(kept: Mapping[str, str], calendar: Calendar, now: datetime) -> dict[str, Any]:
+    """What the schedule form shows: the choice and times the person sent last (`kept`, after a refusal),
+    else "now"; in quiet hours "now" is not offered, and the earliest allowed time is (one click), also as
+    the default of "send at"."""
+    quiet = calendar.in_quiet_hours(now)
+    earliest = next_allowed(calendar, now) if quiet else None
+    earliest_value = calendar.local(earliest).strftime("%Y-%m-%dT%H:%M") if earliest else ""
+    when = kept.get("when") if kept.get("when") in WHEN else "now"
+    if quiet and when == "now":
+        when = "at"
+    return {"when": when, "send_at": (kept.get("send_at") or earliest_value)[:16],
+            "daily_at": (kept.get("daily_at") or "08:30")[:5], "quiet_now": quiet, "earliest": earliest,
+            "earliest_value": earliest_value}
 
 
 def overlapping_recent(session, b: Broadcast, moment: datetime) -> tuple[Broadcast, int] | None:
@@ -65,9 +97,10 @@ def schedule(session, b: Broadcast, actor, send_at: datetime | None, settings: S
     if moment < now - timedelta(minutes=1):
         raise BroadcastError(N_("the send time is in the past"), "send_at", code="in_the_past")
     if calendar.in_quiet_hours(moment):
-        raise BroadcastError(N_("%(time)s is within quiet hours (%(quiet)s); choose another time"), "send_at",
+        raise BroadcastError(N_("%(time)s is within quiet hours (%(quiet)s); the earliest is %(next)s"), "send_at",
                              code="quiet_hours", time=_local(moment, settings).strftime("%Y-%m-%d %H:%M"),
-                             quiet=calendar.quiet_text)
+                             quiet=calendar.quiet_text,
+                             next=_local(next_allowed(calendar, moment), settings).strftime("%Y-%m-%d %H:%M"))
     if b.valid_until is not None and b.valid_until <= moment:
         raise BroadcastError(N_("the suggestion would have expired by then"), "send_at", code="expired")
     problems = compliance_problems(b, settings, now, session=session)

@@ -19,12 +19,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
-from broadcast import scheduling, service, texts, versions
+from broadcast import drafts, scheduling, service, texts, versions
 from broadcast.fields import InvalidDraft, leaf
 from broadcast.labels import STATE_LABELS
 from broadcast.models import Broadcast, BroadcastKind, BroadcastState
 from broadcast.notes import render_note
-from broadcast.report import csv_export, report
+from broadcast.report import csv_export, progress, report, snapshot_figures
 from broadcast.settings import Settings
 from clients import service as client_service
 from clients.tiers import Tier
@@ -35,7 +35,7 @@ from core.errors import N_, ServiceError
 from core.extensions import db
 from core.http import on_refusal
 from core.roles import can, require
-from core.templating import problem_text
+from core.templating import localtime, problem_text
 from staff.models import Staff
 
 bp = Blueprint("broadcast", __name__, url_prefix="/broadcasts")
@@ -119,7 +119,8 @@ def broadcast_list():
     if state in {s.value for s in BroadcastState}:
         query = query.where(Broadcast.state == BroadcastState(state))
     page = db.paginate(query, page=max(1, request.args.get("page", 1, type=int)), per_page=50, error_out=False)
-    return render_template("broadcast/list.html", page=page, state=state, states=list(BroadcastState))
+    return render_template("broadcast/list.html", page=page, state=state, states=list(BroadcastState),
+                           progress=progress(db.session, list(page.items)))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -167,19 +168,43 @@ def live_preview():
     return jsonify(result)
 
 
+STATE_NOTES = {
+    "scheduled": N_("Scheduled. The worker sends it at the time given."),
+    "sending": N_("Sending: the worker is handing the messages over."),
+    "paused": N_("Paused."),
+    "completed": N_("Completed: every message was handed over; delivery reports may still come in."),
+    "cancelled": N_("Cancelled; what was not yet handed over will not be sent."),
+    "missed": N_("Missed: it was not sent. Decide whether to schedule it again."),
+}
+
+
+def _shown_figures(b: Broadcast, settings: Settings, sent: bool) -> dict:
+    """The text and figures the page shows: once the audience is snapshotted, every figure (recipients, per
+    tier, segments, cost) is the snapshot's, so the card and the report tell one truth; before, the preview."""
+    snapshot = snapshot_figures(db.session, b, settings) if sent else None
+    shown = texts.preview(db.session, b, settings, exact=snapshot is None, viewer=current_user)
+    if snapshot is not None:
+        shown.update(snapshot, send_seconds=round(snapshot["recipients"] / settings.rate_per_second, 1)
+                     if settings.rate_per_second else None)
+    return shown
+
+
 @bp.get("/<int:broadcast_id>")
 @require("broadcasts.view")
 def detail(broadcast_id: int):
     b = _get(broadcast_id)
-    settings = _settings()
+    settings, calendar = _settings(), calendar_for(current_app.config)
     sent = b.state not in (BroadcastState.draft, BroadcastState.submitted, BroadcastState.approved,
                            BroadcastState.rejected)
-    return render_template("broadcast/detail.html", b=b, preview=texts.preview(db.session, b, settings, viewer=current_user),
+    return render_template("broadcast/detail.html", b=b, preview=_shown_figures(b, settings, sent),
                            problems=[] if sent else service.compliance_problems(b, settings, session=db.session),
                            note_html=render_note(b.note_markdown),
                            report=report(db.session, b) if sent and can(current_user, "broadcasts.report") else None,
-                           quiet_hours=current_app.config.get("QUIET_HOURS"),
+                           progress=progress(db.session, [b])[b.id] if sent else None, STATE_NOTES=STATE_NOTES,
+                           quiet_hours=calendar.quiet_text,
+                           when=scheduling.schedule_choices(request.args, calendar, clock.now()),
                            duplicate=request.args.get("duplicate") == "1",
+                           may_delete=service.may_edit(current_user, b) and drafts.may_delete(db.session, b),
                            seen=service.submission_mark(b), may_edit=service.may_edit(current_user, b),
                            may_approve=can(current_user, "broadcasts.approve")
                            and current_user.id not in service._hands_on(db.session, b))
@@ -193,17 +218,20 @@ def report_csv(broadcast_id: int, fmt: str):
     return download(fmt, f"broadcast-{b.id}", *csv_export(db.session, b, current_user), title=_("Delivery report"))
 
 
-@bp.get("/progress")
+@bp.get("/progress", endpoint="progress")
 @require("broadcasts.view")
-def progress():
-    """States and counts of the listed broadcasts, for the list page to refresh itself while sending."""
+def progress_json():
+    """States and counts of the listed broadcasts (at most 100), for the list and detail pages to follow a send
+    without a reload: state and its label and note, recipients, handed over, delivered, undelivered, failed,
+    start and finish in local time."""
     ids = [int(i) for i in request.args.get("ids", "").split(",") if i.isdigit()][:100]
+    broadcasts = list(db.session.scalars(sa.select(Broadcast).where(Broadcast.id.in_(ids))))
     out = {}
-    for b in db.session.scalars(sa.select(Broadcast).where(Broadcast.id.in_(ids))):
-        r = report(db.session, b)
-        out[b.id] = {"state": b.state.value, "state_label": str(STATE_LABELS[b.state.value]),
-                     "recipients": r["recipients"], "handed_over": r["handed_over"],
-                     "delivered": r["counts"]["delivered"]}
+    for broadcast_id, p in progress(db.session, broadcasts).items():
+        out[broadcast_id] = {**p, "state_label": str(STATE_LABELS[p["state"]]),
+                             "state_note": _(STATE_NOTES[p["state"]]) if p["state"] in STATE_NOTES else "",
+                             "started_at": localtime(p["started_at"], "%Y-%m-%d %H:%M:%S"),
+                             "finished_at": localtime(p["finished_at"], "%Y-%m-%d %H:%M:%S")}
     return jsonify(out)
 
 
@@ -225,7 +253,7 @@ def _schedule(b: Broadcast, form) -> None:
     if when == "at":
         send_at = service.parse_time(form.get("send_at") or "", settings.timezone, "send_at")
         if send_at is None:
-            raise service.BroadcastError(N_("%(name)s is required"), "send_at", name="send_at")
+            raise service.BroadcastError(N_("choose the date and time to send at"), "send_at")
     elif when == "daily":
         recurrence = f"trading_days@{form.get('daily_at') or '08:30'}"
     scheduling.schedule(db.session, b, current_user, send_at, settings, clock.now(), calendar_for(config),
@@ -249,8 +277,16 @@ def _act(broadcast_id: int, action: Callable[[Broadcast], object], done: str):
 @bp.post("/<int:broadcast_id>/schedule")
 @require("broadcasts.schedule")
 def schedule(broadcast_id: int):
-    return _act(broadcast_id, lambda b: _schedule(b, request.form),
-                _("Scheduled. The worker sends it at the time given."))
+    """After a refusal of what was chosen (a field named) the form shows again with the choice and times the
+    person sent (in the query); any other refusal (changed meanwhile) shows the broadcast as it is now."""
+    kept = {name: request.form[name][:20] for name in ("when", "send_at", "daily_at") if request.form.get(name)}
+    on_refusal(back=lambda exc: url_for("broadcast.detail", broadcast_id=broadcast_id) if exc.field is None
+               else url_for("broadcast.detail", broadcast_id=broadcast_id, **kept,
+                            **({"duplicate": 1} if exc.field == "confirm_duplicate" else {}), _anchor="schedule"))
+    _schedule(_get(broadcast_id), request.form)
+    db.session.commit()
+    flash(_("Scheduled. The worker sends it at the time given."), "success")
+    return redirect(url_for("broadcast.detail", broadcast_id=broadcast_id))
 
 
 @bp.post("/<int:broadcast_id>/pause")

@@ -1,8 +1,13 @@
-// The broadcast list refreshes the state and progress of broadcasts that are scheduled, sending or paused,
-// every few seconds, so nobody has to reload the page while a send goes out.
+// The broadcast list refreshes the state and progress of broadcasts that are scheduled, sending or paused (and
+// of those whose delivery reports are still coming in) every few seconds, so nobody has to reload the page
+// while a send goes out. The words come from the page (#progress-words), in the reader's language.
 (function () {
   "use strict";
   var url = JSON.parse(document.getElementById("progress-url").textContent);
+  var words = JSON.parse(document.getElementById("progress-words").textContent);
+  function fill(template, values) {
+    return template.replace(/%\((\w+)\)s/g, function (_all, name) { return String(values[name]); });
+  }
   function live() {
     return Array.prototype.slice.call(document.querySelectorAll('[data-live="1"]'));
   }
@@ -16,11 +21,13 @@
         cells.forEach(function (cell) {
           var item = data[cell.dataset.progress];
           if (!item) { return; }
-          cell.textContent = item.handed_over + " / " + item.recipients + " · ✓ " + item.delivered;
+          var values = {handed: item.handed_over, delivered: item.delivered, total: item.recipients};
+          cell.textContent = !item.recipients ? "" : (item.live ? fill(words.handed, values) + " · " : "")
+            + fill(words.delivered, values);
           var badge = document.querySelector('[data-state="' + cell.dataset.progress + '"]');
           badge.textContent = item.state_label;
           badge.className = "badge state-" + item.state;
-          if (["scheduled", "sending", "paused"].indexOf(item.state) === -1) { cell.dataset.live = "0"; }
+          if (!item.live && !item.awaiting) { cell.dataset.live = "0"; }
         });
       })
       .catch(function () { /* try again on the next round */ });
