@@ -36,9 +36,15 @@ def approved(app, make_staff, make_client):
     return b.id
 
 
-def test_send_now_asks_naming_the_recipients_and_the_cost(app, site, users, approved):
+def test_send_now_asks_naming_the_recipients_and_the_cost(app, site, users, approved, screenshot):
     analyst = users.sign_in("chief@example.com")
     analyst.goto(f"/broadcasts/{approved}")
+    # each radio button on one line with its label (and its time field), not stacked in a column
+    for choice in ("now", "at", "daily"):
+        radio, label = analyst.locator(f"#when-{choice}"), analyst.locator(f"label[for=when-{choice}]")
+        r, t = radio.bounding_box(), label.bounding_box()
+        assert abs((r["y"] + r["height"] / 2) - (t["y"] + t["height"] / 2)) < 6 and r["x"] < t["x"]
+    screenshot(analyst, "schedule")
     asked: list[str] = []
 
     def answer(dialog, accept: bool) -> None:
