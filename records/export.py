@@ -115,7 +115,7 @@ def _messages(session, period: Period) -> tuple[list[str], Iterator[list]]:
     query = (sa.select(m.id, m.created_at, m.purpose, Client.account_no, m.to, m.body, m.segments, m.broadcast_id,
                        Broadcast.title, approver.name, Broadcast.decided_at, m.followup_id, sender.name, m.state,
                        m.handed_over_at, m.error_code, Seal.seq, Seal.hash)
-             .join(Client, Client.id == m.client_id)
+             .outerjoin(Client, Client.id == m.client_id)  # a test send goes to a staff member, no client
              .outerjoin(Broadcast, Broadcast.id == m.broadcast_id)
              .outerjoin(approver, approver.id == Broadcast.decided_by_id)
              .outerjoin(sender, sender.id == m.sent_by_id)

@@ -61,6 +61,22 @@ def test_export_writes_csv_of_the_period_with_a_manifest_whose_hashes_match(app,
     assert db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "records.export")) is not None
 
 
+def test_export_keeps_a_test_send_which_has_no_client(app, clock, runner, tmp_path):
+    """Every message that left is on record, the author's test sends to their own mobile too."""
+    from messaging.models import MessagePurpose, MessageState, OutboundMessage
+
+    db.session.add(OutboundMessage(client_id=None, to="+8613900001111", body="【示例期货】【测试】早评", segments=1,
+                                   state=MessageState.delivered, attempts=1, purpose=MessagePurpose.test,
+                                   created_at=clock(), updated_at=clock()))
+    db.session.commit()
+    out = tmp_path / "inspection.zip"
+    result = runner.invoke(args=["audit", "export", "--from", "2026-11-01", "--to", "2026-11-30", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(out) as archive:
+        [message] = list(csv.DictReader(io.StringIO(archive.read("messages.csv").decode("utf-8-sig"))))
+    assert message["purpose"] == "test" and message["account_no"] == "" and "【测试】" in message["body"]
+
+
 def test_export_cells_that_look_like_formulas_are_defused():
     from records.export import cell
 
