@@ -172,6 +172,14 @@ def test_a_finished_commentary_has_no_empty_card(app, client, auth, approved, cl
         assert card.strip(), "an empty card"
 
 
+def test_its_author_gets_no_card_holding_only_the_clone_button(app, client, auth, approved, clock, worker):
+    """The author may clone it: the button sits under the title, not alone in an otherwise empty card."""
+    b = _sent(app, approved, clock, worker)
+    auth.login(approved.chief.email)
+    text = page(client, b)
+    assert 'id="side"' not in text and 'class="page-actions"' in text and f"/broadcasts/{b.id}/clone" in text
+
+
 def test_the_list_shows_delivered_over_total_for_finished_broadcasts(app, client, signed_in, approved, clock,
                                                                      worker):
     b = _sent(app, approved, clock, worker)
