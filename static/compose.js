@@ -57,7 +57,7 @@
           message.id = "error-" + name;
           field.insertAdjacentElement("afterend", message);
         }
-        message.textContent = byField[name].join(" ");
+        message.textContent = byField[name].join("\n");  // one problem a line (white-space:pre-line)
         field.setAttribute("aria-invalid", "true");
         field.setAttribute("aria-describedby", message.id);
       } else if (!byField[name] && message) {
