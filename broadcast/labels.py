@@ -82,6 +82,7 @@ FIELD_LABELS = {
     "include_dormant": _l("Include dormant clients"),
     "author": _l("Author"),
     "send_at": _l("Send at (local time)"),
+    "comment": _l("Comment"),
 }
 
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from broadcast import audience as audiences
 from broadcast import compliance, fields, placeholders, versions
 from broadcast.errors import BroadcastError
-from broadcast.fields import COMMENT_MAX, InvalidDraft
+from broadcast.fields import COMMENT_MAX, FieldRefused, InvalidDraft
 from broadcast.fields import parse_time as parse_time  # views and the API read send_at with it
 from broadcast.models import EDITABLE, RETIRED_KINDS, Broadcast, BroadcastKind, BroadcastState
 from broadcast.settings import Settings
@@ -199,8 +199,7 @@ def _decide(session, b: Broadcast, actor, approve: bool, comment: str | None, se
         raise BroadcastError(N_("say why it is rejected, so the author knows what to fix"), "comment",
                              code="reason_required")
     if len(comment) > COMMENT_MAX:
-        raise BroadcastError(N_("%(name)s is longer than %(limit)s characters"), "comment", name="comment",
-                             limit=COMMENT_MAX)
+        raise FieldRefused(N_("%(field)s is longer than %(limit)s characters"), "comment", limit=COMMENT_MAX)
     read = b.version  # the text decided on: the audit entry (sealed into the chain) names it
     b.state = BroadcastState.approved if approve else BroadcastState.rejected
     b.decided_by_id = actor.id

@@ -5,14 +5,17 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from broadcast import audience as audiences
 from broadcast import service, texts
+from broadcast.fields import COMMENT_MAX
 from broadcast.models import BroadcastState
 from broadcast.settings import Settings
 from clients.tiers import Tier
 from core.audit import AuditEntry
 from core.extensions import db
+from core.templating import problem_text
 
 SUGGESTION = {"contract": "rb2510", "direction": "long", "entry": "3150-3170", "stop": "3098",
               "targets": ["3260", "3320"], "position_pct": 20,
@@ -107,6 +110,10 @@ def test_reject_needs_a_comment_and_the_author_can_fix_and_resubmit(app, people,
     service.submit(db.session, b, people["chief"], settings)
     with pytest.raises(service.BroadcastError):
         service.reject(db.session, b, people["approver"], "  ")
+    with pytest.raises(service.BroadcastError) as too_long:
+        service.reject(db.session, b, people["approver"], "长" * (COMMENT_MAX + 1))
+    with app.test_request_context(), force_locale("zh"):  # named by its label, never "comment"
+        assert problem_text(too_long.value.template, too_long.value.args_) == f"意见超过 {COMMENT_MAX} 个字符"
     service.reject(db.session, b, people["approver"], "止损太近")
     assert b.state == BroadcastState.rejected and b.decision_comment == "止损太近"
     service.update_draft(db.session, b, {"suggestion": {"stop": "3080"}}, people["chief"], settings)
