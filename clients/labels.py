@@ -2,7 +2,10 @@
 what the audit log calls imports, reviews and consent changes."""
 from __future__ import annotations
 
+import re
+
 from flask import current_app
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from clients.appropriateness import RiskLevel, RiskTolerance, expires_on
@@ -97,11 +100,31 @@ def assessment(client) -> dict:
     return out
 
 
+_SOURCES = (
+    (re.compile(r"^sms reply (?P<sid>\S+)$"), lambda m: gettext("by SMS reply %(sid)s", **m)),
+    (re.compile(r"^carrier (?P<code>\S+)$"), lambda m: gettext("refused by the carrier (error %(code)s)", **m)),
+    (re.compile(r"^sms (?P<text>.+)$"), lambda m: gettext("by SMS “%(text)s”", **m)),
+)
+
+
+def consent_source_label(source: str | None) -> str:
+    """How a client's opt-out was given (clients.opt_out_source), in the reader's language: the system stores it
+    in English ("sms reply SM…", "carrier 21610"); a person's own note ("电话告知") is shown as written."""
+    if not source:
+        return ""
+    for shape, say in _SOURCES:
+        found = shape.match(source)
+        if found:
+            return say(found.groupdict())
+    return source
+
+
 def init_app(app) -> None:
     from core.templating import register_labels
 
     app.jinja_env.filters["tier_label"] = tier_label
     app.jinja_env.globals["risk_assessment"] = assessment
+    app.jinja_env.globals["consent_source_label"] = consent_source_label
 
     @app.context_processor
     def tier_labels_json() -> dict:  # for the pages' scripts, in the reader's language

@@ -111,25 +111,6 @@ def resolution(item, entries) -> str:
     return ""
 
 
-_SOURCES = (
-    (re.compile(r"^sms reply (?P<sid>\S+)$"), lambda m: _("by SMS reply %(sid)s", **m)),
-    (re.compile(r"^carrier (?P<code>\S+)$"), lambda m: _("refused by the carrier (error %(code)s)", **m)),
-    (re.compile(r"^sms (?P<text>.+)$"), lambda m: _("by SMS “%(text)s”", **m)),
-)
-
-
-def consent_source_label(source: str | None) -> str:
-    """How a client's opt-out was given (clients.opt_out_source), in the reader's language: the system stores it
-    in English ("sms reply SM…", "carrier 21610"); a person's own note ("电话告知") is shown as written."""
-    if not source:
-        return ""
-    for shape, say in _SOURCES:
-        found = shape.match(source)
-        if found:
-            return say(found.groupdict())
-    return source
-
-
 _RULE_SHAPES = (
     (re.compile(r"^\w+: whole reply “(?P<text>.*)”$"), lambda m: _("the whole reply is “%(text)s”", **m)),
     (re.compile(r"^\w+: whole-reply pattern “(?P<text>.*)”$"), lambda m: _("the whole reply matches “%(text)s”", **m)),
@@ -179,4 +160,4 @@ def init_app(app) -> None:
                     URGENCY_LABELS=URGENCY_LABELS, EVENT_LABELS=EVENT_LABELS, REPLY_LABELS=CATEGORY_LABELS,
                     AUTO_RESOLVED_LABELS=AUTO_RESOLVED)
     app.jinja_env.globals.update(rule_label=rule_label, event_body=event_body, held_note=held_note,
-                                 resolution=resolution, consent_source_label=consent_source_label)
+                                 resolution=resolution)

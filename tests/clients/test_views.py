@@ -174,3 +174,21 @@ def test_a_stale_draft_says_why_it_cannot_be_published(client, auth, make_staff)
     assert db.session.get(TierReview, first.id).state == ReviewState.draft
     listing = text(client.get("/tier-reviews"))
     assert listing.count("badge ok") == 2  # "published" and "current tiers" on the second review only
+
+
+def test_how_a_client_opted_out_is_shown_in_the_readers_language(client, auth, make_staff, make_client):
+    """The system stores how a client opted out in English ("sms reply SM…", "carrier 21610"); the client's page
+    shows it in Chinese, the SMS id kept, and a person's own words as written."""
+    from datetime import datetime, timezone
+
+    make_staff("admin", email="a@example.com")
+    for account, how in (("87001", "sms reply SM0123456789abcdef"), ("87002", "carrier 21610"),
+                         ("87003", "电话告知")):
+        c = make_client(account)
+        c.opted_out, c.opted_out_at, c.opt_out_source = True, datetime(2026, 11, 20, 2, tzinfo=timezone.utc), how
+    db.session.commit()
+    auth.login("a@example.com")
+    assert "短信回复 SM0123456789abcdef" in text(client.get("/clients/87001"))
+    page = text(client.get("/clients/87002"))
+    assert "运营商拒收（错误 21610）" in page and "carrier 21610" not in page
+    assert "电话告知" in text(client.get("/clients/87003"))

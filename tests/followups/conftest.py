@@ -3,6 +3,7 @@ one desk of staff serves the intake, service and API tests."""
 import pytest
 
 from core.extensions import db
+from followups.models import Queue
 from tests.broadcast.conftest import (  # noqa: F401
     approved,
     book,
@@ -13,6 +14,23 @@ from tests.broadcast.conftest import (  # noqa: F401
     twilio_worker,
     worker,
 )
+from tests.followups.helpers import RESEARCH_TEXT, item_of, make_desk, reply_from
+
+
+@pytest.fixture
+def desk(app, make_staff, make_client):
+    """The desk of tests/followups/helpers.py: staff, and clients by name."""
+    return make_desk(make_staff, make_client)
+
+
+@pytest.fixture
+def research_item(app, desk):
+    """Wang's question about a stop loss, routed to research (in turn to a researcher on duty)."""
+    _, clients = desk
+    assert reply_from(app, clients["wang"].mobile, RESEARCH_TEXT).status_code == 200
+    item = item_of(clients["wang"])
+    assert item.queue == Queue.research
+    return item
 
 
 @pytest.fixture

@@ -2,26 +2,12 @@
 client's SMS through the real webhook."""
 from __future__ import annotations
 
-import pytest
 import sqlalchemy as sa
 
 from core.extensions import db
 from followups.models import CannedAnswer, FollowUp, Queue, RuleOverride
 from messaging.models import InboundMessage
-from tests.followups.helpers import RESEARCH_TEXT, flashes, item_of, make_desk, reply_from, sign_in, text
-
-
-@pytest.fixture
-def desk(app, make_staff, make_client):
-    return make_desk(make_staff, make_client)
-
-
-@pytest.fixture
-def research_item(app, desk):
-    _, clients = desk
-    reply_from(app, clients["wang"].mobile, RESEARCH_TEXT)
-    return item_of(clients["wang"])
-
+from tests.followups.helpers import flashes, item_of, reply_from, sign_in, text
 
 # ---- admins: rules and canned answers ---------------------------------------------------------------------
 

@@ -7,24 +7,17 @@ import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale
 
+from clients.labels import consent_source_label
 from core.extensions import db
 from followups import labels, queries
-from followups.models import EventKind, FollowUp, FollowUpEvent, Queue, Status
-from tests.followups.helpers import RESEARCH_TEXT, flashes, item_of, make_desk, reply_from, sign_in, text
+from followups.models import EventKind, FollowUp, FollowUpEvent, Status
+from tests.followups.helpers import flashes, item_of, reply_from, sign_in, text
 
 
 @pytest.fixture
-def desk(app, make_staff, make_client):
-    return make_desk(make_staff, make_client)
-
-
-@pytest.fixture
-def research_item(app, desk):
-    _, clients = desk
-    reply_from(app, clients["wang"].mobile, RESEARCH_TEXT)
-    item = item_of(clients["wang"])
-    assert item.queue == Queue.research and item.claimed_at is None  # given in turn to 研究员甲, not claimed
-    return item
+def research_item(research_item):
+    assert research_item.claimed_at is None  # given in turn to 研究员甲, not claimed
+    return research_item
 
 
 def refreshed(item: FollowUp) -> FollowUp:
@@ -120,7 +113,7 @@ def test_an_older_automatic_item_without_its_event_still_says_by_what(app, desk)
 ])
 def test_consent_sources_are_shown_in_the_readers_language(app, stored, zh):
     with app.test_request_context(), force_locale("zh"):
-        assert labels.consent_source_label(stored) == zh
+        assert consent_source_label(stored) == zh
 
 
 def test_event_bodies_the_system_wrote_are_translated_and_peoples_are_not(app):

@@ -18,7 +18,6 @@ from tests.followups.helpers import (
     RESEARCH_TEXT,
     flashes,
     item_of,
-    make_desk,
     reply_from,
     sign_in,
     text,
@@ -28,20 +27,6 @@ from tests.followups.helpers import (
 def refreshed(item: FollowUp) -> FollowUp:
     db.session.expire_all()
     return db.session.get(FollowUp, item.id)
-
-
-@pytest.fixture
-def desk(app, make_staff, make_client):
-    return make_desk(make_staff, make_client)
-
-
-@pytest.fixture
-def research_item(app, desk):
-    _, clients = desk
-    assert reply_from(app, clients["wang"].mobile, RESEARCH_TEXT).status_code == 200
-    item = item_of(clients["wang"])
-    assert item.queue == Queue.research
-    return item
 
 
 @pytest.fixture
