@@ -38,8 +38,8 @@ def test_the_preview_shows_the_same_separator(app, approved):
 @pytest.mark.parametrize(("price", "language", "shown"), [
     ("0.05", "zh", "¥"), ("0.05 CNY", "en", "CN¥"), ("USD 0.0079", "zh", "US$"), ("0.0079 USD", "en", "US$"),
 ])
-def test_the_cost_carries_the_price_setting_currency(app, approved, price, language, shown):
-    app.config["SMS_PRICE_PER_SEGMENT"] = price
+def test_the_cost_carries_the_price_setting_currency(app, approved, price, language, shown, monkeypatch):
+    monkeypatch.setitem(app.config, "SMS_PRICE_PER_SEGMENT", price)
     settings = Settings.from_config(app.config)
     with app.test_request_context(), force_locale(language):
         p = texts.preview(db.session, approved, settings)
@@ -48,8 +48,8 @@ def test_the_cost_carries_the_price_setting_currency(app, approved, price, langu
     assert p["cost_display"] == f"{shown}{amount}"
 
 
-def test_the_detail_page_shows_the_cost_with_its_currency(app, client, auth, approved):
-    app.config["SMS_PRICE_PER_SEGMENT"] = "0.5 USD"
+def test_the_detail_page_shows_the_cost_with_its_currency(app, client, auth, approved, monkeypatch):
+    monkeypatch.setitem(app.config, "SMS_PRICE_PER_SEGMENT", "0.5 USD")
     auth.login(approved.chief.email)
     page = client.get(f"/broadcasts/{approved.id}").get_data(as_text=True)
     assert "US$" in page

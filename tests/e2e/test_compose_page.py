@@ -3,6 +3,8 @@ to its field; the live preview sits beside the form on a desktop and below it on
 and a long SMS scrolls inside its own box. Screenshots at 1366 and 375 px, in Chinese and English."""
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Page, expect
 
 from clients.tiers import Tier
@@ -122,3 +124,26 @@ def test_compose_shows_every_error_and_keeps_the_preview_clear_of_the_form(site,
         check_errors(page, language)
         screenshot(page, f"errors-{language}-375")
         page.set_viewport_size(WIDE)
+
+
+def test_a_note_link_in_a_chinese_sms_is_followed_by_a_separator(site, users, screenshot, make_staff, make_client):
+    """The README's own example ends with {note_link}: phones take the Chinese after a link as part of it, so the
+    opt-out line must not be glued to it, in the live preview and on the saved broadcast alike."""
+    make_staff("chief_analyst", email="chief@example.com", name="陈首席")
+    make_client("72002", name="钱铜", mobile="+8613900000102", tier=Tier.gold)
+    page = users.sign_in("chief@example.com")
+    page.set_viewport_size(WIDE)
+    page.goto("/broadcasts/new")
+    page.locator("#f-kind").select_option("daily_comment")
+    page.locator("input[name=tiers][value=gold]").check()
+    page.locator("#f-title").fill("今日早评")
+    page.locator("#f-note_markdown").fill("## 早评\n\n螺纹钢偏强。")
+    page.locator("#f-body").fill("{name}您好，今日早评详见{note_link}")
+    expect(page.locator("#pv-text")).to_contain_text("/n/")
+    link_then = r"/n/[A-Za-z0-9_-]+(\s)拒收请回复R"
+    expect(page.locator("#pv-text")).to_have_text(re.compile(link_then))
+    with page.expect_navigation():
+        page.locator("#save").click()
+    card = page.locator("#overview .sms").first
+    expect(card).to_have_text(re.compile(link_then))
+    screenshot(page, "note-link")
