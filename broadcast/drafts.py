@@ -33,7 +33,7 @@ def clone(session, source: Broadcast, actor, *, seen_version: int | None = None)
     session.add(copy)
     session.flush()
     audit.record(session, "broadcast.clone", actor=actor, obj_type="broadcast", obj_id=copy.id,
-                 detail={"from": source.id, "from_version": source.version, "title": copy.title})
+                 detail={"source": source.id, "source_version": source.version, "title": copy.title})
     return copy
 
 

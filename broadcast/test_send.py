@@ -148,6 +148,6 @@ def send_test(session, b: Broadcast, actor, settings: Settings, now: datetime, *
     session.add(message)
     session.flush()
     audit.record(session, "broadcast.test_send", actor=actor, obj_type="broadcast", obj_id=b.id,
-                 detail={"version": b.version, "message_id": message.id, "to": mask_mobile(actor.test_mobile),
+                 detail={"version": b.version, "message_id": message.id, "mobile": mask_mobile(actor.test_mobile),
                          "segments": message.segments})
     return message

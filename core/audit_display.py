@@ -11,6 +11,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 
 from core.roles import ROLE_LABELS
@@ -31,17 +32,26 @@ DETAIL_LABELS = {
     "fields": _l("Fields"), "version": _l("Version"), "comment": _l("Comment"), "send_at": _l("Send at"),
     "reason": _l("Reason"), "recipients": _l("Recipients"), "late_seconds": _l("Late by (seconds)"),
     "recurrence": _l("Recurrence"), "recurrence_of": _l("Repeat of"), "messages_cancelled": _l("Messages cancelled"),
-    "via": _l("Via"), "how": _l("How"), "message": _l("Message"), "text": _l("Text"), "email": _l("Email"),
+    "via": _l("Via"), "how": _l("How"), "message": _l("Message number"), "text": _l("Text"), "email": _l("Email"),
     "roles": _l("Roles"), "role": _l("Role"), "expires_at": _l("Expires at"), "quarter": _l("Quarter"),
     "clients": _l("Clients"), "file": _l("File"), "created": _l("Created"), "updated": _l("Updated"),
     "unchanged": _l("Unchanged"), "rejected": _l("Rejected"), "active": _l("Active"), "at": _l("Step"),
     "by": _l("Means"), "sessions_ended": _l("Sessions ended"), "forced": _l("Forced"),
+    "source": _l("Cloned from broadcast"), "source_version": _l("Version cloned"), "message_id": _l("Message number"),
+    "segments": _l("Segments"), "mobile": _l("Mobile"), "old_mobile": _l("Previous mobile"),
+    "new_mobile": _l("New mobile"), "queue": _l("Queue"), "automatic": _l("Resolved automatically for"),
 }
+
+# keys whose values are a domain's codes: the jinja global (registered by that domain's labels.py, which core may
+# not import) that names them, so that "from: draft" reads "原状态: 草稿" and "kind: daily_comment" "类型: 日评"
+VALUE_MAPS = {"from": "STATE_LABELS", "to": "STATE_LABELS", "kind": "KIND_LABELS", "fields": "FIELD_LABELS",
+              "queue": "QUEUE_LABELS", "automatic": "CATEGORY_LABELS"}
 
 # values written in English words that recur
 VALUE_LABELS = {
     "bad credentials": _l("wrong email or password"), "inactive": _l("account deactivated"),
     "enrolment": _l("enrolment"), "sign-in": _l("sign-in"), "sms": _l("SMS"),
+    "totp": _l("authenticator code"), "recovery": _l("recovery code"),
     True: _l("yes"), False: _l("no"),
 }
 
@@ -74,8 +84,17 @@ def detail_items(detail: dict[str, Any] | None, timezone: str) -> list[tuple[str
     """(label, value) of each detail, in the order written."""
     if not detail:
         return []
-    return [(str(DETAIL_LABELS.get(key, key)),
-             value_text(_roles(value) if key in ("role", "roles") else value, timezone)) for key, value in detail.items()]
+    return [(str(DETAIL_LABELS.get(key, key)), value_text(_coded(key, value), timezone)) for key, value in detail.items()]
+
+
+def _coded(key: str, value: Any) -> Any:
+    """A value that is a code (a role, a state, a kind, a field, a queue) as the pages name it; else as written."""
+    if key in ("role", "roles"):
+        return _roles(value)
+    names = current_app.jinja_env.globals.get(VALUE_MAPS[key], {}) if key in VALUE_MAPS and has_app_context() else {}
+    if isinstance(value, list):
+        return [str(names.get(v, v)) if isinstance(v, str) else v for v in value]
+    return str(names[value]) if isinstance(value, str) and value in names else value
 
 
 def _roles(value: Any) -> Any:

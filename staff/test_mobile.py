@@ -76,7 +76,8 @@ def set_mobile(session, staff: Staff, raw: str | None, actor, *, seen: str | Non
     _write(session, staff, seen, {"test_mobile": wanted, "test_mobile_verified_by_id": None,
                                   "test_mobile_verified_at": None})
     audit.record(session, "staff.test_mobile", actor=actor, obj_type="staff", obj_id=staff.id,
-                 detail={"email": staff.email, "from": phones.mask_mobile(before), "to": phones.mask_mobile(wanted)})
+                 detail={"email": staff.email, "old_mobile": phones.mask_mobile(before),
+                         "new_mobile": phones.mask_mobile(wanted)})
     session.flush()
     return True
 

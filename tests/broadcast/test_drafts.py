@@ -45,7 +45,7 @@ def test_a_sent_broadcast_is_cloned_into_a_draft_of_the_cloners(app, approved, c
     assert copy.submitted_at is copy.decided_by_id is copy.send_at is copy.started_at is None
     assert source.state == BroadcastState.sending  # the source is left as it was
     entry, = audited("broadcast.clone", copy.id)
-    assert entry.actor_id == researcher.id and entry.detail["from"] == source.id
+    assert entry.actor_id == researcher.id and entry.detail["source"] == source.id
 
 
 def test_a_clone_copies_the_suggestion_fields(app, chief):

@@ -195,7 +195,7 @@ def test_each_test_send_is_audited_with_the_version_and_a_masked_number(app, clo
     message = _send(app, draft, author, clock)
     entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "broadcast.test_send"))
     assert entry.actor_id == author.id and entry.object_type == "broadcast" and entry.object_id == str(draft.id)
-    assert entry.detail == {"version": draft.version, "message_id": message.id, "to": "139****1111",
+    assert entry.detail == {"version": draft.version, "message_id": message.id, "mobile": "139****1111",
                             "segments": message.segments}
 
 

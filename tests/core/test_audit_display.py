@@ -70,3 +70,18 @@ def test_detail_text_neutralises_nothing_it_need_not_and_translates_known_words(
             "Reason: wrong email or password; Forced: yes"
         assert detail_text({"roles": ["admin", "approver"], "unknown_key": 3}, "Asia/Shanghai") == \
             "Roles: Administrator、Approver (compliance); unknown_key: 3"
+
+
+def test_details_that_are_codes_read_as_the_pages_name_them(app):
+    """A state change, a clone, a test send: states, kinds, fields and queues by their names, each key by what it
+    holds (a clone's source is no 'previous state', a test send's number no 'new state')."""
+    with app.test_request_context(), force_locale("zh"):
+        changed = detail_text({"from": "approved", "to": "draft", "fields": ["title", "body"]}, "Asia/Shanghai")
+        assert changed == "原状态: 已批准; 新状态: 草稿; 字段: 标题、短信内容"
+        kind = detail_text({"kind": "daily_comment", "queue": "research"}, "Asia/Shanghai")
+        assert kind == "类型: 日评; 队列: 研究"
+        clone = detail_text({"source": 12, "source_version": 3}, "Asia/Shanghai")
+        assert clone == "复制自群发: 12; 复制时的版本: 3"
+        sent = detail_text({"message_id": 40, "mobile": "139****1111", "segments": 2}, "Asia/Shanghai")
+        assert sent == "短信编号: 40; 手机号码: 139****1111; 计费条数: 2"
+        assert detail_text({"by": "totp"}, "Asia/Shanghai") == "方式: 验证器动态码"
