@@ -54,6 +54,8 @@ class Direction(str, enum.Enum):
 
 class Broadcast(db.Model):
     __tablename__ = "broadcasts"
+    # a deleted draft's id is never given again (SQLite reuses the highest otherwise; migration 0016)
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[BroadcastKind] = mapped_column(text_enum(BroadcastKind, 20))
