@@ -25,6 +25,7 @@ from broadcast.models import Broadcast, BroadcastState
 from broadcast.service import may_edit
 from broadcast.settings import Settings
 from broadcast.texts import final_text, render_for, sample_client
+from clients.models import Client
 from core import audit
 from core.errors import N_
 from core.phones import mask_mobile
@@ -72,6 +73,7 @@ class Standing:
     mobile: str | None  # the staff member's own test mobile, E.164
     verified: bool  # an admin verified that mobile
     sent_today: int  # test sends of this staff member on the local day
+    a_clients: bool = False  # that mobile is also a client's, on the client book
 
 
 def allowed_to_try(s: Standing) -> bool:
@@ -86,12 +88,16 @@ def refusal(s: Standing, limit: int = DAILY_LIMIT) -> BroadcastError | None:
         return BroadcastError(N_("only the broadcast's author or the chief analyst can test-send it"), None,
                               status=403, code="not_author")
     if s.state not in TESTABLE:
-        return BroadcastError(N_("a broadcast that is %(state)s cannot be test-sent: test sends are for before "
-                                 "it is sent"), None, status=409, code="not_testable", state=s.state.value)
+        return BroadcastError(N_("only a draft or a broadcast not yet sent can be test-sent: test sends are for "
+                                 "before it is sent"), None, status=409, code="not_testable")
     if not s.mobile or not s.verified:
         return BroadcastError(N_("test sends go only to your own mobile once an admin has verified it; ask an "
                                  "admin to enter and verify your mobile on your staff page"), None, status=409,
                               code="test_mobile_unverified")
+    if s.a_clients:
+        return BroadcastError(N_("your test mobile is also a client's number on the client book, and a text not "
+                                 "yet approved never goes to a client; ask an admin to correct it"), None,
+                              status=409, code="test_mobile_is_a_clients")
     if s.sent_today >= limit:
         return BroadcastError(N_("you have made %(limit)s test sends today, the most there may be in a day; the "
                                  "next is possible tomorrow"), None, status=429, code="test_limit",
@@ -108,9 +114,11 @@ def sent_today(session, staff_id: int, now: datetime, timezone: str) -> int:
 
 
 def standing(session, b: Broadcast, actor, now: datetime, timezone: str) -> Standing:
+    a_clients = actor.test_mobile is not None and session.scalar(
+        sa.select(sa.func.count()).select_from(Client).where(Client.mobile == actor.test_mobile)) > 0
     return Standing(may_edit=may_edit(actor, b), state=b.state, mobile=actor.test_mobile,
                     verified=actor.test_mobile_verified_at is not None,
-                    sent_today=sent_today(session, actor.id, now, timezone))
+                    sent_today=sent_today(session, actor.id, now, timezone), a_clients=a_clients)
 
 
 def _hold_mobile(session, actor) -> bool:

@@ -47,6 +47,7 @@ class Staff(UserMixin, db.Model):
     # the staff member's own handset for test sends of a broadcast (E.164), never `phone` (shown to clients):
     # used only once an admin verified it; changing it clears the verification (staff/test_mobile.py)
     test_mobile: Mapped[str | None] = mapped_column(sa.String(20))
+    test_mobile_set_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff.id", ondelete="SET NULL"))
     test_mobile_verified_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff.id", ondelete="SET NULL"))
     test_mobile_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

@@ -3,7 +3,8 @@
 Not the phone shown to clients ({staff_phone}): this number only ever gets test sends of broadcasts, and only
 once an admin has verified it is the staff member's own (called it, seen the handset), so that an unapproved
 text can never be pointed at anyone else. Who verified it and when are kept; a changed number is unverified
-again. Nobody verifies their own. Each change is conditional on what the admin saw (the number and whether it
+again. Nobody verifies their own, nor a number they entered: two admins stand behind every verified number.
+Each change is conditional on what the admin saw (the number and whether it
 was verified), so two admins at once never verify a number neither of them looked at.
 """
 from __future__ import annotations
@@ -30,13 +31,17 @@ def normalise(raw: str | None) -> str | None:
                          value=raw.strip()) from None
 
 
-def may_verify(mobile: str | None, own: bool) -> StaffError | None:
-    """Why an admin may not verify `mobile` (None when they may): there must be a number, and nobody verifies
-    their own."""
+def may_verify(mobile: str | None, own: bool, entered_it: bool = False) -> StaffError | None:
+    """Why an admin may not verify `mobile` (None when they may): there must be a number, nobody verifies their
+    own, and the admin who entered the number is not the one who verifies it (else one admin alone could point
+    someone's test sends at any number)."""
     if mobile is None:
         return StaffError(N_("enter the mobile before verifying it"), "test_mobile", code="no_test_mobile")
     if own:
         return StaffError(N_("another admin verifies your own test mobile"), "test_mobile", code="own_account")
+    if entered_it:
+        return StaffError(N_("you entered this number: another admin verifies it"), "test_mobile",
+                          code="entered_it")
     return None
 
 
@@ -63,7 +68,8 @@ def _write(session, staff: Staff, seen: str | None, values: dict) -> None:
                              .values(**values).execution_options(synchronize_session=False))
     if result.rowcount != 1:
         raise _changed_meanwhile(staff)
-    session.expire(staff, ["test_mobile", "test_mobile_verified_by_id", "test_mobile_verified_at"])
+    session.expire(staff, ["test_mobile", "test_mobile_set_by_id", "test_mobile_verified_by_id",
+                           "test_mobile_verified_at"])
 
 
 def set_mobile(session, staff: Staff, raw: str | None, actor, *, seen: str | None = None) -> bool:
@@ -73,8 +79,8 @@ def set_mobile(session, staff: Staff, raw: str | None, actor, *, seen: str | Non
     wanted, before = normalise(raw), staff.test_mobile
     if wanted == before:
         return False
-    _write(session, staff, seen, {"test_mobile": wanted, "test_mobile_verified_by_id": None,
-                                  "test_mobile_verified_at": None})
+    _write(session, staff, seen, {"test_mobile": wanted, "test_mobile_set_by_id": actor.id if wanted else None,
+                                  "test_mobile_verified_by_id": None, "test_mobile_verified_at": None})
     audit.record(session, "staff.test_mobile", actor=actor, obj_type="staff", obj_id=staff.id,
                  detail={"email": staff.email, "old_mobile": phones.mask_mobile(before),
                          "new_mobile": phones.mask_mobile(wanted)})
@@ -87,7 +93,8 @@ def set_verified(session, staff: Staff, verified: bool, actor, now: datetime, *,
     withdraw the verification. Conditional on what `actor` saw; audited. Returns whether anything changed.
     Flushes; the caller commits."""
     if verified:
-        problem = may_verify(staff.test_mobile, own=actor is not None and actor.id == staff.id)
+        problem = may_verify(staff.test_mobile, own=actor is not None and actor.id == staff.id,
+                             entered_it=actor is not None and actor.id == staff.test_mobile_set_by_id)
         if problem is not None:
             raise problem
     if verified == (staff.test_mobile_verified_at is not None):

@@ -5,7 +5,8 @@ Revises: 0013
 Create Date: 2026-12-02
 
 Reviewed: staff gains `test_mobile` (E.164, the author's own handset, never the phone shown to clients), and
-who verified it and when (NULL: not verified; changing the number clears both). outbound_messages.client_id
+who entered it, who verified it and when (NULL: not verified; changing the number clears both; the admin who
+entered a number never verifies it). outbound_messages.client_id
 becomes nullable, for the one kind of message that goes to no client: a test send (purpose "test") to its
 sender's verified mobile; a CHECK keeps every other message tied to a client. Existing rows all have a client
 and satisfy it. On SQLite the column change recreates the table (Alembic's batch mode), which drops its
@@ -42,10 +43,13 @@ def _sqlite_triggers_again(connection) -> None:
 def upgrade():
     with op.batch_alter_table('staff', schema=None) as batch_op:
         batch_op.add_column(sa.Column('test_mobile', sa.String(length=20), nullable=True))
+        batch_op.add_column(sa.Column('test_mobile_set_by_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('test_mobile_verified_by_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('test_mobile_verified_at', sa.DateTime(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_staff_test_mobile_verified_by_id_staff'), 'staff',
                                     ['test_mobile_verified_by_id'], ['id'], ondelete='SET NULL')
+        batch_op.create_foreign_key(batch_op.f('fk_staff_test_mobile_set_by_id_staff'), 'staff',
+                                    ['test_mobile_set_by_id'], ['id'], ondelete='SET NULL')
 
     with op.batch_alter_table('outbound_messages', schema=None) as batch_op:
         batch_op.alter_column('client_id', existing_type=sa.Integer(), nullable=True)
@@ -65,6 +69,8 @@ def downgrade():
 
     with op.batch_alter_table('staff', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_staff_test_mobile_verified_by_id_staff'), type_='foreignkey')
+        batch_op.drop_constraint(batch_op.f('fk_staff_test_mobile_set_by_id_staff'), type_='foreignkey')
         batch_op.drop_column('test_mobile_verified_at')
         batch_op.drop_column('test_mobile_verified_by_id')
+        batch_op.drop_column('test_mobile_set_by_id')
         batch_op.drop_column('test_mobile')

@@ -41,10 +41,12 @@ def admin(make_staff):
 
 
 @pytest.fixture
-def verify(admin, clock):
-    """Give `staff` an own test mobile an admin verified."""
+def verify(admin, make_staff, clock):
+    """Give `staff` an own test mobile one admin entered and another verified."""
+    entering = make_staff("admin")
+
     def give(staff, mobile: str = MOBILE):
-        test_mobile.set_mobile(db.session, staff, mobile, admin)
+        test_mobile.set_mobile(db.session, staff, mobile, entering)
         test_mobile.set_verified(db.session, staff, True, admin, clock())
         db.session.commit()
         return staff
@@ -230,8 +232,8 @@ def test_a_reply_from_the_test_mobile_is_never_taken_for_a_reply_to_the_broadcas
     from followups.settings import FollowUpSettings
 
     chief = verify(approved.chief)
-    make_client("83999", mobile=MOBILE)  # the analyst is a client of the firm too, on the same handset
     _send(app, approved, chief, clock)
+    make_client("83999", mobile=MOBILE)  # a client on that handset, on the book since the test send was queued
     worker.send_batch()
     db.session.execute(sa.update(OutboundMessage).values(state=MessageState.delivered))
     db.session.commit()
@@ -323,14 +325,25 @@ def test_a_test_send_the_provider_refuses_fails_without_touching_any_client(app,
     from sms.gateway import GatewayError
 
     author = verify(draft.author)
-    client = make_client("83999", mobile=MOBILE)  # a client on the same handset keeps their standing
     gateway.script[MOBILE] = [GatewayError("refused", retryable=False, code=code)]
     message = _send(app, draft, author, clock)
+    client = make_client("83999", mobile=MOBILE)  # a client on that handset, since: keeps their standing
     worker.send_batch()
     db.session.expire_all()
     assert db.session.get(OutboundMessage, message.id).state == MessageState.failed
     client = db.session.get(type(client), client.id)
     assert client.mobile_invalid_at is None and not client.opted_out
+
+
+def test_a_test_mobile_that_is_a_clients_number_gets_no_test_send(app, clock, draft, verify, make_client):
+    """A text not yet approved never goes to a client: a test mobile found on the client book is refused."""
+    author = verify(draft.author)
+    make_client("83998", mobile=MOBILE)
+    with pytest.raises(BroadcastError) as refused:
+        _send(app, draft, author, clock)
+    assert refused.value.code == "broadcast.test_mobile_is_a_clients"
+    db.session.rollback()
+    assert not db.session.scalars(sa.select(OutboundMessage)).all()
 
 
 def test_two_test_sends_at_once_never_make_a_sixth(app, clock, draft, make_staff, verify):

@@ -36,11 +36,16 @@ def test_the_number_is_read_like_a_client_mobile_and_saved_unverified(app, make_
 
 
 def test_an_admin_verifies_it_and_is_recorded_and_a_change_clears_it(app, make_staff, clock):
-    admin, analyst = make_staff("admin", name="管理员"), make_staff("researcher")
-    test_mobile.set_mobile(db.session, analyst, "13900001111", admin)
+    entering, admin = make_staff("admin", name="录入管理员"), make_staff("admin", name="管理员")
+    analyst = make_staff("researcher")
+    test_mobile.set_mobile(db.session, analyst, "13900001111", entering)
+    with pytest.raises(StaffError) as refused:  # one admin alone could point someone's test sends anywhere
+        test_mobile.set_verified(db.session, analyst, True, entering, clock())
+    assert refused.value.code == "staff.entered_it"
     assert test_mobile.set_verified(db.session, analyst, True, admin, clock())
     db.session.commit()
     analyst = _fresh(analyst)
+    assert analyst.test_mobile_set_by_id == entering.id
     assert analyst.test_mobile_verified_by_id == admin.id and analyst.test_mobile_verified_at == clock()
     assert not test_mobile.set_mobile(db.session, analyst, "+86 139 0000 1111", admin)  # the same number
     assert _fresh(analyst).test_mobile_verified_at is not None
@@ -49,6 +54,7 @@ def test_an_admin_verifies_it_and_is_recorded_and_a_change_clears_it(app, make_s
     analyst = _fresh(analyst)
     assert analyst.test_mobile == "+8613900002222"
     assert analyst.test_mobile_verified_at is None and analyst.test_mobile_verified_by_id is None
+    assert analyst.test_mobile_set_by_id == admin.id  # who entered the new number, who may not verify it
     assert _actions() == ["staff.test_mobile", "staff.test_mobile_verify", "staff.test_mobile"]
 
 
@@ -76,8 +82,9 @@ def test_a_verification_on_a_number_changed_since_the_page_was_read_is_refused(a
     assert _fresh(analyst).test_mobile_verified_at is None
 
 
-def test_the_staff_page_sets_verifies_and_withdraws(client, auth, make_staff):
+def test_the_staff_page_sets_verifies_and_withdraws(app, client, auth, make_staff):
     make_staff("admin", email="a@example.com")
+    make_staff("admin", email="b@example.com")
     analyst = make_staff("chief_analyst", name="首席")
     auth.login("a@example.com")
     url = f"/staff/{analyst.id}/test-mobile"
@@ -90,6 +97,11 @@ def test_the_staff_page_sets_verifies_and_withdraws(client, auth, make_staff):
     assert auth.post(url, {"action": "save", "test_mobile": "13900001111", "seen": seen()}).status_code == 302
     page = client.get(f"/staff/{analyst.id}").get_data(as_text=True)
     assert 'value="+8613900001111"' in page and 'value="verify"' in page
+    auth.post(url, {"action": "verify", "seen": seen()})
+    assert _fresh(analyst).test_mobile_verified_at is None  # a's own entry: another admin verifies it
+    auth = type(auth)(app.test_client())
+    client = auth.client
+    auth.login("b@example.com")
     assert auth.post(url, {"action": "verify", "seen": seen()}).status_code == 302
     analyst = _fresh(analyst)
     assert analyst.test_mobile_verified_at is not None
