@@ -198,12 +198,31 @@ def recategorise(session, item: FollowUp, category: Category, rule: str, actor: 
 
 # ---- actions ----------------------------------------------------------------------------------------------
 
+def _already_claimed(item: FollowUp) -> FollowUpError:
+    return FollowUpError(N_("%(name)s has already claimed this item; ask for it to be reassigned"),
+                         code="already_claimed", name=item.assignee.name if item.assignee else "")
+
+
+def _hold(session, viewer: Staff, item: FollowUp, holder_id: int, now: datetime, *, take_over: bool = False) -> None:
+    """Give the item to `holder_id`, claimed now: refused when someone else claimed it (unless `take_over`, the
+    chief analyst's), and conditional on who held it as `viewer` read it (the holder and whether claimed, in the
+    UPDATE's WHERE, checked by its row count), so two people acting at once never both take it."""
+    if not take_over and item.claimed_at is not None and item.assignee_id not in (None, viewer.id):
+        raise _already_claimed(item)
+    seen_holder = FollowUp.assignee_id.is_(None) if item.assignee_id is None else \
+        FollowUp.assignee_id == item.assignee_id
+    seen_claim = FollowUp.claimed_at.is_(None) if item.claimed_at is None else FollowUp.claimed_at.is_not(None)
+    taken = session.execute(sa.update(FollowUp).where(FollowUp.id == item.id, seen_holder, seen_claim)
+                            .values(assignee_id=holder_id, claimed_at=now)
+                            .execution_options(synchronize_session=False)).rowcount
+    session.expire(item, ["assignee_id", "claimed_at", "assignee"])
+    if taken != 1:
+        raise _already_claimed(item)
+
+
 def claim(session, viewer: Staff, item: FollowUp, now: datetime) -> None:
     _require_handler(viewer, item)
-    if item.claimed_at is not None and item.assignee_id not in (None, viewer.id):
-        raise FollowUpError(N_("%(name)s has already claimed this item; ask for it to be reassigned"),
-                            code="already_claimed", name=item.assignee.name)
-    item.assignee_id, item.claimed_at = viewer.id, now
+    _hold(session, viewer, item, viewer.id, now)
     _event(session, item, EventKind.claim, viewer, now)
 
 
@@ -230,11 +249,7 @@ def assign(session, viewer: Staff, item: FollowUp, email: str, now: datetime) ->
     if not eligible(target, item):
         raise FollowUpError(N_("%(name)s cannot take items of this queue"), field="user", code="not_eligible",
                             name=target.name)
-    if (item.claimed_at is not None and item.assignee_id not in (None, viewer.id)
-            and not viewer.has_role(Role.chief_analyst)):
-        raise FollowUpError(N_("%(name)s has already claimed this item; ask for it to be reassigned"),
-                            code="already_claimed", name=item.assignee.name)
-    item.assignee_id, item.claimed_at = target.id, now
+    _hold(session, viewer, item, target.id, now, take_over=viewer.has_role(Role.chief_analyst))
     _event(session, item, EventKind.assign, viewer, now, None, to=target.email)
     return target
 
@@ -302,8 +317,7 @@ def reply(session, viewer: Staff, item: FollowUp, body: str, settings: FollowUpS
         raise Forbidden()
     if (item.claimed_at is not None and item.assignee_id not in (None, viewer.id)
             and not viewer.has_role(Role.chief_analyst)):
-        raise FollowUpError(N_("%(name)s has already claimed this item; ask for it to be reassigned"),
-                            code="already_claimed", name=item.assignee.name)
+        raise _already_claimed(item)
     body = (body or "").strip()
     if not body:
         raise FollowUpError(N_("the reply is empty"), field="body")
@@ -316,13 +330,13 @@ def reply(session, viewer: Staff, item: FollowUp, body: str, settings: FollowUpS
     if client.opted_out:
         raise FollowUpError(N_("the client opted out of messages; answer by phone instead"), field="body",
                             code="opted_out")
+    if item.assignee_id != viewer.id or item.claimed_at is None:  # held from now on by whoever answers
+        _hold(session, viewer, item, viewer.id, now, take_over=viewer.has_role(Role.chief_analyst))
+        _event(session, item, EventKind.claim, viewer, now, None, via="reply")
     message = enqueue(session, item, client, body, MessagePurpose.reply, viewer, now, settings)
     # the first answer ever counts for the response-time figures; every answer stops the clock of the open reply
     if item.first_response_at is None:
         item.first_response_at, item.first_responder_id = now, viewer.id
-    if item.assignee_id != viewer.id or item.claimed_at is None:
-        item.assignee_id, item.claimed_at = viewer.id, now
-        _event(session, item, EventKind.claim, viewer, now, None, via="reply")
     if item.status == Status.open:
         item.status = Status.answered
     return message

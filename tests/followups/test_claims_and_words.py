@@ -45,6 +45,32 @@ def test_replying_claims_the_item_for_whoever_replied_and_the_item_says_so(clien
                              .where(FollowUpEvent.kind == EventKind.claim)) == 1
 
 
+@pytest.mark.parametrize("act", ["reply", "claim"])
+def test_two_people_taking_an_item_at_once_never_both_hold_it(app, desk, research_item, clock, act):
+    """研究员乙 read the item unclaimed; 研究员甲 claims it before 乙's reply or claim lands: 乙's is refused, nothing
+    is sent, and 甲 still holds it (the UPDATE names the holder 乙 read)."""
+    from followups import service
+    from followups.settings import FollowUpSettings
+    from messaging.models import OutboundMessage
+
+    people, _ = desk
+    item = refreshed(research_item)
+    assert item.claimed_at is None
+    db.session.execute(sa.update(FollowUp).where(FollowUp.id == item.id)  # 甲, in another request, meanwhile
+                       .values(assignee_id=people["researcher"].id, claimed_at=clock())
+                       .execution_options(synchronize_session=False))
+    with pytest.raises(service.FollowUpError) as refused:
+        if act == "reply":
+            service.reply(db.session, people["researcher2"], item, "止损参考3098。",
+                          FollowUpSettings.from_config(app.config), clock())
+        else:
+            service.claim(db.session, people["researcher2"], item, clock())
+    assert refused.value.code == "followup.already_claimed"
+    db.session.flush()
+    assert refreshed(item).assignee_id == people["researcher"].id
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboundMessage)) == 0
+
+
 def test_an_item_someone_claimed_is_answered_by_them_or_the_chief_analyst(client, auth, desk, research_item):
     people, _ = desk
     sign_in(auth, "res@example.com")
