@@ -23,6 +23,7 @@ from sqlalchemy.orm import aliased
 from broadcast.models import Broadcast
 from clients.models import Client
 from core.audit import AuditEntry
+from core.exports import neutralise
 from messaging.models import OutboundMessage
 from records import chain
 from records.canonical import AUDIT, MESSAGE
@@ -30,7 +31,6 @@ from records.models import Seal
 from staff.models import Staff
 
 APPROVAL_ACTIONS = ("broadcast.approve", "broadcast.reject")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PAGE = 2000
 
 
@@ -58,8 +58,7 @@ def cell(value) -> str:
         return value.isoformat()
     if isinstance(value, (dict, list)):
         value = json.dumps(value, ensure_ascii=False, sort_keys=True)
-    text = str(getattr(value, "value", value))
-    return "'" + text if text.startswith(FORMULA_START) else text
+    return neutralise(str(getattr(value, "value", value)))  # the one rule every export of the app follows
 
 
 class _Hashing(io.RawIOBase):

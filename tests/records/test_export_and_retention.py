@@ -80,8 +80,10 @@ def test_export_keeps_a_test_send_which_has_no_client(app, clock, runner, tmp_pa
 def test_export_cells_that_look_like_formulas_are_defused():
     from records.export import cell
 
-    assert cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and cell("@SUM") == "'@SUM" and cell("+86138") == "'+86138"
+    assert cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and cell("@SUM") == "'@SUM" and cell("+1+cmd") == "'+1+cmd"
     assert cell("【示例期货】早评") == "【示例期货】早评" and cell(None) == ""
+    # numbers and E.164 mobiles stay data, as in every other export (core/exports.py)
+    assert cell("-3.5") == "-3.5" and cell("+8613800000000") == "+8613800000000" and cell("-1+1") == "'-1+1"
 
 
 def test_export_refuses_a_period_backwards(runner):
