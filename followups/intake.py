@@ -151,10 +151,27 @@ def _add_to(session, item: FollowUp, verdict: Verdict, broadcast, settings, now,
         service.set_deadline(item, settings, now)
 
 
+# Latin letters a Chinese client types as a whole reply because a Chinese SMS asked for them ("拒收请回复R", "回复TD
+#退订"): they are no sign the client reads English
+CHINESE_CODES = frozenset({"R", "T", "TD", "N"})
+
+
+def answers_in_english(body: str, broadcast_language: str | None) -> bool:
+    """Whether the automatic answer to `body` (service card, opt-out or opt-in confirmation) is in English: a reply
+    with Chinese in it is answered in Chinese, one with an English word (STOP, HELP) in English, and anything
+    else ("R", "TD", "1") in the language of the broadcast it answers, Chinese when there is none."""
+    if re.search(r"[\u3400-\u9fff]", body):
+        return False
+    if re.sub(r"[\W_]+", "", body).upper() not in CHINESE_CODES and re.search(r"[A-Za-z]{2,}", body):
+        return True
+    return broadcast_language == "en"
+
+
 def _act(session, item: FollowUp, client: Client, message: Stored, verdict: Verdict,
          settings: FollowUpSettings, now: datetime) -> None:
-    """Opt out, opt in or send the service card, and say so once."""
-    english = not re.search(r"[\u3400-\u9fff]", message.body)
+    """Opt out, opt in or send the service card, in the client's language, and say so once."""
+    answered = session.get(Broadcast, item.broadcast_id) if item.broadcast_id is not None else None
+    english = answers_in_english(message.body, answered.language if answered is not None else None)
     if verdict.category == Category.help:
         service.enqueue(session, item, client, settings.text("card", english), MessagePurpose.service, None, now,
                         settings)

@@ -165,6 +165,23 @@ def test_opt_back_in_with_one_confirmation(client, app, make_client, people, wor
     assert len(outbound(MessagePurpose.service)) == 1
 
 
+@pytest.mark.parametrize("body, broadcast_language, english", [
+    ("R", None, False), ("r", "zh", False), ("TD", None, False), (" R ", "en", True), ("STOP", None, True),
+    ("stop please", "zh", True), ("退订", "en", False), ("1", None, False), ("?", "en", True), ("HELP", "zh", True),
+])
+def test_the_automatic_answer_is_in_the_clients_language(body, broadcast_language, english):
+    """A Chinese client who answers 拒收请回复R with "R" gets the Chinese confirmation, not the English one."""
+    from followups.intake import answers_in_english
+
+    assert answers_in_english(body, broadcast_language) is english
+
+
+def test_opting_out_with_r_is_confirmed_in_chinese(client, app, gold):
+    webhook(client, app, gold.mobile, "R")
+    [confirmation] = outbound(MessagePurpose.service)
+    assert "退订" in confirmation.body and "unsubscribed" not in confirmation.body
+
+
 @pytest.mark.parametrize("word, english", [("HELP", True), ("帮助", False), ("客服", False)])
 def test_help_is_answered_with_the_service_card(client, app, gold, word, english):
     webhook(client, app, gold.mobile, word)
