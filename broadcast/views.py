@@ -285,7 +285,9 @@ def schedule(broadcast_id: int):
                             **({"duplicate": 1} if exc.field == "confirm_duplicate" else {}), _anchor="schedule"))
     _schedule(_get(broadcast_id), request.form)
     db.session.commit()
-    flash(_("Scheduled. The worker sends it at the time given."), "success")
+    flash(_("Sending now: the worker starts handing the messages over within seconds.")
+          if request.form.get("when", "now") == "now" else _("Scheduled. The worker sends it at the time given."),
+          "success")
     return redirect(url_for("broadcast.detail", broadcast_id=broadcast_id))
 
 

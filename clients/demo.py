@@ -41,11 +41,11 @@ PROFILES = (
 )
 
 DEMO_ACCOUNTS = (
-    ("admin@demo.local", "管理员 Admin", ["admin"], None, None),
-    ("chief@demo.local", "陈首席 Chief Analyst", ["chief_analyst"], None, None),
-    ("research1@demo.local", "林研究 Researcher", ["researcher"], None, None),
-    ("research2@demo.local", "吴研究 Researcher", ["researcher"], None, None),
-    ("compliance@demo.local", "郑合规 Approver", ["approver"], None, None),
+    ("admin@demo.local", "管理员", ["admin"], None, None),
+    ("chief@demo.local", "陈首席", ["chief_analyst"], None, None),
+    ("research1@demo.local", "林研究", ["researcher"], None, None),
+    ("research2@demo.local", "吴研究", ["researcher"], None, None),
+    ("compliance@demo.local", "郑合规", ["approver"], None, None),
 )
 # the analysts' investment-consulting qualification numbers (made up), which their suggestions carry
 DEMO_QUALIFICATIONS = {"chief@demo.local": "Z0012345", "research1@demo.local": "Z0023456",

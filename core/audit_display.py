@@ -40,6 +40,8 @@ DETAIL_LABELS = {
     "source": _l("Cloned from broadcast"), "source_version": _l("Version cloned"), "message_id": _l("Message number"),
     "segments": _l("Segments"), "mobile": _l("Mobile"), "old_mobile": _l("Previous mobile"),
     "new_mobile": _l("New mobile"), "queue": _l("Queue"), "automatic": _l("Resolved automatically for"),
+    "confirmed_duplicate": _l("Sent again knowingly (the same text within 24 hours)"),
+    "submitted_at": _l("Submitted at"),
 }
 
 # keys whose values are a domain's codes: the jinja global (registered by that domain's labels.py, which core may
@@ -84,7 +86,8 @@ def detail_items(detail: dict[str, Any] | None, timezone: str) -> list[tuple[str
     """(label, value) of each detail, in the order written."""
     if not detail:
         return []
-    return [(str(DETAIL_LABELS.get(key, key)), value_text(_coded(key, value), timezone)) for key, value in detail.items()]
+    return [(str(DETAIL_LABELS.get(key, key)), value_text(_coded(key, value), timezone))
+            for key, value in detail.items() if value is not None]  # "none" says nothing a reader needs
 
 
 def _coded(key: str, value: Any) -> Any:

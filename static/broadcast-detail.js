@@ -48,9 +48,10 @@
       setText('[data-time="' + name + '"]', item[name] || "—");
     });
     if (state !== null && state !== item.state) {
-      // the flash said what the last action did ("Scheduled ..."): it now says where the broadcast is
+      // the flash said what the last action did ("Sending now ..."): the state note below says where the
+      // broadcast is now, so the flash goes rather than say it a second time
       Array.prototype.forEach.call(document.querySelectorAll("main > .flash.success"), function (flash) {
-        flash.textContent = item.state_note;
+        flash.remove();
       });
     }
     document.getElementById("state-note").textContent = item.state_note;

@@ -200,3 +200,17 @@ def test_errors_by_code_say_what_they_mean(app, client, signed_in, approved, clo
     text = page(client, b)
     errors = text.split("Errors by code")[-1] if "Errors by code" in text else text.split('id="report"')[1]
     assert re.search(r"<td>30005 [^<]+</td>", errors), "the code alone, without what it means"
+
+
+def test_the_per_tier_tables_are_headed_so_they_do_not_read_as_one(app, client, signed_in, approved, make_client):
+    """Recipients by tier and who appropriateness leaves out by tier sit one above the other: each has its own
+    heading row, or the two 黄金 rows read as one table with a duplicate."""
+    from clients.tiers import Tier
+
+    make_client("88001", tier=Tier.gold, risk_assessed_on=None)  # never assessed: left out
+    text = page(client, approved)
+    card = re.search(r'<table class="compact tiers" id="card-tiers">(.*?)</table>', text, re.S).group(1)
+    left_out = re.search(r'id="preview-excluded">.*?<table class="compact tiers">(.*?)</table>', text, re.S).group(1)
+    for table, column in ((card, "接收人数"), (left_out, "未发送原因及人数")):
+        assert re.search(rf"<thead><tr><th>客户等级</th><th[^>]*>{column}</th></tr></thead>", table), table
+    assert text.index('id="card-tiers"') < text.index('id="preview-excluded"')

@@ -85,3 +85,6 @@ def test_details_that_are_codes_read_as_the_pages_name_them(app):
         sent = detail_text({"message_id": 40, "mobile": "139****1111", "segments": 2}, "Asia/Shanghai")
         assert sent == "短信编号: 40; 手机号码: 139****1111; 计费条数: 2"
         assert detail_text({"by": "totp"}, "Asia/Shanghai") == "方式: 验证器动态码"
+        # a detail written as None says nothing, and a scheduling's own keys are named
+        scheduled = detail_text({"send_at": None, "recurrence": None, "confirmed_duplicate": True}, "Asia/Shanghai")
+        assert scheduled == "明知24小时内已发过相同内容仍发送: 是"

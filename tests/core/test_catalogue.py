@@ -80,8 +80,8 @@ def _around(text: str, match: re.Match) -> str:
 
 @pytest.fixture
 def demo_book(app):
-    """The demo's book, small: every role, clients of every tier, a published review and a draft, with staff
-    names in Chinese only (the demo adds "Admin", "Researcher" ... for English readers)."""
+    """The demo's book, small: every role, clients of every tier, a published review and a draft (its staff are
+    named in Chinese only, as clients see them on a research note)."""
     from broadcast import service
     from broadcast.settings import Settings
     from clients.demo import seed
@@ -89,8 +89,6 @@ def demo_book(app):
     from tests.conftest import PASSWORD
 
     made = seed(db.session, clients=60, password=PASSWORD)
-    for staff in db.session.scalars(sa.select(Staff)):
-        staff.name = re.sub(r"\s*[A-Za-z ]+$", "", staff.name) or "员工"
     chief = db.session.scalar(sa.select(Staff).where(Staff.email == "chief@demo.local"))
     settings = Settings.from_config(app.config)
     drafted = service.create_draft(db.session, {"kind": "daily_comment", "title": "螺纹钢早评",

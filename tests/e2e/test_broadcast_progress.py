@@ -66,6 +66,14 @@ def test_send_now_asks_naming_the_recipients_and_the_cost(app, site, users, appr
     schedule.get_by_role("button", name=zh("Schedule")).click()
     expect(analyst.locator("#state-badge")).not_to_have_text(zh("Approved"))
     assert asked == [expected, expected]
+    # the flash says what was done, once; when the state moves on it goes, and the state note says where it is
+    flash = analyst.locator("main > .flash.success")
+    if flash.count():
+        assert flash.inner_text() == zh("Sending now: the worker starts handing the messages over within seconds.")
+    expect(analyst.locator("#state-badge")).to_have_text(zh("Completed"), timeout=20_000)
+    expect(flash).to_have_count(0)
+    expect(analyst.locator("#state-note")).to_have_text(
+        zh("Completed: every message was handed over; delivery reports may still come in."))
 
 
 def test_badge_and_progress_bar_follow_the_send_without_a_reload(app, site, users, approved, screenshot):
