@@ -26,7 +26,8 @@ def _messages(b: Broadcast) -> sa.ColumnElement[bool]:
 
 def snapshot_figures(session, b: Broadcast, settings: Settings) -> dict[str, Any] | None:
     """What the audience snapshot holds, once there is one (None before): recipients, recipients per tier,
-    segments (per message, the most, in all) and their cost, counted on the messages themselves. A finished
+    segments (per message, the most, in all) and the cost of those not suppressed or cancelled, counted on the
+    messages themselves. A finished
     broadcast shows these, not a preview recomputed from today's book (which changes as clients opt out)."""
     where = _messages(b)
     recipients, total, least, most = session.execute(
@@ -34,11 +35,14 @@ def snapshot_figures(session, b: Broadcast, settings: Settings) -> dict[str, Any
                   sa.func.min(OutboundMessage.segments), sa.func.max(OutboundMessage.segments)).where(where)).one()
     if not recipients:
         return None
+    # what is paid for: every message but those never handed over and never to be (suppressed, cancelled)
+    billed = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(OutboundMessage.segments), 0)).where(
+        where, OutboundMessage.state.not_in([MessageState.suppressed, MessageState.cancelled])))
     by_tier = {tier or "none": n for tier, n in session.execute(
         sa.select(OutboundMessage.tier, sa.func.count()).where(where).group_by(OutboundMessage.tier))}
     return {"recipients": recipients, "by_tier": by_tier, "total_segments": int(total), "segments": int(least),
             "max_segments": int(most), "excluded": excluded_summary(b.risk_excluded), "from_snapshot": True,
-            **cost_of(int(total), settings)}
+            **cost_of(int(billed), settings)}
 
 
 def progress(session, broadcasts: list[Broadcast]) -> dict[int, dict[str, Any]]:

@@ -23,7 +23,10 @@ def search_condition(text: str) -> sa.ColumnElement[bool]:
     masked = _MASKED.match(text)
     if masked:
         head, tail = masked["head"], masked["tail"]
-        return sa.and_(Client.mobile.contains(head, autoescape=True) if head else sa.true(),
+        # the pages mask the national number: 138**** is +86138... (or the digits after + of another country's)
+        begins = sa.or_(Client.mobile.startswith("+86" + head, autoescape=True),
+                        Client.mobile.startswith("+" + head, autoescape=True))
+        return sa.and_(begins if head else sa.true(),
                        Client.mobile.endswith(tail, autoescape=True) if tail else sa.true())
     found = [Client.name.icontains(text, autoescape=True), Client.account_no.contains(text, autoescape=True)]
     digits = re.sub(r"\D", "", text)

@@ -146,6 +146,21 @@ def test_a_finished_broadcast_shows_one_truth_from_its_snapshot(app, client, sig
     assert re.search(r'id="card-cost">([^<]*)<', text).group(1) == "¥0.25"
 
 
+def test_the_snapshot_costs_only_what_is_handed_over_or_still_to_be(app, client, signed_in, approved, clock,
+                                                                   worker):
+    """A message suppressed (the client opted out before its turn) or cancelled is never paid for."""
+    from messaging.models import MessageState, OutboundMessage
+
+    b = _sent(app, approved, clock, worker)
+    first = db.session.scalars(sa.select(OutboundMessage).where(OutboundMessage.broadcast_id == b.id)
+                               .order_by(OutboundMessage.id)).first()
+    first.state = MessageState.suppressed
+    db.session.commit()
+    text = page(client, b)
+    assert re.search(r'id="card-recipients">(\d+)<', text).group(1) == "5"  # the snapshot, all of it
+    assert re.search(r'id="card-cost">([^<]*)<', text).group(1) == "¥0.20"  # four paid for
+
+
 def test_the_progress_follows_the_state_with_counts_and_times(app, client, signed_in, approved, clock, worker):
     scheduled = client.get(f"/broadcasts/progress?ids={approved.id}").json[str(approved.id)]
     assert scheduled["state"] == "approved" and scheduled["recipients"] == 0

@@ -34,6 +34,7 @@ def test_clients_are_found_by_name_account_and_masked_mobile(client, auth, desk)
     assert picked(text(client.get("/sms/phone?q=zhou"))) == ["91234"]  # a Latin name, in any case
     assert picked(text(client.get("/sms/phone?q=8300"))) == ["83001", "83002"]  # part of an account number
     assert picked(text(client.get("/sms/phone?q=139****5678"))) == ["91234"]  # the mobile as pages mask it
+    assert picked(text(client.get("/sms/phone?q=123****5678"))) == []  # 123 is inside its number, not its start
     assert picked(text(client.get("/sms/phone?q=5678"))) == ["91234"]  # its last digits
     page = text(client.get("/sms/phone?q=nobody"))
     assert picked(page) == [] and "No client with a mobile number matches." in page
