@@ -122,7 +122,8 @@ def test_chief_analyst_suggestion_rejected_fixed_approved_sent(app, site, users,
     expect(schedule.locator("input[name=when][value=now]")).to_be_checked()
     analyst.once("dialog", lambda dialog: dialog.accept())  # "send to 3 clients now, at a cost of about ...?"
     schedule.get_by_role("button", name=zh("Schedule")).click()
-    expect(analyst.locator(".flash.success")).to_have_text(zh("Scheduled. The worker sends it at the time given."))
+    expect(analyst.locator(".flash.success")).to_have_text(
+        zh("Sending now: the worker starts handing the messages over within seconds."))
     report = analyst.locator("section", has=analyst.get_by_role("heading", name=zh("Delivery report")))
     delivered = report.locator("tr", has=analyst.locator("td", has_text=zh("Delivered"))).first.locator("td.num")
     badge = analyst.locator("h1 .badge")
