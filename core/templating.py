@@ -25,12 +25,18 @@ def money(value: Decimal | None) -> str:
     return f"{value:,.2f}"
 
 
+# arguments of a message that are codes, and the labels (registered by the domains) that name them for a reader:
+# "标题为必填项", not "title 为必填项"; "（当前状态：草稿）", not "(this one is draft)"
+CODED_ARGUMENTS = {"field": "FIELD_LABELS", "state": "STATE_LABELS"}
+
+
 def problem_text(template: str, args: dict[str, str] | None) -> str:
     """A stored core.errors.Problem (template and arguments) in the reader's language."""
     args = dict(args or {})
-    if "field" in args:
-        labels = current_app.jinja_env.globals.get("FIELD_LABELS", {})
-        args["field"] = str(labels.get(args["field"], args["field"]))
+    for name, labels_name in CODED_ARGUMENTS.items():
+        if name in args:
+            labels = current_app.jinja_env.globals.get(labels_name, {})
+            args[name] = str(labels.get(args[name], args[name]))
     return gettext(template, **args)
 
 

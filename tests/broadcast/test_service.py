@@ -116,6 +116,11 @@ def test_reject_needs_a_comment_and_the_author_can_fix_and_resubmit(app, people,
         assert problem_text(too_long.value.template, too_long.value.args_) == f"意见超过 {COMMENT_MAX} 个字符"
     service.reject(db.session, b, people["approver"], "止损太近")
     assert b.state == BroadcastState.rejected and b.decision_comment == "止损太近"
+    with pytest.raises(service.BroadcastError) as again:  # the state named as the pages name it, never "rejected"
+        service.approve(db.session, b, people["approver"])
+    with app.test_request_context(), force_locale("zh"):
+        assert "被拒" in problem_text(again.value.template, again.value.args_)
+        assert "rejected" not in problem_text(again.value.template, again.value.args_)
     service.update_draft(db.session, b, {"suggestion": {"stop": "3080"}}, people["chief"], settings)
     service.submit(db.session, b, people["chief"], settings)
     assert b.state == BroadcastState.submitted
