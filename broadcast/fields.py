@@ -6,7 +6,7 @@ that a form can mark all of them next to their fields instead of one per try. Pl
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -198,31 +198,22 @@ def renderable(body: str) -> str:
 
 
 def _apply_suggestion(b: Broadcast, s: dict, tz_name: str) -> None:
+    # each field given: how it is read (every one is read, so that one bad field does not hide the next)
+    readers: dict[str, Callable[[Any], Any]] = {
+        "contract": lambda _: text(s, "contract", CONTRACT_MAX),
+        "direction": _direction,
+        "entry": lambda _: text(s, "entry", ENTRY_MAX),
+        "stop": lambda _: text(s, "stop", STOP_MAX),
+        "targets": _targets,
+        "position_pct": _position,
+        "valid_until": lambda raw: parse_time(raw, tz_name, "suggestion.valid_until"),
+        "risk_statement": lambda _: text(s, "risk_statement", RISK_MAX),
+    }
     problems = Problems()
-    if "contract" in s:
-        with problems.check():
-            b.contract = text(s, "contract", CONTRACT_MAX)
-    if "direction" in s:
-        with problems.check():
-            b.direction = _direction(s["direction"])
-    if "entry" in s:
-        with problems.check():
-            b.entry = text(s, "entry", ENTRY_MAX)
-    if "stop" in s:
-        with problems.check():
-            b.stop = text(s, "stop", STOP_MAX)
-    if "targets" in s:
-        with problems.check():
-            b.targets = _targets(s["targets"])
-    if "position_pct" in s:
-        with problems.check():
-            b.position_pct = _position(s["position_pct"])
-    if "valid_until" in s:
-        with problems.check():
-            b.valid_until = parse_time(s["valid_until"], tz_name, "suggestion.valid_until")
-    if "risk_statement" in s:
-        with problems.check():
-            b.risk_statement = text(s, "risk_statement", RISK_MAX)
+    for name, read in readers.items():
+        if name in s:
+            with problems.check():
+                setattr(b, name, read(s[name]))
     for problem in problems.found:  # named as the API sends them: suggestion.<field>
         if problem.field and not problem.field.startswith("suggestion."):
             problem.field = f"suggestion.{problem.field}"
