@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
@@ -44,6 +44,7 @@ class Claimed:
     body: str
     attempts: int
     check_first: bool = False  # the last attempt may have got through; look before sending again
+    created_at: datetime | None = None  # when the message was made: a copy the provider had before is not it
 
 
 def _may_go(now: datetime, quiet: bool, holds: Sequence[Hold]) -> list[sa.ColumnElement[bool]]:
@@ -108,17 +109,37 @@ def claim(session, limit: int, now: datetime, *, holds: Sequence[Hold], quiet: b
             .values(state=MessageState.handing_over, attempts=OutboundMessage.attempts + 1, updated_at=now,
                     claimed_by=worker_id)
             .returning(OutboundMessage.id, OutboundMessage.to, OutboundMessage.body, OutboundMessage.attempts,
-                       OutboundMessage.error_code)
+                       OutboundMessage.error_code, OutboundMessage.created_at)
             .execution_options(synchronize_session=False))
-        claimed = [Claimed(r.id, r.to, r.body, r.attempts, r.error_code == UNSURE) for r in result]
+        claimed = [Claimed(r.id, r.to, r.body, r.attempts, r.error_code == UNSURE, _utc(r.created_at)) for r in result]
     session.commit()
     return sorted(claimed, key=lambda c: c.id)
 
 
+def _utc(value: datetime | None) -> datetime | None:
+    """A time RETURNING gave back: aware UTC (SQLite's driver hands back the naive UTC the column stores)."""
+    return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
+
+
+def _not_anothers(session, answers: list[tuple[Claimed, Sent | GatewayError]]) -> list[tuple[Claimed, Sent | GatewayError]]:
+    """The answers, with any SID the provider gave that another message already holds turned into a retry: the
+    lookup after a timeout found a copy that is not this message's (the unique SID would refuse it for ever, and
+    the whole batch with it). Not ambiguous: the copy found was someone else's, so the next attempt sends."""
+    sids = {o.sid: c.id for c, o in answers if isinstance(o, Sent)}
+    if not sids:
+        return answers
+    held = dict(session.execute(sa.select(OutboundMessage.provider_sid, OutboundMessage.id)
+                                .where(OutboundMessage.provider_sid.in_(list(sids)))).all())
+    return [(c, GatewayError(f"the provider's message {o.sid} is message {held[o.sid]}'s, not this one",
+                             retryable=True))
+            if isinstance(o, Sent) and held.get(o.sid, c.id) != c.id else (c, o) for c, o in answers]
+
+
 def record_all(session, answers: list[tuple[Claimed, Sent | GatewayError]], now: datetime, max_attempts: int) -> None:
     """What the provider answered for a batch, as `record` does for each, but the usual case (accepted, no
-    callback came first) in one statement for the batch. Safe to run again on the same answers. The caller
-    commits."""
+    callback came first) in one statement for the batch. Safe to run again on the same answers. A SID another
+    message holds is never recorded (`_not_anothers`). The caller commits."""
+    answers = _not_anothers(session, answers)
     ids = [claimed.id for claimed, _ in answers]
     current = dict(session.execute(sa.select(OutboundMessage.id, OutboundMessage.state)
                                   .where(OutboundMessage.id.in_(ids)).with_for_update()).all())

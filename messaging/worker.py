@@ -23,7 +23,7 @@ import time
 from collections import deque
 from concurrent.futures import ALL_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from core.calendar import calendar_for
 from core.extensions import db
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 BATCH_SECONDS = 0.1  # a batch is about this much of the rate (at least SMS_CONCURRENCY messages)
 AHEAD_SECONDS = 0.25  # how far ahead of now a worker keeps its sends scheduled
+FIND_SKEW = timedelta(minutes=2)  # how far the provider's clock may be behind ours when a copy is looked up
 
 
 class Backoff:
@@ -130,7 +131,10 @@ class Worker:
             time.sleep(delay)
         try:
             if claimed.check_first:  # the last attempt timed out after it may have reached the provider
-                earlier = self.gateway.find(claimed.to, claimed.body)
+                # only a copy made since this message was (allowing for the provider's clock): an older one with
+                # the same text to the same number is yesterday's commentary, another message's
+                since = (claimed.created_at or datetime.min.replace(tzinfo=timezone.utc)) - FIND_SKEW
+                earlier = self.gateway.find(claimed.to, claimed.body, since)
                 if earlier is not None:
                     return earlier
             # the message id in the callback URL lets a callback that overtakes the API's answer find its

@@ -16,9 +16,12 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from twilio.request_validator import RequestValidator
+
+from core import clock
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +50,9 @@ class Gateway(Protocol):
 
     def send(self, to: str, body: str, status_callback: str) -> Sent: ...
 
-    def find(self, to: str, body: str) -> Sent | None:
-        """The message the provider already has for `to` with exactly `body`, if any."""
+    def find(self, to: str, body: str, since: datetime) -> Sent | None:
+        """The message the provider already has for `to` with exactly `body`, created at `since` or later, if
+        any: an older one with the same text (yesterday's commentary) is another message's, never this one."""
 
 
 class TwilioGateway:
@@ -102,10 +106,10 @@ class TwilioGateway:
             raise
         return Sent(sid=message.sid, status=message.status or "queued")
 
-    def find(self, to: str, body: str) -> Sent | None:
+    def find(self, to: str, body: str, since: datetime) -> Sent | None:
         try:
-            for message in self.client.messages.list(to=to, limit=50):
-                if message.body == body:
+            for message in self.client.messages.list(to=to, limit=50):  # newest first
+                if message.body == body and message.date_created is not None and message.date_created >= since:
                     return Sent(sid=message.sid, status=message.status or "queued")
         except Exception as exc:  # cannot tell: the caller keeps the message unsure and asks again later
             raise GatewayError(f"could not check for an earlier copy: {exc.__class__.__name__}", retryable=True,
@@ -132,7 +136,8 @@ class SimulatorGateway:
         self.failure_share = failure_share
         self._random = random.Random(seed)
         self._lock = threading.Lock()
-        self.sent: list[tuple[str, str, str]] = []
+        self.sent: list[tuple[str, str, str]] = []  # sid, to, body
+        self._created: dict[str, datetime] = {}  # sid -> when it was taken
 
     def send(self, to: str, body: str, status_callback: str) -> Sent:
         if not to.startswith("+") or not to[1:].isdigit():
@@ -140,16 +145,17 @@ class SimulatorGateway:
         sid = "SM" + secrets.token_hex(16)
         with self._lock:
             self.sent.append((sid, to, body))
+            self._created[sid] = clock.now()
             fails = self._random.random() < self.failure_share
         timer = threading.Timer(self.delay, self._callbacks, args=(sid, to, status_callback, fails))
         timer.daemon = True
         timer.start()
         return Sent(sid=sid)
 
-    def find(self, to: str, body: str) -> Sent | None:
+    def find(self, to: str, body: str, since: datetime) -> Sent | None:
         with self._lock:
             for sid, number, text in reversed(self.sent):
-                if number == to and text == body:
+                if number == to and text == body and self._created[sid] >= since:
                     return Sent(sid=sid)
         return None
 

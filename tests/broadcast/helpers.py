@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from broadcast import scheduling
 from broadcast.settings import Settings
+from core import clock
 from core.calendar import calendar_for
 from core.extensions import db
 from messaging.models import OutboundMessage
@@ -31,6 +32,7 @@ class ScriptedGateway:
         self.script: dict[str, list] = {}
         self.calls: list[str] = []
         self.accepted: list[tuple[str, str, str]] = []
+        self.created: dict[str, datetime] = {}
         self.n = 0
         self._lock = threading.Lock()  # the worker sends a batch from several threads at once
 
@@ -44,11 +46,13 @@ class ScriptedGateway:
             self.n += 1
             sid = f"SM{self.n:032d}"
             self.accepted.append((to, body, sid))
+            self.created[sid] = clock.now()
         return Sent(sid=sid)
 
-    def find(self, to, body):
-        for number, text, sid in self.accepted:
-            if number == to and text == body:
+    def find(self, to, body, since):
+        """Like the provider's lookup: the newest copy created at `since` or later (the test's clock)."""
+        for number, text, sid in reversed(self.accepted):
+            if number == to and text == body and self.created[sid] >= since:
                 return Sent(sid=sid)
         return None
 

@@ -231,3 +231,63 @@ def test_status_callbacks_replayed_reordered_and_tampered_over_http(app, live_ap
     assert _post(url, stray, RequestValidator(TOKEN).compute_signature(url, stray)) == 204
     assert emulator.callback(second, "delivered") == 204
     assert states(approved) == {"delivered": 2, "queued": 3}
+
+
+@pytest.mark.parametrize("today_reached_the_provider", [False, True])
+def test_a_repeated_text_after_a_timeout_is_never_taken_for_yesterdays(app, approved, clock, emulator, twilio_worker,
+                                                                       monkeypatch, today_reached_the_provider):
+    """Every daily commentary repeats a text: after a read timeout the worker asks the provider for "this text
+    to this number", and took yesterday's copy; recording its SID then failed on the unique constraint for ever,
+    and the worker stopped. Only a copy made since today's message counts: the one the timed-out request left
+    at the provider is recorded, and when there is none, today's text is sent, once."""
+    from core import clock as clock_module
+    from messaging.models import MessagePurpose
+
+    monkeypatch.setattr(clock_module, "_process_clock", clock)  # the emulator stamps messages by the test's time
+    start_now(app, approved, clock, twilio_worker)
+    twilio_worker.send_batch()  # yesterday: the commentary reached all five
+    yesterday = db.session.scalars(sa.select(OutboundMessage).order_by(OutboundMessage.id)).first()
+    clock.advance(days=1)
+    today = OutboundMessage(client_id=yesterday.client_id, to=yesterday.to, body=yesterday.body, segments=1,
+                            state=MessageState.pending, attempts=0, purpose=MessagePurpose.service,
+                            created_at=clock(), updated_at=clock())
+    db.session.add(today)
+    db.session.commit()
+    emulator.hang_next(1, seconds=2, create=today_reached_the_provider)  # longer than the 0.5 s timeout
+    twilio_worker.send_batch()
+    db.session.expire_all()
+    assert db.session.get(OutboundMessage, today.id).error_code == "unsure"
+    clock.advance(seconds=60)
+    twilio_worker.send_batch()  # looks first, then records what it found or sends
+    db.session.expire_all()
+    today = db.session.get(OutboundMessage, today.id)
+    copies = [m for m in emulator.messages if m["to"] == today.to]
+    assert today.state == MessageState.queued and today.provider_sid not in (None, yesterday.provider_sid)
+    assert len(copies) == 2 and copies[-1]["sid"] == today.provider_sid  # yesterday's, and exactly one today
+
+
+def test_a_sid_another_message_holds_is_never_recorded_and_blocks_nothing(app, approved, clock, worker):
+    """Whatever a lookup answers, a SID already recorded against another message is not this one's: that message
+    is tried again, and the rest of the batch is recorded as usual (before, the unique constraint refused the
+    whole batch, every time)."""
+    from messaging import dispatch
+    from messaging.models import MessagePurpose
+    from sms.gateway import Sent
+
+    start_now(app, approved, clock, worker)
+    worker.send_batch()
+    first, second = db.session.scalars(sa.select(OutboundMessage).order_by(OutboundMessage.id).limit(2)).all()
+    waiting = [OutboundMessage(client_id=m.client_id, to=m.to, body=m.body, segments=1, attempts=1,
+                               state=MessageState.handing_over, purpose=MessagePurpose.service,
+                               created_at=clock(), updated_at=clock()) for m in (first, second)]
+    db.session.add_all(waiting)
+    db.session.commit()
+    answers = [(dispatch.Claimed(waiting[0].id, first.to, first.body, 1), Sent(sid=first.provider_sid)),
+               (dispatch.Claimed(waiting[1].id, second.to, second.body, 1), Sent(sid="SM" + "f" * 32))]
+    dispatch.record_all(db.session, answers, clock(), max_attempts=5)
+    db.session.commit()
+    db.session.expire_all()
+    taken, fine = (db.session.get(OutboundMessage, m.id) for m in waiting)
+    assert taken.state == MessageState.pending and taken.provider_sid is None
+    assert f"message {first.id}'s" in taken.error_message
+    assert fine.state == MessageState.queued and fine.provider_sid == "SM" + "f" * 32
