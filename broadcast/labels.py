@@ -25,6 +25,16 @@ STATE_LABELS = {
     "missed": _l("Missed"),
 }
 
+# where a broadcast is, in a sentence: the note over its progress bar, which follows the send without a reload
+STATE_NOTES = {
+    "scheduled": _l("Scheduled. The worker sends it at the time given."),
+    "sending": _l("Sending: the worker is handing the messages over."),
+    "paused": _l("Paused."),
+    "completed": _l("Completed: every message was handed over; delivery reports may still come in."),
+    "cancelled": _l("Cancelled; what was not yet handed over will not be sent."),
+    "missed": _l("Missed: it was not sent. Decide whether to schedule it again."),
+}
+
 AUDIT_LABELS = {
     "broadcast.create": _l("Broadcast drafted"),
     "broadcast.edit": _l("Broadcast edited"),
@@ -103,5 +113,6 @@ def init_app(app) -> None:
     from broadcast.placeholders import ALLOWED
 
     app.jinja_env.globals["PLACEHOLDERS"] = ALLOWED  # the compose page lists every one there is
-    register_labels(app, EXCLUSION_LABELS=EXCLUSION_LABELS, KIND_LABELS=KIND_LABELS, STATE_LABELS=STATE_LABELS, AUDIT_LABELS=AUDIT_LABELS,
+    register_labels(app, EXCLUSION_LABELS=EXCLUSION_LABELS, KIND_LABELS=KIND_LABELS, STATE_LABELS=STATE_LABELS,
+                    STATE_NOTES=STATE_NOTES, AUDIT_LABELS=AUDIT_LABELS,
                     OBJECT_LABELS=OBJECT_LABELS, FIELD_LABELS=FIELD_LABELS)

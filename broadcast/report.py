@@ -27,17 +27,18 @@ def _messages(b: Broadcast) -> sa.ColumnElement[bool]:
 def snapshot_figures(session, b: Broadcast, settings: Settings) -> dict[str, Any] | None:
     """What the audience snapshot holds, once there is one (None before): recipients, recipients per tier,
     segments (per message, the most, in all) and the cost of those not suppressed or cancelled, counted on the
-    messages themselves. A finished
-    broadcast shows these, not a preview recomputed from today's book (which changes as clients opt out)."""
+    messages themselves in one query. A finished broadcast shows these, not a preview recomputed from today's
+    book (which changes as clients opt out)."""
     where = _messages(b)
-    recipients, total, least, most = session.execute(
+    # what is paid for: every message but those never handed over and never to be (suppressed, cancelled)
+    paid = sa.case((OutboundMessage.state.in_([MessageState.suppressed, MessageState.cancelled]), 0),
+                   else_=OutboundMessage.segments)
+    recipients, total, billed, least, most = session.execute(
         sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(OutboundMessage.segments), 0),
-                  sa.func.min(OutboundMessage.segments), sa.func.max(OutboundMessage.segments)).where(where)).one()
+                  sa.func.coalesce(sa.func.sum(paid), 0), sa.func.min(OutboundMessage.segments),
+                  sa.func.max(OutboundMessage.segments)).where(where)).one()
     if not recipients:
         return None
-    # what is paid for: every message but those never handed over and never to be (suppressed, cancelled)
-    billed = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(OutboundMessage.segments), 0)).where(
-        where, OutboundMessage.state.not_in([MessageState.suppressed, MessageState.cancelled])))
     by_tier = {tier or "none": n for tier, n in session.execute(
         sa.select(OutboundMessage.tier, sa.func.count()).where(where).group_by(OutboundMessage.tier))}
     return {"recipients": recipients, "by_tier": by_tier, "total_segments": int(total), "segments": int(least),
@@ -124,7 +125,7 @@ def csv_export(session, b: Broadcast, viewer) -> tuple[list[str], list[list[obje
                   OutboundMessage.error_code, OutboundMessage.segments, OutboundMessage.provider_sid,
                   OutboundMessage.handed_over_at, OutboundMessage.note_opens)
         .join(Client, Client.id == OutboundMessage.client_id)
-        .where(OutboundMessage.broadcast_id == b.id).order_by(Client.account_no))
+        .where(_messages(b)).order_by(Client.account_no))
     lines: list[list[object]] = []
     for person, account, name, to, tier, state, code, segments, sid, handed, opens in rows:
         lines.append([account, name, mobile_for(viewer, person, to), tier_label(tier) if tier else "",

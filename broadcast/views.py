@@ -21,7 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from broadcast import drafts, scheduling, service, texts, versions
 from broadcast.fields import InvalidDraft, leaf
-from broadcast.labels import STATE_LABELS
+from broadcast.labels import STATE_LABELS, STATE_NOTES
 from broadcast.models import Broadcast, BroadcastKind, BroadcastState
 from broadcast.notes import render_note
 from broadcast.report import csv_export, progress, report, snapshot_figures
@@ -168,24 +168,13 @@ def live_preview():
     return jsonify(result)
 
 
-STATE_NOTES = {
-    "scheduled": N_("Scheduled. The worker sends it at the time given."),
-    "sending": N_("Sending: the worker is handing the messages over."),
-    "paused": N_("Paused."),
-    "completed": N_("Completed: every message was handed over; delivery reports may still come in."),
-    "cancelled": N_("Cancelled; what was not yet handed over will not be sent."),
-    "missed": N_("Missed: it was not sent. Decide whether to schedule it again."),
-}
-
-
 def _shown_figures(b: Broadcast, settings: Settings, sent: bool) -> dict:
     """The text and figures the page shows: once the audience is snapshotted, every figure (recipients, per
     tier, segments, cost) is the snapshot's, so the card and the report tell one truth; before, the preview."""
     snapshot = snapshot_figures(db.session, b, settings) if sent else None
     shown = texts.preview(db.session, b, settings, exact=snapshot is None, viewer=current_user)
     if snapshot is not None:
-        shown.update(snapshot, send_seconds=round(snapshot["recipients"] / settings.rate_per_second, 1)
-                     if settings.rate_per_second else None)
+        shown.update(snapshot)  # (the estimated sending time is not shown once it is sent)
     return shown
 
 
@@ -200,7 +189,7 @@ def detail(broadcast_id: int):
                            problems=[] if sent else service.compliance_problems(b, settings, session=db.session),
                            note_html=render_note(b.note_markdown),
                            report=report(db.session, b) if sent and can(current_user, "broadcasts.report") else None,
-                           progress=progress(db.session, [b])[b.id] if sent else None, STATE_NOTES=STATE_NOTES,
+                           progress=progress(db.session, [b])[b.id] if sent else None,
                            quiet_hours=calendar.quiet_text,
                            when=scheduling.schedule_choices(request.args, calendar, clock.now()),
                            duplicate=request.args.get("duplicate") == "1",
@@ -229,7 +218,7 @@ def progress_json():
     out = {}
     for broadcast_id, p in progress(db.session, broadcasts).items():
         out[broadcast_id] = {**p, "state_label": str(STATE_LABELS[p["state"]]),
-                             "state_note": _(STATE_NOTES[p["state"]]) if p["state"] in STATE_NOTES else "",
+                             "state_note": str(STATE_NOTES.get(p["state"], "")),
                              "started_at": localtime(p["started_at"], "%Y-%m-%d %H:%M:%S"),
                              "finished_at": localtime(p["finished_at"], "%Y-%m-%d %H:%M:%S")}
     return jsonify(out)

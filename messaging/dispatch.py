@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -94,7 +94,7 @@ def claim(session, limit: int, now: datetime, *, holds: Sequence[Hold], quiet: b
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=OutboundMessage)
     rows = session.execute(query).all()
-    suppress = {r.id: _held_back(r) for r in rows if _held_back(r)}
+    suppress = {r.id: why for r in rows if (why := _held_back(r))}
     take = [r.id for r in rows if r.id not in suppress]
     pending = OutboundMessage.state == MessageState.pending
     for reason in set(suppress.values()):
@@ -111,21 +111,17 @@ def claim(session, limit: int, now: datetime, *, holds: Sequence[Hold], quiet: b
             .returning(OutboundMessage.id, OutboundMessage.to, OutboundMessage.body, OutboundMessage.attempts,
                        OutboundMessage.error_code, OutboundMessage.created_at)
             .execution_options(synchronize_session=False))
-        claimed = [Claimed(r.id, r.to, r.body, r.attempts, r.error_code == UNSURE, _utc(r.created_at)) for r in result]
+        claimed = [Claimed(r.id, r.to, r.body, r.attempts, r.error_code == UNSURE, r.created_at) for r in result]
     session.commit()
     return sorted(claimed, key=lambda c: c.id)
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    """A time RETURNING gave back: aware UTC (SQLite's driver hands back the naive UTC the column stores)."""
-    return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
 
 
 def _not_anothers(session, answers: list[tuple[Claimed, Sent | GatewayError]]) -> list[tuple[Claimed, Sent | GatewayError]]:
     """The answers, with any SID the provider gave that another message already holds turned into a retry: the
     lookup after a timeout found a copy that is not this message's (the unique SID would refuse it for ever, and
     the whole batch with it). Not ambiguous: the copy found was someone else's, so the next attempt sends."""
-    sids = {o.sid: c.id for c, o in answers if isinstance(o, Sent)}
+    # only a lookup can answer with another message's SID; a send always gets a new one (no query then)
+    sids = {o.sid: c.id for c, o in answers if isinstance(o, Sent) and c.check_first}
     if not sids:
         return answers
     held = dict(session.execute(sa.select(OutboundMessage.provider_sid, OutboundMessage.id)

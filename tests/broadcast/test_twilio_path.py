@@ -282,8 +282,9 @@ def test_a_sid_another_message_holds_is_never_recorded_and_blocks_nothing(app, a
                                created_at=clock(), updated_at=clock()) for m in (first, second)]
     db.session.add_all(waiting)
     db.session.commit()
-    answers = [(dispatch.Claimed(waiting[0].id, first.to, first.body, 1), Sent(sid=first.provider_sid)),
-               (dispatch.Claimed(waiting[1].id, second.to, second.body, 1), Sent(sid="SM" + "f" * 32))]
+    # both answers came from a lookup after a timeout (check_first): the only way a known SID comes back
+    answers = [(dispatch.Claimed(waiting[0].id, first.to, first.body, 1, True), Sent(sid=first.provider_sid)),
+               (dispatch.Claimed(waiting[1].id, second.to, second.body, 1, True), Sent(sid="SM" + "f" * 32))]
     dispatch.record_all(db.session, answers, clock(), max_attempts=5)
     db.session.commit()
     db.session.expire_all()
