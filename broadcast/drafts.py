@@ -6,6 +6,8 @@ so only a draft with no submission in its history, and no message of any kind, c
 """
 from __future__ import annotations
 
+from copy import deepcopy
+
 import sqlalchemy as sa
 
 from broadcast import versions
@@ -25,16 +27,14 @@ def clone(session, source: Broadcast, actor, *, seen_version: int | None = None)
     """A new draft of `actor`'s with the content of `source` (as the actor saw it: `seen_version`), which is
     left as it is. The clone starts over: no submission, approval, schedule or send of its own."""
     versions.expect(source, seen_version)
-    copy = Broadcast(author_id=actor.id, state=BroadcastState.draft,
-                     audience={k: (list(v) if isinstance(v, list) else v) for k, v in (source.audience or {}).items()},
-                     **{name: getattr(source, name) for name in CLONED})
-    if source.targets is not None:
-        copy.targets = list(source.targets)
-    session.add(copy)
+    # deep copies: the JSON columns (audience, targets) of the two must never be one list
+    draft = Broadcast(author_id=actor.id, state=BroadcastState.draft, audience=deepcopy(source.audience or {}),
+                      **{name: deepcopy(getattr(source, name)) for name in CLONED})
+    session.add(draft)
     session.flush()
-    audit.record(session, "broadcast.clone", actor=actor, obj_type="broadcast", obj_id=copy.id,
-                 detail={"source": source.id, "source_version": source.version, "title": copy.title})
-    return copy
+    audit.record(session, "broadcast.clone", actor=actor, obj_type="broadcast", obj_id=draft.id,
+                 detail={"source": source.id, "source_version": source.version, "title": draft.title})
+    return draft
 
 
 def ever_submitted(session, b: Broadcast) -> bool:

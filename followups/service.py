@@ -315,9 +315,6 @@ def reply(session, viewer: Staff, item: FollowUp, body: str, settings: FollowUpS
     _require_handler(viewer, item)
     if not can(viewer, "followups.reply"):
         raise Forbidden()
-    if (item.claimed_at is not None and item.assignee_id not in (None, viewer.id)
-            and not viewer.has_role(Role.chief_analyst)):
-        raise _already_claimed(item)
     body = (body or "").strip()
     if not body:
         raise FollowUpError(N_("the reply is empty"), field="body")
